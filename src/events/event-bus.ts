@@ -1,0 +1,48 @@
+/**
+ * The library never writes to stdout: it emits typed events, and renderers chosen once at the
+ * edge (cli/) subscribe to them. Event types are a discriminated union on `type`; each area
+ * (engine pulls, compose, stages) adds its own members to `SlipwayEvent`.
+ */
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export type SlipwayEvent =
+  | { type: "log"; level: LogLevel; message: string; scope?: string }
+  | { type: "warning"; message: string; scope?: string }
+  | {
+      type: "progress";
+      /** What is progressing, e.g. `pull postgres:15` or `build app`. */
+      task: string;
+      id?: string;
+      status: string;
+      current?: number;
+      total?: number;
+    }
+  | { type: "step.start"; step: string; cause?: string }
+  | { type: "step.end"; step: string; ok: boolean; durationMs: number; error?: string }
+  | { type: "container.log"; service: string; container: string; stream: "stdout" | "stderr"; line: string };
+
+export type EventOf<T extends SlipwayEvent["type"]> = Extract<SlipwayEvent, { type: T }>;
+export type Listener = (event: SlipwayEvent & { time: number }) => void;
+
+export class EventBus {
+  readonly #listeners = new Set<Listener>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  emit(event: SlipwayEvent): void {
+    const stamped = { ...event, time: this.#now() };
+    for (const listener of this.#listeners) listener(stamped);
+  }
+
+  /** Subscribe; returns the unsubscribe function. */
+  on(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
