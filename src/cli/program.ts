@@ -1,0 +1,41 @@
+import { Command, CommanderError } from "commander";
+import { ExitCode, SlipwayError } from "../errors/index.ts";
+import { doctorCommand } from "./commands/doctor.ts";
+import type { CliIo } from "./io.ts";
+import { slipwayVersion } from "./version.ts";
+
+export interface Program {
+  command: Command;
+  /** The exit code a command asked for (commands that succeed leave it at 0). */
+  exitCode(): number;
+}
+
+export function buildProgram(io: CliIo, signal: AbortSignal): Program {
+  let exitCode: number = ExitCode.ok;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command("slipway")
+    .description("Test, build, release, tag, publish and deploy Docker applications — the same way on a laptop and in CI.")
+    .version(slipwayVersion(), "-V, --version")
+    .showHelpAfterError()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+  program.addCommand(doctorCommand(io, signal, setExit));
+  return { command: program, exitCode: () => exitCode };
+}
+
+/** Commander's own exits (help, version, usage errors) as our exit codes. */
+export function commanderExit(err: CommanderError): number {
+  if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") {
+    return ExitCode.ok;
+  }
+  return ExitCode.usage;
+}
+
+export function usageError(message: string): SlipwayError {
+  return new SlipwayError(message, { code: "USAGE", kind: "usage", hint: "Run `slipway --help`." });
+}

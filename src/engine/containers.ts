@@ -1,0 +1,168 @@
+/** Container endpoints. Removing something already gone is success. */
+import type { Readable } from "node:stream";
+import { isNotFound, isNotModified } from "./engine-error.ts";
+import type { EngineHttp } from "./http.ts";
+import type {
+  ContainerCreateBody,
+  ContainerCreateResponse,
+  ContainerInspect,
+  ContainerSummary,
+  ContainerWaitResponse,
+} from "./types.ts";
+
+export type Filters = Record<string, string[]>;
+interface Signal {
+  signal?: AbortSignal | undefined;
+}
+
+export type WaitCondition = "not-running" | "next-exit" | "removed";
+
+/**
+ * A wait the engine has registered. `result` settles when the condition is met.
+ * Registered before start, it cannot miss the exit code of an auto-removed container.
+ */
+export interface RegisteredWait {
+  result: Promise<ContainerWaitResponse>;
+}
+
+export interface LogsOptions extends Signal {
+  follow?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  since?: number;
+  tail?: number | "all";
+  timestamps?: boolean;
+}
+
+export class Containers {
+  readonly #http: EngineHttp;
+  constructor(http: EngineHttp) {
+    this.#http = http;
+  }
+
+  create(body: ContainerCreateBody, opts: Signal & { name?: string; platform?: string } = {}): Promise<ContainerCreateResponse> {
+    return this.#http.json("POST", "/containers/create", {
+      query: { name: opts.name, platform: opts.platform },
+      json: body,
+      signal: opts.signal,
+    });
+  }
+
+  /** Starting a running container is success (304 Not Modified). */
+  async start(id: string, opts: Signal = {}): Promise<void> {
+    try {
+      await this.#http.none("POST", `/containers/${encodeURIComponent(id)}/start`, { signal: opts.signal });
+    } catch (err) {
+      if (!isNotModified(err)) throw err;
+    }
+  }
+
+  /** Resolves once the engine has registered the wait (response headers arrive). */
+  async wait(id: string, opts: Signal & { condition?: WaitCondition } = {}): Promise<RegisteredWait> {
+    const response = await this.#http.stream("POST", `/containers/${encodeURIComponent(id)}/wait`, {
+      query: { condition: opts.condition ?? "not-running" },
+      signal: opts.signal,
+    });
+    const result = (async () => {
+      const text = await (response.body as unknown as { text(): Promise<string> }).text();
+      return JSON.parse(text) as ContainerWaitResponse;
+    })();
+    // The caller may attach handlers later; never let a rejection go unhandled meanwhile.
+    result.catch(() => undefined);
+    return { result };
+  }
+
+  inspect(id: string, opts: Signal = {}): Promise<ContainerInspect> {
+    return this.#http.json("GET", `/containers/${encodeURIComponent(id)}/json`, { signal: opts.signal });
+  }
+
+  /** Inspect, or `undefined` when the container does not exist. */
+  async find(id: string, opts: Signal = {}): Promise<ContainerInspect | undefined> {
+    try {
+      return await this.inspect(id, opts);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  list(opts: Signal & { all?: boolean; filters?: Filters } = {}): Promise<ContainerSummary[]> {
+    return this.#http.json("GET", "/containers/json", {
+      query: { all: opts.all ?? true, filters: opts.filters },
+      signal: opts.signal,
+    });
+  }
+
+  /** Stopping a stopped container is success. `timeout` is in seconds. */
+  async stop(id: string, opts: Signal & { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.#http.none("POST", `/containers/${encodeURIComponent(id)}/stop`, {
+        query: { t: opts.timeout },
+        signal: opts.signal,
+      });
+    } catch (err) {
+      if (!isNotModified(err) && !isNotFound(err)) throw err;
+    }
+  }
+
+  async kill(id: string, opts: Signal & { killSignal?: string } = {}): Promise<void> {
+    await this.#http.none("POST", `/containers/${encodeURIComponent(id)}/kill`, {
+      query: { signal: opts.killSignal },
+      signal: opts.signal,
+    });
+  }
+
+  /** Removing a container that is already gone is success. */
+  async remove(id: string, opts: Signal & { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    try {
+      await this.#http.none("DELETE", `/containers/${encodeURIComponent(id)}`, {
+        query: { force: opts.force ?? false, v: opts.volumes ?? false },
+        signal: opts.signal,
+      });
+    } catch (err) {
+      // 404: already gone. 409 "removal already in progress" is also a removal under way.
+      if (isNotFound(err)) return;
+      if (err instanceof Error && (err as { status?: number }).status === 409 && /already in progress/i.test(err.message)) return;
+      throw err;
+    }
+  }
+
+  /** The raw (multiplexed unless TTY) log stream. */
+  async logs(id: string, opts: LogsOptions = {}): Promise<Readable & AsyncIterable<Buffer>> {
+    const response = await this.#http.stream("GET", `/containers/${encodeURIComponent(id)}/logs`, {
+      query: {
+        follow: opts.follow ?? false,
+        stdout: opts.stdout ?? true,
+        stderr: opts.stderr ?? true,
+        since: opts.since,
+        tail: opts.tail,
+        timestamps: opts.timestamps ?? false,
+      },
+      signal: opts.signal,
+    });
+    return response.body;
+  }
+
+  /** A tar stream of `path` in the container (its top-level entry is the basename of `path`). */
+  async getArchive(id: string, path: string, opts: Signal = {}): Promise<Readable & AsyncIterable<Buffer>> {
+    const response = await this.#http.stream("GET", `/containers/${encodeURIComponent(id)}/archive`, {
+      query: { path },
+      signal: opts.signal,
+    });
+    return response.body;
+  }
+
+  /** Extracts a tar stream into `path` (a directory that must exist) in the container. */
+  async putArchive(id: string, path: string, tar: Readable | Buffer, opts: Signal = {}): Promise<void> {
+    await this.#http.none("PUT", `/containers/${encodeURIComponent(id)}/archive`, {
+      query: { path },
+      body: tar,
+      headers: { "content-type": "application/x-tar" },
+      signal: opts.signal,
+    });
+  }
+
+  async rename(id: string, name: string, opts: Signal = {}): Promise<void> {
+    await this.#http.none("POST", `/containers/${encodeURIComponent(id)}/rename`, { query: { name }, signal: opts.signal });
+  }
+}

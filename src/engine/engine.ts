@@ -1,0 +1,110 @@
+/**
+ * Slipway's Engine API client: a thin typed layer on undici (not dockerode — see issue 2 for the
+ * measurements). Connect once per process: resolves the endpoint, negotiates the API version from
+ * `GET /_ping`, then hands out resource groups that share one connection pool.
+ */
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { SlipwayError } from "../errors/index.ts";
+import { Containers } from "./containers.ts";
+import { describeEndpoint, resolveEndpoint, type EngineEndpoint } from "./endpoint.ts";
+import { Execs } from "./exec.ts";
+import { EngineHttp, type Trace } from "./http.ts";
+import { Images } from "./images.ts";
+import { Networks } from "./networks.ts";
+import { System } from "./system.ts";
+import { createTransport } from "./transport.ts";
+import { MIN_API_VERSION, apiAtLeast, negotiateApiVersion } from "./version.ts";
+import { Volumes } from "./volumes.ts";
+
+export interface ConnectOptions {
+  endpoint: EngineEndpoint;
+  signal?: AbortSignal;
+  trace?: Trace;
+}
+
+export class Engine implements AsyncDisposable {
+  readonly endpoint: EngineEndpoint;
+  /** The version we talk (the lower of ours and the engine's). */
+  readonly apiVersion: string;
+  /** The engine's own maximum API version. */
+  readonly engineApiVersion: string;
+  readonly containers: Containers;
+  readonly images: Images;
+  readonly networks: Networks;
+  readonly volumes: Volumes;
+  readonly execs: Execs;
+  readonly system: System;
+  readonly #http: EngineHttp;
+
+  private constructor(http: EngineHttp, apiVersion: string, engineApiVersion: string) {
+    this.#http = http;
+    this.endpoint = http.endpoint;
+    this.apiVersion = apiVersion;
+    this.engineApiVersion = engineApiVersion;
+    this.containers = new Containers(http);
+    this.images = new Images(http);
+    this.networks = new Networks(http);
+    this.volumes = new Volumes(http);
+    this.execs = new Execs(http);
+    this.system = new System(http);
+  }
+
+  static async connect(opts: ConnectOptions): Promise<Engine> {
+    const http = new EngineHttp(opts.endpoint, createTransport(opts.endpoint), opts.trace);
+    try {
+      const ping = await new System(http).ping({ signal: opts.signal });
+      const apiVersion = negotiateApiVersion(ping.apiVersion);
+      if (!apiVersion) {
+        throw new SlipwayError(
+          `The Docker engine at ${describeEndpoint(opts.endpoint)} speaks API ${ping.apiVersion ?? "unknown"}; Slipway needs ${MIN_API_VERSION} or newer`,
+          { code: "ENGINE_TOO_OLD", kind: "engine", hint: "Upgrade the engine to Docker 20.10 or newer." },
+        );
+      }
+      http.apiVersion = apiVersion;
+      return new Engine(http, apiVersion, ping.apiVersion ?? apiVersion);
+    } catch (err) {
+      await http.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** True when the negotiated API has `version` (e.g. healthcheck start_interval needs 1.44). */
+  supports(version: string): boolean {
+    return apiAtLeast(this.apiVersion, version);
+  }
+
+  /** The low-level request core, for endpoints without a typed wrapper yet. */
+  get http(): EngineHttp {
+    return this.#http;
+  }
+
+  describe(): string {
+    return describeEndpoint(this.endpoint);
+  }
+
+  async close(): Promise<void> {
+    await this.#http.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Resolve the endpoint from an environment the way the docker CLI does, reading real files. */
+export function endpointFromEnv(env: Record<string, string | undefined>): EngineEndpoint {
+  return resolveEndpoint({
+    env,
+    homeDir: env["HOME"] || homedir(),
+    files: {
+      readText(file) {
+        try {
+          return readFileSync(file, "utf8");
+        } catch {
+          return undefined;
+        }
+      },
+    },
+  });
+}

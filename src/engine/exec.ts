@@ -1,0 +1,35 @@
+/** Exec endpoints: run a command in a running container and get its output and exit code. */
+import type { Readable } from "node:stream";
+import type { EngineHttp } from "./http.ts";
+import type { ExecCreateBody, ExecInspect } from "./types.ts";
+
+interface Signal {
+  signal?: AbortSignal | undefined;
+}
+
+export class Execs {
+  readonly #http: EngineHttp;
+  constructor(http: EngineHttp) {
+    this.#http = http;
+  }
+
+  create(container: string, body: ExecCreateBody, opts: Signal = {}): Promise<{ Id: string }> {
+    return this.#http.json("POST", `/containers/${encodeURIComponent(container)}/exec`, { json: body, signal: opts.signal });
+  }
+
+  /**
+   * Starts the exec attached; resolves with its output stream (multiplexed unless `tty`). The
+   * engine answers with a raw stream that ends when the command exits.
+   */
+  async start(id: string, opts: Signal & { tty?: boolean } = {}): Promise<Readable & AsyncIterable<Buffer>> {
+    const response = await this.#http.stream("POST", `/exec/${encodeURIComponent(id)}/start`, {
+      json: { Detach: false, Tty: opts.tty ?? false },
+      signal: opts.signal,
+    });
+    return response.body;
+  }
+
+  inspect(id: string, opts: Signal = {}): Promise<ExecInspect> {
+    return this.#http.json("GET", `/exec/${encodeURIComponent(id)}/json`, { signal: opts.signal });
+  }
+}

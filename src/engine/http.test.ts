@@ -1,0 +1,27 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { encodeQuery, encodeRegistryAuth } from "./http.ts";
+import { splitImageRef } from "./images.ts";
+
+test("encodeQuery skips undefined, JSON-encodes objects (filters)", () => {
+  assert.equal(encodeQuery(undefined), "");
+  assert.equal(encodeQuery({ a: undefined }), "");
+  const q = encodeQuery({ all: true, filters: { label: ["dev.slipway.run=x"] }, t: 5 });
+  const params = new URLSearchParams(q.slice(1));
+  assert.equal(params.get("all"), "true");
+  assert.deepEqual(JSON.parse(params.get("filters")!), { label: ["dev.slipway.run=x"] });
+  assert.equal(params.get("t"), "5");
+});
+
+test("registry auth is base64url JSON", () => {
+  const encoded = encodeRegistryAuth({ username: "u", password: "p+/=" });
+  assert.deepEqual(JSON.parse(Buffer.from(encoded, "base64url").toString()), { username: "u", password: "p+/=" });
+  assert.ok(!/[+/=]/.test(encoded));
+});
+
+test("splitImageRef keeps registry ports out of tags", () => {
+  assert.deepEqual(splitImageRef("postgres:15"), { repo: "postgres", tag: "15" });
+  assert.deepEqual(splitImageRef("127.0.0.1:5002/app"), { repo: "127.0.0.1:5002/app" });
+  assert.deepEqual(splitImageRef("127.0.0.1:5002/app:1.0"), { repo: "127.0.0.1:5002/app", tag: "1.0" });
+  assert.deepEqual(splitImageRef("app@sha256:abc"), { repo: "app", digest: "sha256:abc" });
+});

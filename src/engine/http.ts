@@ -1,0 +1,148 @@
+/**
+ * The request core every resource module uses: versioned paths, query encoding, JSON bodies,
+ * status classification and AbortSignal on every call. It traces method, path, status and
+ * duration only — never headers, so X-Registry-Auth can never reach a log at any level.
+ */
+import type { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
+import { CancelledError, isAbortError } from "../errors/index.ts";
+import { EngineApiError, EngineUnreachableError } from "./engine-error.ts";
+import { describeEndpoint, type EngineEndpoint } from "./endpoint.ts";
+import type { Transport } from "./transport.ts";
+
+export type QueryValue = string | number | boolean | undefined | Record<string, unknown> | string[];
+export type Query = Record<string, QueryValue>;
+
+export interface RequestOptions {
+  query?: Query;
+  /** A JSON body (object) or a raw body (stream/buffer). */
+  json?: unknown;
+  body?: Readable | Buffer | string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal | undefined;
+  /** `false` for `/_ping`, which is served unversioned. */
+  versioned?: boolean;
+}
+
+export interface TraceRecord {
+  method: string;
+  path: string;
+  status: number | "error";
+  ms: number;
+}
+
+export type Trace = (record: TraceRecord) => void;
+
+export function encodeQuery(query: Query | undefined): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (typeof value === "object") params.set(key, JSON.stringify(value));
+    else params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+export interface StreamResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable & AsyncIterable<Buffer>;
+}
+
+export class EngineHttp {
+  readonly endpoint: EngineEndpoint;
+  readonly #transport: Transport;
+  readonly #trace: Trace | undefined;
+  apiVersion: string | undefined;
+
+  constructor(endpoint: EngineEndpoint, transport: Transport, trace?: Trace) {
+    this.endpoint = endpoint;
+    this.#transport = transport;
+    this.#trace = trace;
+  }
+
+  get dispatcher(): Dispatcher {
+    return this.#transport.dispatcher;
+  }
+
+  path(p: string, versioned = true): string {
+    return versioned && this.apiVersion ? `/v${this.apiVersion}${p}` : p;
+  }
+
+  /** Sends a request and returns the raw response once its headers arrive; non-2xx throws. */
+  async stream(method: Dispatcher.HttpMethod, p: string, opts: RequestOptions = {}): Promise<StreamResponse> {
+    const fullPath = this.path(p, opts.versioned ?? true) + encodeQuery(opts.query);
+    const headers: Record<string, string> = { ...opts.headers };
+    let body: Readable | Buffer | string | undefined = opts.body;
+    if (opts.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(opts.json);
+    }
+    const started = performance.now();
+    opts.signal?.throwIfAborted();
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.#transport.dispatcher.request({
+        origin: this.#transport.origin,
+        method,
+        path: fullPath,
+        headers,
+        body: body ?? null,
+        signal: opts.signal ?? null,
+      });
+    } catch (err) {
+      this.#trace?.({ method, path: p, status: "error", ms: performance.now() - started });
+      if (isAbortError(err) || opts.signal?.aborted) throw new CancelledError(`${method} ${p} cancelled`, err);
+      throw new EngineUnreachableError(describeEndpoint(this.endpoint), err);
+    }
+    this.#trace?.({ method, path: p, status: response.statusCode, ms: performance.now() - started });
+    if (response.statusCode >= 300 || response.statusCode < 200) {
+      const text = await response.body.text().catch(() => "");
+      throw new EngineApiError({
+        status: response.statusCode,
+        method,
+        path: p,
+        message: engineMessage(text) || `${method} ${p} failed with HTTP ${response.statusCode}`,
+      });
+    }
+    return {
+      statusCode: response.statusCode,
+      headers: response.headers,
+      body: response.body as unknown as Readable & AsyncIterable<Buffer>,
+    };
+  }
+
+  async json<T>(method: Dispatcher.HttpMethod, p: string, opts: RequestOptions = {}): Promise<T> {
+    const response = await this.stream(method, p, opts);
+    const text = await (response.body as unknown as { text(): Promise<string> }).text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async none(method: Dispatcher.HttpMethod, p: string, opts: RequestOptions = {}): Promise<void> {
+    const response = await this.stream(method, p, opts);
+    await (response.body as unknown as { dump(): Promise<void> }).dump();
+  }
+
+  async close(): Promise<void> {
+    await this.#transport.close();
+  }
+}
+
+/** The engine's error bodies are `{"message": "..."}`; fall back to the raw text. */
+function engineMessage(text: string): string {
+  if (!text) return "";
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    if (typeof parsed.message === "string") return parsed.message;
+  } catch {
+    // not JSON: use the text as is
+  }
+  return text.trim().slice(0, 500);
+}
+
+/** Registry credentials as the engine wants them: base64url of the JSON auth config. */
+export function encodeRegistryAuth(auth: object | undefined): string {
+  return Buffer.from(JSON.stringify(auth ?? {}), "utf8").toString("base64url");
+}

@@ -1,0 +1,128 @@
+/** Image endpoints: pull, push and build follow one JSON progress stream that fails on in-stream errors. */
+import type { Readable } from "node:stream";
+import { isNotFound } from "./engine-error.ts";
+import { encodeRegistryAuth, type EngineHttp } from "./http.ts";
+import { followJsonStream } from "./streams/json-stream.ts";
+import type { ImageInspect, ImageSummary, ProgressMessage, RegistryAuth } from "./types.ts";
+import type { Filters } from "./containers.ts";
+
+interface Signal {
+  signal?: AbortSignal | undefined;
+}
+export type OnProgress = (message: ProgressMessage) => void;
+
+/** Splits `repo[:tag|@digest]` as the engine expects for `fromImage`/`tag`. */
+export function splitImageRef(ref: string): { repo: string; tag?: string; digest?: string } {
+  const at = ref.indexOf("@");
+  if (at >= 0) return { repo: ref.slice(0, at), digest: ref.slice(at + 1) };
+  const slash = ref.lastIndexOf("/");
+  const colon = ref.lastIndexOf(":");
+  // A colon before the last slash belongs to a registry host:port, not a tag.
+  if (colon > slash) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repo: ref };
+}
+
+export interface BuildOptions extends Signal {
+  /** A tar stream of the build context. */
+  context: Readable | Buffer;
+  tags?: string[];
+  dockerfile?: string;
+  buildArgs?: Record<string, string>;
+  labels?: Record<string, string>;
+  target?: string;
+  pull?: boolean;
+  noCache?: boolean;
+  network?: string;
+  platform?: string;
+  extraHosts?: string[];
+  shmSize?: number;
+  /** Credentials for base-image registries, keyed by registry host. */
+  registryConfig?: Record<string, RegistryAuth>;
+  onProgress?: OnProgress;
+}
+
+export class Images {
+  readonly #http: EngineHttp;
+  constructor(http: EngineHttp) {
+    this.#http = http;
+  }
+
+  /** Pulls `ref`; rejects on an error inside the progress stream. */
+  async pull(ref: string, opts: Signal & { auth?: RegistryAuth; platform?: string; onProgress?: OnProgress } = {}): Promise<ProgressMessage[]> {
+    const { repo, tag, digest } = splitImageRef(ref);
+    const response = await this.#http.stream("POST", "/images/create", {
+      query: { fromImage: repo, tag: digest ?? tag ?? "latest", platform: opts.platform },
+      headers: { "X-Registry-Auth": encodeRegistryAuth(opts.auth) },
+      signal: opts.signal,
+    });
+    return followJsonStream<ProgressMessage>(response.body, opts.onProgress, { signal: opts.signal, kind: "registry", code: "PULL_FAILED", what: `pull ${ref}` });
+  }
+
+  /** Pushes `ref`; rejects on an error inside the progress stream. */
+  async push(ref: string, opts: Signal & { auth?: RegistryAuth; onProgress?: OnProgress } = {}): Promise<ProgressMessage[]> {
+    const { repo, tag } = splitImageRef(ref);
+    const response = await this.#http.stream("POST", `/images/${repo}/push`, {
+      query: { tag },
+      headers: { "X-Registry-Auth": encodeRegistryAuth(opts.auth) },
+      signal: opts.signal,
+    });
+    return followJsonStream<ProgressMessage>(response.body, opts.onProgress, { signal: opts.signal, kind: "registry", code: "PUSH_FAILED", what: `push ${ref}` });
+  }
+
+  async build(opts: BuildOptions): Promise<ProgressMessage[]> {
+    const headers: Record<string, string> = { "content-type": "application/x-tar" };
+    if (opts.registryConfig) headers["X-Registry-Config"] = encodeRegistryAuth(opts.registryConfig);
+    const response = await this.#http.stream("POST", "/build", {
+      query: {
+        t: opts.tags,
+        dockerfile: opts.dockerfile,
+        buildargs: opts.buildArgs,
+        labels: opts.labels,
+        target: opts.target,
+        pull: opts.pull ? "1" : undefined,
+        nocache: opts.noCache ?? undefined,
+        networkmode: opts.network,
+        platform: opts.platform,
+        extrahosts: opts.extraHosts?.join(","),
+        shmsize: opts.shmSize,
+        rm: true,
+        forcerm: true,
+      },
+      body: opts.context,
+      headers,
+      signal: opts.signal,
+    });
+    return followJsonStream<ProgressMessage>(response.body, opts.onProgress, { signal: opts.signal, kind: "build", code: "BUILD_FAILED", what: "build" });
+  }
+
+  inspect(ref: string, opts: Signal = {}): Promise<ImageInspect> {
+    return this.#http.json("GET", `/images/${ref}/json`, { signal: opts.signal });
+  }
+
+  async find(ref: string, opts: Signal = {}): Promise<ImageInspect | undefined> {
+    try {
+      return await this.inspect(ref, opts);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  list(opts: Signal & { all?: boolean; filters?: Filters } = {}): Promise<ImageSummary[]> {
+    return this.#http.json("GET", "/images/json", { query: { all: opts.all, filters: opts.filters }, signal: opts.signal });
+  }
+
+  async tag(source: string, target: string, opts: Signal = {}): Promise<void> {
+    const { repo, tag } = splitImageRef(target);
+    await this.#http.none("POST", `/images/${source}/tag`, { query: { repo, tag }, signal: opts.signal });
+  }
+
+  /** Removing an image that is already gone is success. */
+  async remove(ref: string, opts: Signal & { force?: boolean; noprune?: boolean } = {}): Promise<void> {
+    try {
+      await this.#http.none("DELETE", `/images/${ref}`, { query: { force: opts.force, noprune: opts.noprune }, signal: opts.signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/** Network endpoints. Removing a network already gone is success. */
+import { isNotFound } from "./engine-error.ts";
+import type { EngineHttp } from "./http.ts";
+import type { Filters } from "./containers.ts";
+import type { EndpointSettings, NetworkCreateBody, NetworkInspect } from "./types.ts";
+
+interface Signal {
+  signal?: AbortSignal | undefined;
+}
+
+export class Networks {
+  readonly #http: EngineHttp;
+  constructor(http: EngineHttp) {
+    this.#http = http;
+  }
+
+  create(body: NetworkCreateBody, opts: Signal = {}): Promise<{ Id: string; Warning?: string }> {
+    return this.#http.json("POST", "/networks/create", { json: body, signal: opts.signal });
+  }
+
+  inspect(id: string, opts: Signal = {}): Promise<NetworkInspect> {
+    return this.#http.json("GET", `/networks/${encodeURIComponent(id)}`, { signal: opts.signal });
+  }
+
+  async find(id: string, opts: Signal = {}): Promise<NetworkInspect | undefined> {
+    try {
+      return await this.inspect(id, opts);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  list(opts: Signal & { filters?: Filters } = {}): Promise<NetworkInspect[]> {
+    return this.#http.json("GET", "/networks", { query: { filters: opts.filters }, signal: opts.signal });
+  }
+
+  async connect(network: string, container: string, endpoint: EndpointSettings = {}, opts: Signal = {}): Promise<void> {
+    await this.#http.none("POST", `/networks/${encodeURIComponent(network)}/connect`, {
+      json: { Container: container, EndpointConfig: endpoint },
+      signal: opts.signal,
+    });
+  }
+
+  async disconnect(network: string, container: string, opts: Signal & { force?: boolean } = {}): Promise<void> {
+    try {
+      await this.#http.none("POST", `/networks/${encodeURIComponent(network)}/disconnect`, {
+        json: { Container: container, Force: opts.force ?? false },
+        signal: opts.signal,
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async remove(id: string, opts: Signal = {}): Promise<void> {
+    try {
+      await this.#http.none("DELETE", `/networks/${encodeURIComponent(id)}`, { signal: opts.signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/** System endpoints: ping (version negotiation), version, info, events, disk usage. */
+import { StringDecoder } from "node:string_decoder";
+import type { EngineHttp } from "./http.ts";
+import type { Filters } from "./containers.ts";
+import type { EngineEvent, SystemInfo, SystemVersion } from "./types.ts";
+
+interface Signal {
+  signal?: AbortSignal | undefined;
+}
+
+export interface PingResult {
+  apiVersion: string | undefined;
+  osType: string | undefined;
+  builderVersion: string | undefined;
+  swarm: string | undefined;
+}
+
+export class System {
+  readonly #http: EngineHttp;
+  constructor(http: EngineHttp) {
+    this.#http = http;
+  }
+
+  /** `GET /_ping`, unversioned: its `Api-Version` header is what we negotiate against. */
+  async ping(opts: Signal = {}): Promise<PingResult> {
+    const response = await this.#http.stream("GET", "/_ping", { versioned: false, signal: opts.signal });
+    await (response.body as unknown as { dump(): Promise<void> }).dump();
+    const header = (name: string): string | undefined => {
+      const v = response.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    return {
+      apiVersion: header("api-version"),
+      osType: header("ostype"),
+      builderVersion: header("builder-version"),
+      swarm: header("swarm"),
+    };
+  }
+
+  version(opts: Signal = {}): Promise<SystemVersion> {
+    return this.#http.json("GET", "/version", { signal: opts.signal });
+  }
+
+  info(opts: Signal = {}): Promise<SystemInfo> {
+    return this.#http.json("GET", "/info", { signal: opts.signal });
+  }
+
+  /**
+   * Subscribes to engine events. The subscription is live when this resolves (headers arrived),
+   * so a caller can subscribe, then act, and not miss the events its action causes.
+   */
+  async events(opts: Signal & { filters?: Filters; since?: number; until?: number } = {}): Promise<AsyncIterable<EngineEvent>> {
+    const response = await this.#http.stream("GET", "/events", {
+      query: { filters: opts.filters, since: opts.since, until: opts.until },
+      signal: opts.signal,
+    });
+    return parseEventStream(response.body);
+  }
+}
+
+/** The events stream is newline-delimited JSON. */
+async function* parseEventStream(body: AsyncIterable<Buffer>): AsyncGenerator<EngineEvent> {
+  const decoder = new StringDecoder("utf8");
+  let pending = "";
+  try {
+    for await (const chunk of body) {
+      pending += decoder.write(chunk);
+      let newline: number;
+      while ((newline = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, newline).trim();
+        pending = pending.slice(newline + 1);
+        if (line) yield JSON.parse(line) as EngineEvent;
+      }
+    }
+  } catch (err) {
+    // An aborted subscription simply ends.
+    if (!(err instanceof Error && (err.name === "AbortError" || err.name === "CancelledError"))) throw err;
+  }
+}
