@@ -1,0 +1,2 @@
+export type * from "./project.ts";
+export type * from "./service.ts";
