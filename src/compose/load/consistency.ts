@@ -1,0 +1,132 @@
+/**
+ * Cross-reference checks on the normalized project, reported at the position of the offending
+ * key in the merged tree: unknown or disabled dependencies, dependency cycles, undeclared
+ * networks/volumes/secrets/configs, services with neither image nor build, container name
+ * clashes.
+ */
+import type { Project } from "../model/project.ts";
+import type { IssueList } from "./issues.ts";
+import { get, type MapNode, type Pos, type YNode } from "./node.ts";
+
+/** Position of the deepest existing key along `keys` (so a message points as close as it can). */
+export function locate(tree: MapNode, keys: readonly string[]): Pos {
+  let node: YNode = tree;
+  let pos = tree.pos;
+  for (const k of keys) {
+    if (node.kind === "map") {
+      const e: MapNode["entries"][number] | undefined = node.entries.find((x) => x.key === k);
+      if (!e) break;
+      pos = e.keyPos;
+      node = e.value;
+    } else if (node.kind === "seq") {
+      const item: YNode | undefined = node.items.find((i) => i.kind === "scalar" && String(i.value).split(/[:=]/)[0] === k) ?? node.items[Number(k)];
+      if (!item) break;
+      pos = item.pos;
+      node = item;
+    } else break;
+  }
+  return pos;
+}
+
+export function checkConsistency(project: Project, tree: MapNode, issues: IssueList): void {
+  const at = (...keys: string[]): Pos => locate(tree, keys);
+  const containerNames = new Map<string, string>();
+  for (const [name, s] of Object.entries(project.services)) {
+    const p = `services.${name}`;
+    if (s.image === undefined && s.build === undefined) {
+      issues.add(at("services", name), p, `service ${JSON.stringify(name)} has neither an image nor a build`, "Add `image:` or `build:`.");
+    }
+    for (const [dep, d] of Object.entries(s.depends_on)) {
+      if (dep in project.services) continue;
+      const where = at("services", name, "depends_on", dep);
+      if (dep in project.disabledServices) {
+        if (d.required) {
+          const profiles = project.disabledServices[dep]?.profiles.join(", ") ?? "";
+          issues.add(where, `${p}.depends_on`, `service ${JSON.stringify(name)} depends on ${JSON.stringify(dep)}, which is not enabled (profiles: ${profiles})`, `Enable a profile of ${JSON.stringify(dep)} with --profile or COMPOSE_PROFILES.`);
+        }
+      } else issues.add(where, `${p}.depends_on`, `service ${JSON.stringify(name)} depends on undefined service ${JSON.stringify(dep)}`);
+    }
+    for (const net of Object.keys(s.networks)) {
+      if (!(net in project.networks)) issues.add(at("services", name, "networks", net), `${p}.networks`, `service ${JSON.stringify(name)} refers to undefined network ${JSON.stringify(net)}`, `Declare it under the top-level networks:.`);
+    }
+    const mode = s.network_mode;
+    if (mode?.startsWith("service:") && !(mode.slice(8) in project.services)) {
+      issues.add(at("services", name, "network_mode"), `${p}.network_mode`, `network_mode refers to undefined service ${JSON.stringify(mode.slice(8))}`);
+    }
+    s.volumes.forEach((v, i) => {
+      if (v.type === "volume" && v.source !== undefined && !(v.source in project.volumes)) {
+        issues.add(at("services", name, "volumes", String(i)), `${p}.volumes[${i}]`, `service ${JSON.stringify(name)} refers to undefined volume ${JSON.stringify(v.source)}`, `Declare it under the top-level volumes:, or write a path (./${v.source}) for a bind mount.`);
+      }
+    });
+    for (const kind of ["secrets", "configs"] as const) {
+      s[kind].forEach((m, i) => {
+        if (!(m.source in project[kind])) {
+          issues.add(at("services", name, kind, String(i)), `${p}.${kind}[${i}]`, `service ${JSON.stringify(name)} refers to undefined ${kind.slice(0, -1)} ${JSON.stringify(m.source)}`);
+        }
+      });
+    }
+    for (const from of s.volumes_from) {
+      const ref = from.split(":")[0] ?? "";
+      if (ref !== "container" && !(ref in project.services)) {
+        issues.add(at("services", name, "volumes_from"), `${p}.volumes_from`, `volumes_from refers to undefined service ${JSON.stringify(ref)}`);
+      }
+    }
+    for (const link of s.links) {
+      const ref = link.split(":")[0] ?? "";
+      if (!(ref in project.services)) issues.add(at("services", name, "links"), `${p}.links`, `link to undefined service ${JSON.stringify(ref)}`);
+    }
+    if (s.container_name !== undefined) {
+      const other = containerNames.get(s.container_name);
+      if (other !== undefined) {
+        issues.add(at("services", name, "container_name"), `${p}.container_name`, `container name ${JSON.stringify(s.container_name)} is already used by service ${JSON.stringify(other)}`);
+      } else containerNames.set(s.container_name, name);
+      if ((s.scale ?? 1) > 1) {
+        issues.add(at("services", name, "container_name"), `${p}.container_name`, `service ${JSON.stringify(name)} sets container_name but asks for ${s.scale} replicas; container names must be unique`);
+      }
+    }
+    const replicas = s.deploy?.replicas;
+    const scaleNode = get(get(get(tree, "services") as MapNode | undefined, name) as MapNode | undefined, "scale");
+    if (replicas !== undefined && scaleNode !== undefined && s.scale !== replicas) {
+      issues.add(at("services", name, "scale"), `${p}.scale`, `scale (${s.scale}) and deploy.replicas (${replicas}) disagree`);
+    }
+  }
+  for (const kind of ["secrets", "configs"] as const) {
+    for (const [key, f] of Object.entries(project[kind])) {
+      const sources = [f.file, f.environment, f.content, f.external ? "external" : undefined].filter((x) => x !== undefined);
+      if (sources.length !== 1) {
+        issues.add(
+          at(kind, key),
+          `${kind}.${key}`,
+          sources.length === 0 ? `${kind.slice(0, -1)} ${JSON.stringify(key)} needs one of file, environment${kind === "configs" ? ", content" : ""} or external` : `${kind.slice(0, -1)} ${JSON.stringify(key)} sets more than one of file, environment, content, external`,
+        );
+      }
+    }
+  }
+  const cycle = findCycle(project);
+  if (cycle) issues.add(at("services", cycle[0] ?? "", "depends_on"), `services.${cycle[0]}.depends_on`, `dependency cycle: ${cycle.join(" -> ")}`);
+}
+
+/** Depth-first search for a depends_on cycle; returns it as a closed path (a -> b -> a). */
+export function findCycle(project: Project): string[] | undefined {
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === "done") return undefined;
+    if (state.get(name) === "visiting") return [...stack.slice(stack.indexOf(name)), name];
+    state.set(name, "visiting");
+    stack.push(name);
+    for (const dep of Object.keys(project.services[name]?.depends_on ?? {})) {
+      if (!(dep in project.services)) continue;
+      const found = visit(dep);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(name, "done");
+    return undefined;
+  };
+  for (const name of Object.keys(project.services).sort()) {
+    const found = visit(name);
+    if (found) return found;
+  }
+  return undefined;
+}

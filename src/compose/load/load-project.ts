@@ -1,0 +1,189 @@
+/**
+ * The compose loading pipeline: discover → parse (positions) → interpolate → include/extends
+ * → merge → validate (Slipway's schema) → normalize → profiles → consistency. Pure apart from
+ * reading files: the environment is an input, never process.env.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Project } from "../model/project.ts";
+import { checkConsistency } from "./consistency.ts";
+import { discoverComposeFiles, DEFAULT_FILE_NAMES } from "./discover.ts";
+import { loadEnvFiles, readTextIfExists } from "./environment.ts";
+import { resolveExtends } from "./extends.ts";
+import { importIncluded, includeRequests } from "./include.ts";
+import { interpolateTree } from "./interpolate.ts";
+import { fail, IssueList, type ComposeIssue } from "./issues.ts";
+import { mergeFiles, stripMergeTags } from "./merge.ts";
+import { get, type MapNode } from "./node.ts";
+import { normalizeProject } from "./normalize-project.ts";
+import { parseYaml } from "./parse.ts";
+import { applyProfiles, profilesFromEnv } from "./profiles.ts";
+import { resolveProjectName } from "./project-name.ts";
+import { readStr } from "./read.ts";
+import { composeFileSchema } from "./schema/compose-schema.ts";
+import { validate } from "./schema/validate.ts";
+
+export interface LoadProjectOptions {
+  /** The directory the command runs in; relative `files` and discovery start here. */
+  workingDir: string;
+  /** `-f` files in merge order; when absent, COMPOSE_FILE or discovery decides. */
+  files?: string[];
+  /** `--project-directory`; defaults to the directory of the first compose file. */
+  projectDir?: string;
+  /** `-p`. */
+  projectName?: string;
+  /** `--env-file`, repeatable; when absent, `.env` in the project directory is read if present. */
+  envFiles?: string[];
+  /** `--profile`; when absent, COMPOSE_PROFILES. */
+  profiles?: string[];
+  /** Services named on the command line: enabled even when their profiles are not. */
+  services?: string[];
+  /** The caller's environment (cli/ passes process.env); it wins over env files. */
+  env: Record<string, string>;
+  /** Non-fatal findings: unset variables, obsolete keys. */
+  onWarning?: (warning: ComposeIssue) => void;
+}
+
+export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
+  const workingDir = path.resolve(opts.workingDir);
+  const shellEnv = opts.env;
+  const home = shellEnv["HOME"] ?? shellEnv["USERPROFILE"];
+  // COMPOSE_FILE etc. may come from the .env next to where we start (compose-go's GetWorkingDir).
+  const firstExplicit = opts.files?.[0];
+  const preEnvDir = opts.projectDir
+    ? path.resolve(workingDir, opts.projectDir)
+    : firstExplicit
+      ? path.dirname(path.resolve(workingDir, firstExplicit))
+      : workingDir;
+  const preEnv = loadEnvFiles({ shellEnv, envFiles: opts.envFiles, dotEnvDir: preEnvDir, baseDir: workingDir });
+  const found = await discoverComposeFiles(workingDir, opts.files, preEnv);
+  if (found.source === "none") {
+    fail(undefined, "", `no compose file found in ${workingDir} or its parent directories`, `Create ${DEFAULT_FILE_NAMES[0]}, or pass one with -f.`);
+  }
+  const files = found.files;
+  const projectDir = opts.projectDir ? path.resolve(workingDir, opts.projectDir) : path.dirname(files[0] ?? workingDir);
+  const env = projectDir === preEnvDir ? preEnv : loadEnvFiles({ shellEnv, envFiles: opts.envFiles, dotEnvDir: projectDir, baseDir: workingDir });
+
+  const issues = new IssueList();
+  const display = (abs: string): string => {
+    const rel = path.relative(workingDir, abs);
+    return rel.startsWith("..") || path.isAbsolute(rel) ? abs : rel;
+  };
+  const warn = (w: ComposeIssue): void => opts.onWarning?.(w);
+  const loader = new TreeLoader({ issues, home, display, warn });
+
+  const trees: MapNode[] = [];
+  for (const f of files) trees.push(await loader.loadWithIncludes(f, env, shellEnv, []));
+  issues.throwIfAny();
+  let merged = trees[0] as MapNode;
+  for (const t of trees.slice(1)) merged = mergeFiles(merged, t);
+  const tree = stripMergeTags(merged) as MapNode;
+
+  validate(composeFileSchema, tree, "", {
+    issues,
+    warn: (n, p, message) => warn({ file: n.pos.file, line: n.pos.line, column: n.pos.column, path: p, message }),
+  });
+  issues.throwIfAny();
+
+  const name = resolveProjectName({ flag: opts.projectName, env: env["COMPOSE_PROJECT_NAME"], fromFile: readStr(tree, "name"), projectDir });
+  if (!name.ok) {
+    const nameEntry = tree.entries.find((e) => e.key === "name");
+    fail(name.source === "file" ? nameEntry?.keyPos : undefined, name.source === "file" ? "name" : "", name.message, "Use lowercase letters, digits, '_' and '-' (e.g. -p my-app).");
+  }
+  const project = normalizeProject(tree, {
+    name: name.name,
+    projectDir,
+    configFiles: files,
+    home,
+    lookup: (v) => env[v],
+    environment: env,
+    readFile: readTextIfExists,
+    issues,
+  });
+  issues.throwIfAny();
+  applyProfiles(project, opts.profiles ?? profilesFromEnv(env["COMPOSE_PROFILES"]), opts.services);
+  for (const s of opts.services ?? []) {
+    if (!(s in project.services)) issues.add(undefined, "", `no such service: ${JSON.stringify(s)}`);
+  }
+  checkConsistency(project, tree, issues);
+  issues.throwIfAny();
+  return project;
+}
+
+interface TreeLoaderDeps {
+  issues: IssueList;
+  home: string | undefined;
+  display: (abs: string) => string;
+  warn: (w: ComposeIssue) => void;
+}
+
+/** Loads one file to a tree: parse, interpolate, then resolve its includes and extends. */
+class TreeLoader {
+  constructor(private readonly deps: TreeLoaderDeps) {}
+
+  private async parseAndInterpolate(abs: string, env: Record<string, string>): Promise<MapNode> {
+    let text: string;
+    try {
+      text = await readFile(abs, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      fail(undefined, "", `cannot read compose file ${abs}${code === "ENOENT" ? ": no such file" : `: ${String(e)}`}`, "Check the -f / COMPOSE_FILE paths.");
+    }
+    const tree = parseYaml(text, this.deps.display(abs));
+    interpolateTree(tree, {
+      lookup: (v) => env[v],
+      issues: this.deps.issues,
+      onUnset: (name, pos, p) =>
+        this.deps.warn({ file: pos.file, line: pos.line, column: pos.column, path: p, message: `the ${name} variable is not set; defaulting to a blank string` }),
+    });
+    return tree;
+  }
+
+  async loadWithIncludes(abs: string, env: Record<string, string>, shellEnv: Record<string, string>, stack: string[]): Promise<MapNode> {
+    if (stack.includes(abs)) fail(undefined, "", `include cycle: ${[...stack, abs].map(this.deps.display).join(" -> ")}`);
+    const tree = await this.parseAndInterpolate(abs, env);
+    for (const req of includeRequests(tree, abs, this.deps.issues)) {
+      const incEnv = loadEnvFiles({ shellEnv, envFiles: req.envFiles, dotEnvDir: req.projectDir, baseDir: path.dirname(abs) });
+      let included: MapNode | undefined;
+      for (const f of req.files) {
+        const t = await this.loadWithIncludes(f, incEnv, shellEnv, [...stack, abs]);
+        included = included ? mergeFiles(included, t) : t;
+      }
+      if (included) importIncluded(tree, stripMergeTags(included) as MapNode, req, this.deps.home, this.deps.issues);
+    }
+    // Extended files are read synchronously inside resolveExtends; preload the ones referenced.
+    const others = new Map<string, MapNode>();
+    for (const f of extendedFiles(tree, abs)) others.set(f, await this.parseAndInterpolate(f, env));
+    const preload = async (t: MapNode, from: string): Promise<void> => {
+      for (const f of extendedFiles(t, from)) {
+        if (others.has(f)) continue;
+        others.set(f, await this.parseAndInterpolate(f, env));
+        await preload(others.get(f) as MapNode, f);
+      }
+    };
+    for (const [f, t] of [...others]) await preload(t, f);
+    resolveExtends(tree, abs, {
+      loadFile: (f) => {
+        const t = others.get(f);
+        if (!t) fail(undefined, "", `cannot read extended file ${f}`);
+        return t;
+      },
+      home: this.deps.home,
+      issues: this.deps.issues,
+    });
+    return tree;
+  }
+}
+
+/** Files named by `extends.file` in a tree, absolute. */
+function extendedFiles(tree: MapNode, fileAbs: string): string[] {
+  const services = get(tree, "services");
+  if (services?.kind !== "map") return [];
+  const out: string[] = [];
+  for (const e of services.entries) {
+    const ext = e.value.kind === "map" ? get(e.value, "extends") : undefined;
+    const file = ext?.kind === "map" ? readStr(ext, "file") : undefined;
+    if (file !== undefined) out.push(path.resolve(path.dirname(fileAbs), file));
+  }
+  return [...new Set(out)];
+}
