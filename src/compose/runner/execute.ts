@@ -1,0 +1,120 @@
+/**
+ * Carries out a plan. It decides nothing: each operation says what to do and why; this only
+ * does it, in dependency order, honouring the signal, and reports each step as an event.
+ */
+import path from "node:path";
+import type { Engine } from "../../engine/index.ts";
+import { isConflict } from "../../engine/index.ts";
+import { tarFromEntries } from "../../engine/streams/archive.ts";
+import type { EventBus } from "../../events/index.ts";
+import type { ContainerWatcher } from "../../readiness/container-watcher.ts";
+import { waitReady } from "../../readiness/wait-ready.ts";
+import { runDag } from "./dag.ts";
+import type { Operation, Plan } from "./plan.ts";
+
+export interface ExecuteContext {
+  engine: Engine;
+  signal: AbortSignal;
+  events: EventBus;
+  /** Subscribed before anything starts, so no exit or health change is missed. */
+  watcher?: ContainerWatcher;
+  readyTimeoutMs?: number;
+  /** Remove anonymous volumes with containers (pipeline environments; `down -v`). */
+  removeVolumes?: boolean;
+}
+
+export interface ExecuteResult {
+  /** Container ids by name, for containers this plan created. */
+  created: Map<string, string>;
+}
+
+async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSignal, created: Map<string, string>): Promise<void> {
+  const { engine } = ctx;
+  switch (op.kind) {
+    case "network.create":
+      try {
+        await engine.networks.create(op.body, { signal });
+      } catch (err) {
+        // Another run created it between our observation and now: that is what we wanted.
+        if (!isConflict(err)) throw err;
+      }
+      return;
+    case "volume.create":
+      await engine.volumes.create(op.body, { signal });
+      return;
+    case "container.remove": {
+      if (op.container.state === "running" || op.container.state === "restarting" || op.container.state === "paused") {
+        await engine.containers.stop(op.container.id, { ...(op.stopTimeout !== undefined ? { timeout: op.stopTimeout } : {}), signal });
+      }
+      await engine.containers.remove(op.container.id, { force: true, volumes: ctx.removeVolumes ?? false, signal });
+      return;
+    }
+    case "container.create": {
+      const { Id } = await engine.containers.create(op.spec.body, { name: op.spec.name, signal });
+      created.set(op.spec.name, Id);
+      for (const attachment of op.spec.connectAfterCreate) {
+        await engine.networks.connect(attachment.network, Id, attachment.endpoint, { signal });
+      }
+      for (const copy of op.spec.copies) {
+        const tar = await tarFromEntries([
+          {
+            name: path.posix.basename(copy.target),
+            content: copy.content,
+            mode: copy.mode,
+            ...(copy.uid !== undefined ? { uid: Number(copy.uid) } : {}),
+            ...(copy.gid !== undefined ? { gid: Number(copy.gid) } : {}),
+          },
+        ]);
+        await engine.containers.putArchive(Id, path.posix.dirname(copy.target), tar, { signal });
+      }
+      for (const warning of op.spec.warnings) ctx.events.emit({ type: "warning", message: warning });
+      return;
+    }
+    case "container.start":
+      await engine.containers.start(op.name, { signal });
+      return;
+    case "service.ready": {
+      if (!ctx.watcher) throw new Error("service.ready needs a container watcher");
+      await Promise.all(
+        op.containers.map((container) =>
+          waitReady({
+            engine,
+            watcher: ctx.watcher!,
+            service: op.service,
+            container,
+            condition: op.condition,
+            signal,
+            ...(ctx.readyTimeoutMs !== undefined ? { timeoutMs: ctx.readyTimeoutMs } : {}),
+          }),
+        ),
+      );
+      return;
+    }
+    case "network.remove":
+      await engine.networks.remove(op.name, { signal });
+      return;
+    case "volume.remove":
+      await engine.volumes.remove(op.name, { signal });
+      return;
+  }
+}
+
+export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<ExecuteResult> {
+  const created = new Map<string, string>();
+  await runDag(
+    plan,
+    async (op, signal) => {
+      const started = performance.now();
+      ctx.events.emit({ type: "step.start", step: op.id, cause: op.cause });
+      try {
+        await runOperation(op, ctx, signal, created);
+        ctx.events.emit({ type: "step.end", step: op.id, ok: true, durationMs: performance.now() - started });
+      } catch (err) {
+        ctx.events.emit({ type: "step.end", step: op.id, ok: false, durationMs: performance.now() - started, error: err instanceof Error ? err.message.split("\n")[0]! : String(err) });
+        throw err;
+      }
+    },
+    ctx.signal,
+  );
+  return { created };
+}

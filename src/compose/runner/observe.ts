@@ -1,0 +1,53 @@
+/**
+ * One snapshot of what exists for a project, found by compose's project label, so Slipway sees
+ * projects that docker compose made and compose sees Slipway's.
+ */
+import { ComposeLabel, Label } from "../../labels/labels.ts";
+import type { Engine } from "../../engine/index.ts";
+import type { ContainerStatus, NetworkInspect, Volume } from "../../engine/types.ts";
+
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  service: string;
+  index: number;
+  oneoff: boolean;
+  state: ContainerStatus;
+  configHash: string | undefined;
+  image: string;
+  labels: Record<string, string>;
+}
+
+export interface ObservedProject {
+  containers: ObservedContainer[];
+  networks: NetworkInspect[];
+  volumes: Volume[];
+}
+
+export function projectFilter(project: string): Record<string, string[]> {
+  return { label: [`${ComposeLabel.project}=${project}`] };
+}
+
+export async function observeProject(engine: Engine, project: string, signal?: AbortSignal): Promise<ObservedProject> {
+  const filters = projectFilter(project);
+  const [containers, networks, volumes] = await Promise.all([
+    engine.containers.list({ all: true, filters, signal }),
+    engine.networks.list({ filters, signal }),
+    engine.volumes.list({ filters, signal }),
+  ]);
+  return {
+    containers: containers.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
+      service: c.Labels[ComposeLabel.service] ?? "",
+      index: Number(c.Labels[ComposeLabel.containerNumber] ?? "1"),
+      oneoff: (c.Labels[ComposeLabel.oneoff] ?? "False").toLowerCase() === "true",
+      state: c.State,
+      configHash: c.Labels[Label.configHash] ?? c.Labels[ComposeLabel.configHash],
+      image: c.ImageID,
+      labels: c.Labels,
+    })),
+    networks,
+    volumes,
+  };
+}

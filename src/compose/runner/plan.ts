@@ -1,0 +1,249 @@
+/**
+ * observe → plan → execute (docker compose v2's convergence). `planUp` and `planDown` are pure:
+ * they compare the desired project with one snapshot of what exists and return operations,
+ * each with its dependencies and its cause. The executor runs them without deciding anything.
+ */
+import type { Project } from "../model/index.ts";
+import type { ContainerSpec } from "./container-spec.ts";
+import { dependents } from "./graph.ts";
+import { networkName, volumeName } from "./names.ts";
+import type { ObservedContainer, ObservedProject } from "./observe.ts";
+import type { NetworkCreateBody, VolumeCreateBody } from "../../engine/types.ts";
+
+export type Operation =
+  | { kind: "network.create"; id: string; deps: string[]; cause: string; key: string; body: NetworkCreateBody }
+  | { kind: "volume.create"; id: string; deps: string[]; cause: string; key: string; body: VolumeCreateBody }
+  | { kind: "container.remove"; id: string; deps: string[]; cause: string; container: ObservedContainer; stopTimeout?: number }
+  | { kind: "container.create"; id: string; deps: string[]; cause: string; service: string; index: number; spec: ContainerSpec }
+  | { kind: "container.start"; id: string; deps: string[]; cause: string; service: string; index: number; name: string }
+  | {
+      kind: "service.ready";
+      id: string;
+      deps: string[];
+      cause: string;
+      service: string;
+      condition: "service_started" | "service_healthy" | "service_completed_successfully";
+      containers: string[];
+    }
+  | { kind: "network.remove"; id: string; deps: string[]; cause: string; name: string }
+  | { kind: "volume.remove"; id: string; deps: string[]; cause: string; name: string };
+
+export type Plan = Operation[];
+
+/** What `up` wants for one replica: the spec (built by the caller, pure) and its hash. */
+export interface DesiredContainer {
+  service: string;
+  index: number;
+  spec: ContainerSpec;
+  configHash: string;
+}
+
+export interface UpPlanInput {
+  project: Project;
+  /** Services to bring up (dependencies included by the caller). */
+  services: string[];
+  desired: DesiredContainer[];
+  observed: ObservedProject;
+  /** Project-level labels for networks and volumes. */
+  resourceLabels: Record<string, string>;
+  /** Wait for every service to be ready (`up --wait`), not only those others depend on. */
+  waitAll: boolean;
+  forceRecreate?: boolean;
+  /** Remove containers of services no longer in the file. */
+  removeOrphans?: boolean;
+}
+
+const NS_PER_S = 1_000_000_000;
+
+export function stopTimeoutSeconds(project: Project, service: string): number | undefined {
+  const grace = project.services[service]?.stop_grace_period;
+  return grace === undefined ? undefined : Math.ceil(grace / NS_PER_S);
+}
+
+export function planUp(input: UpPlanInput): Plan {
+  const { project, observed } = input;
+  const ops: Operation[] = [];
+  const selected = new Set(input.services);
+
+  const networksNeeded = new Set<string>();
+  const volumesNeeded = new Set<string>();
+  for (const name of selected) {
+    const s = project.services[name]!;
+    if (!s.network_mode) Object.keys(s.networks).forEach((n) => networksNeeded.add(n));
+    for (const v of s.volumes) if (v.type === "volume" && v.source) volumesNeeded.add(v.source);
+  }
+
+  for (const key of [...networksNeeded].sort()) {
+    const net = project.networks[key];
+    const name = networkName(project, key);
+    if (net?.external) continue;
+    if (observed.networks.some((n) => n.Name === name)) continue;
+    const body: NetworkCreateBody = {
+      Name: name,
+      Labels: { ...(net?.labels ?? {}), ...input.resourceLabels, "com.docker.compose.network": key },
+      CheckDuplicate: true,
+    };
+    if (net?.driver) body.Driver = net.driver;
+    if (net?.internal) body.Internal = true;
+    if (net?.attachable) body.Attachable = true;
+    if (net?.enable_ipv6) body.EnableIPv6 = true;
+    if (net && Object.keys(net.driver_opts).length) body.Options = net.driver_opts;
+    if (net?.ipam) {
+      body.IPAM = {
+        ...(net.ipam.driver ? { Driver: net.ipam.driver } : {}),
+        Config: net.ipam.config.map((c) => ({
+          ...(c.subnet ? { Subnet: c.subnet } : {}),
+          ...(c.ip_range ? { IPRange: c.ip_range } : {}),
+          ...(c.gateway ? { Gateway: c.gateway } : {}),
+        })),
+        Options: net.ipam.options,
+      };
+    }
+    ops.push({ kind: "network.create", id: `network:${key}`, deps: [], cause: `create network ${name}: none exists`, key, body });
+  }
+
+  for (const key of [...volumesNeeded].sort()) {
+    const vol = project.volumes[key];
+    const name = volumeName(project, key);
+    if (vol?.external) continue;
+    if (observed.volumes.some((v) => v.Name === name)) continue;
+    const body: VolumeCreateBody = {
+      Name: name,
+      Labels: { ...(vol?.labels ?? {}), ...input.resourceLabels, "com.docker.compose.volume": key },
+    };
+    if (vol?.driver) body.Driver = vol.driver;
+    if (vol && Object.keys(vol.driver_opts).length) body.DriverOpts = vol.driver_opts;
+    ops.push({ kind: "volume.create", id: `volume:${key}`, deps: [], cause: `create volume ${name}: none exists`, key, body });
+  }
+
+  const createdNetworkOps = new Set(ops.filter((o) => o.kind === "network.create").map((o) => o.id));
+  const createdVolumeOps = new Set(ops.filter((o) => o.kind === "volume.create").map((o) => o.id));
+  const startIds = new Map<string, string[]>();
+  const readyContainers = new Map<string, string[]>();
+
+  // Orphans: containers of this project whose service is gone from the file.
+  if (input.removeOrphans) {
+    for (const c of observed.containers) {
+      if (!c.oneoff && !project.services[c.service]) {
+        ops.push({ kind: "container.remove", id: `remove:${c.name}`, deps: [], cause: `remove ${c.name}: orphan, service ${c.service} is not in the project`, container: c });
+      }
+    }
+  }
+
+  for (const d of input.desired) {
+    if (!selected.has(d.service)) continue;
+    const service = project.services[d.service]!;
+    const existing = observed.containers.find((c) => !c.oneoff && c.service === d.service && c.index === d.index);
+    const infraDeps = [
+      ...(service.network_mode ? [] : Object.keys(service.networks).map((n) => `network:${n}`).filter((id) => createdNetworkOps.has(id))),
+      ...service.volumes.filter((v) => v.type === "volume" && v.source).map((v) => `volume:${v.source}`).filter((id) => createdVolumeOps.has(id)),
+    ];
+    const depReady = Object.keys(service.depends_on)
+      .filter((dep) => selected.has(dep))
+      .map((dep) => `ready:${dep}`);
+    const startId = `start:${d.spec.name}`;
+    let needsStart = true;
+    let cause = "";
+    if (!existing) {
+      ops.push({ kind: "container.create", id: `create:${d.spec.name}`, deps: infraDeps, cause: `create ${d.spec.name}: none exists`, service: d.service, index: d.index, spec: d.spec });
+      cause = `start ${d.spec.name}: just created`;
+    } else if (input.forceRecreate || existing.configHash !== d.configHash) {
+      const why = input.forceRecreate ? "--force-recreate" : "config hash changed";
+      const stopTimeout = stopTimeoutSeconds(project, d.service);
+      ops.push({
+        kind: "container.remove",
+        id: `remove:${existing.name}`,
+        deps: [],
+        cause: `remove ${existing.name}: ${why}`,
+        container: existing,
+        ...(stopTimeout !== undefined ? { stopTimeout } : {}),
+      });
+      ops.push({ kind: "container.create", id: `create:${d.spec.name}`, deps: [...infraDeps, `remove:${existing.name}`], cause: `recreate ${d.spec.name}: ${why}`, service: d.service, index: d.index, spec: d.spec });
+      cause = `start ${d.spec.name}: recreated`;
+    } else if (existing.state !== "running") {
+      cause = `start ${d.spec.name}: exists unchanged but is ${existing.state}`;
+    } else {
+      needsStart = false;
+    }
+    if (needsStart) {
+      const createDep = ops.some((o) => o.id === `create:${d.spec.name}`) ? [`create:${d.spec.name}`] : [];
+      ops.push({ kind: "container.start", id: startId, deps: [...createDep, ...depReady], cause, service: d.service, index: d.index, name: d.spec.name });
+      startIds.set(d.service, [...(startIds.get(d.service) ?? []), startId]);
+    }
+    readyContainers.set(d.service, [...(readyContainers.get(d.service) ?? []), d.spec.name]);
+  }
+
+  // A readiness gate for every service someone waits on (or all, with --wait).
+  for (const name of selected) {
+    const waiters = Object.values(project.services).filter((s) => selected.has(s.name) && name in s.depends_on);
+    const conditions = new Set(waiters.map((w) => w.depends_on[name]!.condition));
+    const service = project.services[name]!;
+    const hasHealthcheck = !!service.healthcheck?.test && !service.healthcheck.disable;
+    let condition: "service_started" | "service_healthy" | "service_completed_successfully" | undefined;
+    if (conditions.has("service_completed_successfully")) condition = "service_completed_successfully";
+    else if (conditions.has("service_healthy")) condition = "service_healthy";
+    else if (conditions.size > 0) condition = "service_started";
+    if (input.waitAll && !condition) condition = hasHealthcheck ? "service_healthy" : "service_started";
+    if (!condition) continue;
+    const by = waiters.length ? waiters.map((w) => w.name).join(", ") : "--wait";
+    ops.push({
+      kind: "service.ready",
+      id: `ready:${name}`,
+      deps: startIds.get(name) ?? [],
+      cause: `wait for ${name}: ${condition} (needed by ${by})`,
+      service: name,
+      condition,
+      containers: readyContainers.get(name) ?? [],
+    });
+  }
+  return ops;
+}
+
+export interface DownPlanInput {
+  project: Project;
+  observed: ObservedProject;
+  removeVolumes: boolean;
+  /** Stop timeout override in seconds (`down -t`). */
+  timeout?: number;
+}
+
+/** Containers first (dependents before their dependencies), then networks, then volumes with -v. */
+export function planDown(input: DownPlanInput): Plan {
+  const { project, observed } = input;
+  const ops: Operation[] = [];
+  const removeIdsByService = new Map<string, string[]>();
+  for (const c of observed.containers) {
+    const id = `remove:${c.name}`;
+    removeIdsByService.set(c.service, [...(removeIdsByService.get(c.service) ?? []), id]);
+  }
+  for (const c of observed.containers) {
+    // Stop a service only after those that depend on it, as compose does.
+    const deps = project.services[c.service]
+      ? dependents(project, c.service).flatMap((d) => removeIdsByService.get(d) ?? [])
+      : [];
+    const stopTimeout = input.timeout ?? stopTimeoutSeconds(project, c.service);
+    ops.push({
+      kind: "container.remove",
+      id: `remove:${c.name}`,
+      deps: c.oneoff ? [] : deps,
+      cause: `remove ${c.name}: project ${project.name} is going down`,
+      container: c,
+      ...(stopTimeout !== undefined ? { stopTimeout } : {}),
+    });
+  }
+  const allRemovals = ops.map((o) => o.id);
+  for (const n of observed.networks) {
+    ops.push({ kind: "network.remove", id: `network-remove:${n.Name}`, deps: allRemovals, cause: `remove network ${n.Name}`, name: n.Name });
+  }
+  if (input.removeVolumes) {
+    for (const v of observed.volumes) {
+      ops.push({ kind: "volume.remove", id: `volume-remove:${v.Name}`, deps: allRemovals, cause: `remove volume ${v.Name} (-v)`, name: v.Name });
+    }
+  }
+  return ops;
+}
+
+export function formatPlan(plan: Plan): string {
+  if (plan.length === 0) return "nothing to do: everything is up to date\n";
+  return plan.map((op, i) => `${String(i + 1).padStart(3)}. ${op.cause}${op.deps.length ? `  (after ${op.deps.join(", ")})` : ""}`).join("\n") + "\n";
+}

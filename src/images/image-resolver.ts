@@ -1,0 +1,150 @@
+/**
+ * Images for one run: each reference is pulled at most once per run, and the image id found then
+ * is what every container of the run uses (a tag moved by someone else mid-run changes nothing).
+ * Builds go through the engine's builder with a checked Dockerfile and a .dockerignore-aware context.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { SlipwayError } from "../errors/index.ts";
+import type { Engine } from "../engine/index.ts";
+import type { ProgressMessage } from "../engine/types.ts";
+import { builtImageId } from "../engine/streams/json-stream.ts";
+import type { EventBus } from "../events/index.ts";
+import { packContext } from "./build-context.ts";
+import { legacyBuilderProblems } from "./dockerfile-check.ts";
+
+export type PullPolicy = "missing" | "always" | "never" | "build" | "if_not_present" | "daily" | "weekly";
+
+export interface BuildRequest {
+  /** Absolute context directory. */
+  context: string;
+  dockerfile: string;
+  tags: string[];
+  args?: Record<string, string>;
+  labels?: Record<string, string>;
+  target?: string;
+  pull?: boolean;
+  noCache?: boolean;
+  network?: string;
+  extraHosts?: string[];
+  shmSize?: number;
+  /** Who asks, for messages and progress (e.g. the service name). */
+  subject: string;
+}
+
+export class ImageResolver {
+  readonly #engine: Engine;
+  readonly #events: EventBus;
+  readonly #pulled = new Map<string, Promise<string>>();
+
+  constructor(engine: Engine, events: EventBus) {
+    this.#engine = engine;
+    this.#events = events;
+  }
+
+  #progress(task: string) {
+    return (m: ProgressMessage) => {
+      if (m.stream) {
+        for (const line of m.stream.split("\n")) if (line.trim()) this.#events.emit({ type: "log", level: "info", message: line, scope: task });
+        return;
+      }
+      if (m.status) {
+        this.#events.emit({
+          type: "progress",
+          task,
+          status: m.status,
+          ...(m.id ? { id: m.id } : {}),
+          ...(m.progressDetail?.current !== undefined ? { current: m.progressDetail.current } : {}),
+          ...(m.progressDetail?.total !== undefined ? { total: m.progressDetail.total } : {}),
+        });
+      }
+    };
+  }
+
+  /** The image id to run for `ref`, pulling according to `policy` (once per run). */
+  async ensure(ref: string, policy: PullPolicy = "missing", signal?: AbortSignal): Promise<string> {
+    const key = `${policy === "always" ? "always" : "missing"}:${ref}`;
+    let pending = this.#pulled.get(key);
+    if (!pending) {
+      pending = this.#resolve(ref, policy, signal);
+      this.#pulled.set(key, pending);
+      pending.catch(() => this.#pulled.delete(key));
+    }
+    return pending;
+  }
+
+  async #resolve(ref: string, policy: PullPolicy, signal?: AbortSignal): Promise<string> {
+    if (policy !== "always") {
+      const local = await this.#engine.images.find(ref, { signal });
+      if (local) return local.Id;
+      if (policy === "never") {
+        throw new SlipwayError(`Image ${ref} is not present and pull_policy is never`, {
+          code: "IMAGE_MISSING",
+          kind: "config",
+          hint: `Build or pull ${ref} first, or change pull_policy.`,
+        });
+      }
+    }
+    try {
+      await this.#engine.images.pull(ref, { signal, onProgress: this.#progress(`pull ${ref}`) });
+    } catch (err) {
+      if (err instanceof SlipwayError && (err.kind === "registry" || err.kind === "engine") && !(err.name === "CancelledError")) {
+        throw new SlipwayError(`Cannot pull image ${ref}: ${err.message}`, {
+          code: "IMAGE_PULL_FAILED",
+          kind: "registry",
+          cause: err,
+          hint: `Check the image name and tag, that its registry is reachable, and that you are logged in if it is private.`,
+        });
+      }
+      throw err;
+    }
+    const pulled = await this.#engine.images.inspect(ref, { signal });
+    return pulled.Id;
+  }
+
+  /** Builds and returns the image id. */
+  async build(req: BuildRequest, signal?: AbortSignal): Promise<string> {
+    const dockerfilePath = path.resolve(req.context, req.dockerfile);
+    let text: string;
+    try {
+      text = await readFile(dockerfilePath, "utf8");
+    } catch {
+      throw new SlipwayError(`${req.subject}: Dockerfile ${dockerfilePath} not found`, {
+        code: "DOCKERFILE_MISSING",
+        kind: "config",
+        hint: "Check build.context and build.dockerfile.",
+      });
+    }
+    const problems = legacyBuilderProblems(text);
+    if (problems.length > 0) {
+      const first = problems[0]!;
+      throw new SlipwayError(`${dockerfilePath}:${first.line}: ${first.message}`, {
+        code: "DOCKERFILE_UNSUPPORTED",
+        kind: "build",
+        hint: "This engine builds with the classic builder (Docker 20.10). Rewrite the instruction without it, or use an engine with BuildKit.",
+        details: { problems },
+      });
+    }
+    const context = await packContext(req.context, path.relative(req.context, dockerfilePath));
+    const messages = await this.#engine.images.build({
+      context,
+      dockerfile: path.relative(req.context, dockerfilePath).split(path.sep).join("/"),
+      tags: req.tags,
+      ...(req.args ? { buildArgs: req.args } : {}),
+      ...(req.labels ? { labels: req.labels } : {}),
+      ...(req.target ? { target: req.target } : {}),
+      ...(req.pull ? { pull: true } : {}),
+      ...(req.noCache ? { noCache: true } : {}),
+      ...(req.network ? { network: req.network } : {}),
+      ...(req.extraHosts?.length ? { extraHosts: req.extraHosts } : {}),
+      ...(req.shmSize ? { shmSize: req.shmSize } : {}),
+      onProgress: this.#progress(`build ${req.subject}`),
+      signal,
+    });
+    const id = builtImageId(messages);
+    if (id) return id;
+    const tag = req.tags[0];
+    if (tag) return (await this.#engine.images.inspect(tag, { signal })).Id;
+    throw new SlipwayError(`${req.subject}: the build reported no image id`, { code: "BUILD_NO_ID", kind: "build" });
+  }
+}

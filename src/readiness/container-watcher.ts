@@ -1,0 +1,81 @@
+/**
+ * Follows the engine's container events for a set of containers and remembers the last state of
+ * each, so a waiter that arrives late still sees an exit or a health change that already
+ * happened. Subscribe before starting anything: then no event can be missed.
+ */
+import type { Engine } from "../engine/index.ts";
+import type { EngineEvent } from "../engine/types.ts";
+
+export type ContainerEventState =
+  | { kind: "started" }
+  | { kind: "exited"; exitCode: number }
+  | { kind: "health"; status: "healthy" | "unhealthy" | "starting" };
+
+type Listener = (state: ContainerEventState) => void;
+
+export class ContainerWatcher implements AsyncDisposable {
+  readonly #controller = new AbortController();
+  readonly #last = new Map<string, ContainerEventState[]>();
+  readonly #listeners = new Map<string, Set<Listener>>();
+  #done: Promise<void> = Promise.resolve();
+
+  private constructor() {}
+
+  /** Subscribes to container events with the given label filter; live once this resolves. */
+  static async start(engine: Engine, labelFilter: string[], signal?: AbortSignal): Promise<ContainerWatcher> {
+    const watcher = new ContainerWatcher();
+    const combined = signal ? AbortSignal.any([signal, watcher.#controller.signal]) : watcher.#controller.signal;
+    const events = await engine.system.events({
+      filters: { type: ["container"], label: labelFilter },
+      signal: combined,
+    });
+    watcher.#done = (async () => {
+      try {
+        for await (const event of events) watcher.#dispatch(event);
+      } catch {
+        // The stream ends when we stop it; a broken stream leaves waiters to their inspect fallback.
+      }
+    })();
+    return watcher;
+  }
+
+  #dispatch(event: EngineEvent): void {
+    const name = event.Actor.Attributes["name"];
+    if (!name) return;
+    let state: ContainerEventState | undefined;
+    if (event.Action === "start") state = { kind: "started" };
+    else if (event.Action === "die") state = { kind: "exited", exitCode: Number(event.Actor.Attributes["exitCode"] ?? -1) };
+    else if (event.Action.startsWith("health_status")) {
+      const status = event.Action.split(":")[1]?.trim();
+      if (status === "healthy" || status === "unhealthy" || status === "starting") state = { kind: "health", status };
+    }
+    if (!state) return;
+    const history = this.#last.get(name) ?? [];
+    history.push(state);
+    this.#last.set(name, history);
+    for (const listener of this.#listeners.get(name) ?? []) listener(state);
+  }
+
+  /** Everything seen so far for a container, oldest first. */
+  history(name: string): readonly ContainerEventState[] {
+    return this.#last.get(name) ?? [];
+  }
+
+  /** Calls `listener` for past and future events of `name`; returns the unsubscribe function. */
+  follow(name: string, listener: Listener): () => void {
+    for (const state of this.history(name)) listener(state);
+    const set = this.#listeners.get(name) ?? new Set<Listener>();
+    set.add(listener);
+    this.#listeners.set(name, set);
+    return () => set.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#controller.abort();
+    await this.#done;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Readiness of compose's depends_on conditions, from engine events (not sleeps, and never by
+ * reaching published ports from the host: Slipway may run in a CI container or against a remote
+ * engine). `service_healthy` also races the container's own healthcheck command run through exec.
+ */
+import { CancelledError, SlipwayError } from "../errors/index.ts";
+import type { Engine } from "../engine/index.ts";
+import type { ContainerWatcher, ContainerEventState } from "./container-watcher.ts";
+import { collectDiagnostics } from "./diagnostics.ts";
+import { DependencyFailedError } from "./dependency-error.ts";
+import { probeOnce, probeCommand } from "./exec-probe.ts";
+
+export type ReadyCondition = "service_started" | "service_healthy" | "service_completed_successfully";
+
+export interface WaitReadyOptions {
+  engine: Engine;
+  watcher: ContainerWatcher;
+  service: string;
+  container: string;
+  condition: ReadyCondition;
+  signal: AbortSignal;
+  timeoutMs?: number;
+  /** Race the engine's healthcheck with our own exec probes (default on). */
+  probe?: boolean;
+  /** Delay between our own probes. */
+  probeIntervalMs?: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+
+export async function waitReady(opts: WaitReadyOptions): Promise<void> {
+  const { engine, watcher, container, service, condition } = opts;
+  if (condition === "service_started") return;
+  const local = new AbortController();
+  const timeoutMs = opts.timeoutMs ?? 300_000;
+  const signal = AbortSignal.any([opts.signal, local.signal, AbortSignal.timeout(timeoutMs)]);
+  let unfollow = () => {};
+  try {
+    return await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        local.abort();
+        if (err) reject(err);
+        else resolve();
+      };
+      const fail = (what: string) => {
+        void collectDiagnostics(engine, container).then((d) => finish(new DependencyFailedError(service, what, d)));
+      };
+      signal.addEventListener("abort", () => {
+        if (opts.signal.aborted) finish(new CancelledError(`waiting for ${service} cancelled`));
+        else if (!local.signal.aborted) {
+          void collectDiagnostics(engine, container).then((d) =>
+            finish(
+              new SlipwayError(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${service} to be ${condition === "service_healthy" ? "healthy" : "completed"}`, {
+                code: "READY_TIMEOUT",
+                kind: "timeout",
+                hint: "Raise the timeout, or check the service's healthcheck and logs.",
+                details: { service, diagnostics: d },
+              }),
+            ),
+          );
+        }
+      }, { once: true });
+
+      const onState = (state: ContainerEventState) => {
+        if (condition === "service_completed_successfully") {
+          if (state.kind === "exited") {
+            if (state.exitCode === 0) finish();
+            else fail(`exited with code ${state.exitCode}; it must complete successfully`);
+          }
+          return;
+        }
+        if (state.kind === "exited") fail(`exited with code ${state.exitCode} while waiting for it to be healthy`);
+        else if (state.kind === "health" && state.status === "healthy") finish();
+        else if (state.kind === "health" && state.status === "unhealthy") fail("is unhealthy");
+      };
+      unfollow = watcher.follow(container, onState);
+      if (settled) return;
+
+      // The state before our subscription, and the healthcheck to probe with.
+      void (async () => {
+        try {
+          const info = await engine.containers.inspect(container, { signal });
+          if (condition === "service_completed_successfully") {
+            if (!info.State.Running && info.State.Status === "exited") onState({ kind: "exited", exitCode: info.State.ExitCode });
+            return;
+          }
+          const health = info.Config.Healthcheck;
+          if (!probeCommand(health?.Test)) {
+            finish(new DependencyFailedError(service, "has no healthcheck, so it can never become healthy", undefined, `Add a healthcheck to ${service}, or depend on it with condition: service_started.`));
+            return;
+          }
+          if (info.State.Health?.Status === "healthy") return finish();
+          if (info.State.Health?.Status === "unhealthy") return fail("is unhealthy");
+          if (!info.State.Running && info.State.Status === "exited") return onState({ kind: "exited", exitCode: info.State.ExitCode });
+          if (opts.probe === false) return;
+          while (!signal.aborted) {
+            if (await probeOnce(engine, container, health!, signal)) return finish();
+            await sleep(opts.probeIntervalMs ?? 200, signal);
+          }
+        } catch (err) {
+          if (!signal.aborted) finish(err as Error);
+        }
+      })();
+    });
+  } finally {
+    unfollow();
+  }
+}
