@@ -5,7 +5,6 @@
  */
 import type { Project } from "../model/index.ts";
 import type { ContainerSpec } from "./container-spec.ts";
-import { dependents } from "./graph.ts";
 import { networkName, volumeName } from "./names.ts";
 import type { ObservedContainer, ObservedProject } from "./observe.ts";
 import type { NetworkCreateBody, VolumeCreateBody } from "../../engine/types.ts";
@@ -51,6 +50,8 @@ export interface UpPlanInput {
   forceRecreate?: boolean;
   /** Remove containers of services no longer in the file. */
   removeOrphans?: boolean;
+  /** Extra readiness gates, e.g. the dependencies of a one-off `run` container. */
+  gates?: Record<string, "service_started" | "service_healthy" | "service_completed_successfully">;
 }
 
 const NS_PER_S = 1_000_000_000;
@@ -177,6 +178,8 @@ export function planUp(input: UpPlanInput): Plan {
   for (const name of selected) {
     const waiters = Object.values(project.services).filter((s) => selected.has(s.name) && name in s.depends_on);
     const conditions = new Set(waiters.map((w) => w.depends_on[name]!.condition));
+    const gate = input.gates?.[name];
+    if (gate) conditions.add(gate);
     const service = project.services[name]!;
     const hasHealthcheck = !!service.healthcheck?.test && !service.healthcheck.disable;
     let condition: "service_started" | "service_healthy" | "service_completed_successfully" | undefined;
@@ -185,7 +188,7 @@ export function planUp(input: UpPlanInput): Plan {
     else if (conditions.size > 0) condition = "service_started";
     if (input.waitAll && !condition) condition = hasHealthcheck ? "service_healthy" : "service_started";
     if (!condition) continue;
-    const by = waiters.length ? waiters.map((w) => w.name).join(", ") : "--wait";
+    const by = waiters.length ? waiters.map((w) => w.name).join(", ") : gate ? "the one-off container" : "--wait";
     ops.push({
       kind: "service.ready",
       id: `ready:${name}`,
@@ -200,33 +203,39 @@ export function planUp(input: UpPlanInput): Plan {
 }
 
 export interface DownPlanInput {
-  project: Project;
+  /** The project model when a file is at hand (stop grace periods); `down -p X` works without. */
+  project?: Project;
   observed: ObservedProject;
   removeVolumes: boolean;
   /** Stop timeout override in seconds (`down -t`). */
   timeout?: number;
 }
 
+/** Services a container's service depends on, from compose's depends_on label ("db:service_healthy:false,…"). */
+export function labelDependencies(c: ObservedContainer): string[] {
+  const value = c.labels["com.docker.compose.depends_on"] ?? "";
+  return value.split(",").map((entry) => entry.split(":")[0]!).filter(Boolean);
+}
+
 /** Containers first (dependents before their dependencies), then networks, then volumes with -v. */
 export function planDown(input: DownPlanInput): Plan {
   const { project, observed } = input;
   const ops: Operation[] = [];
-  const removeIdsByService = new Map<string, string[]>();
   for (const c of observed.containers) {
-    const id = `remove:${c.name}`;
-    removeIdsByService.set(c.service, [...(removeIdsByService.get(c.service) ?? []), id]);
-  }
-  for (const c of observed.containers) {
-    // Stop a service only after those that depend on it, as compose does.
-    const deps = project.services[c.service]
-      ? dependents(project, c.service).flatMap((d) => removeIdsByService.get(d) ?? [])
-      : [];
-    const stopTimeout = input.timeout ?? stopTimeoutSeconds(project, c.service);
+    // Stop a service only after those that depend on it, as compose does. The labels carry the
+    // graph, so this works for a project whose file we do not have.
+    const deps = c.oneoff
+      ? []
+      : observed.containers
+          .filter((other) => !other.oneoff && other.service !== c.service && labelDependencies(other).includes(c.service))
+          .map((other) => `remove:${other.name}`);
+    const oneoffsOfService = observed.containers.filter((o) => o.oneoff && o.service !== c.service).map((o) => `remove:${o.name}`);
+    const stopTimeout = input.timeout ?? (project ? stopTimeoutSeconds(project, c.service) : undefined);
     ops.push({
       kind: "container.remove",
       id: `remove:${c.name}`,
-      deps: c.oneoff ? [] : deps,
-      cause: `remove ${c.name}: project ${project.name} is going down`,
+      deps: c.oneoff ? [] : [...new Set([...deps, ...oneoffsOfService])],
+      cause: `remove ${c.name}: project going down`,
       container: c,
       ...(stopTimeout !== undefined ? { stopTimeout } : {}),
     });

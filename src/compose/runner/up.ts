@@ -1,0 +1,125 @@
+/**
+ * `up`: images first (build or pull, once per run), then converge containers to the file:
+ * observe → plan → execute, with readiness gates from depends_on (and for all services with --wait).
+ */
+import { SlipwayError } from "../../errors/index.ts";
+import { ComposeLabel } from "../../labels/labels.ts";
+import type { Lifetime } from "../../labels/labels.ts";
+import { ImageResolver, type PullPolicy } from "../../images/image-resolver.ts";
+import { ContainerWatcher } from "../../readiness/container-watcher.ts";
+import { labelsFor, type RunContext } from "../../pipeline/run-context.ts";
+import type { Project } from "../model/index.ts";
+import { serviceConfigHash } from "./config-hash.ts";
+import { buildContainerSpec } from "./container-spec.ts";
+import { executePlan } from "./execute.ts";
+import { withDependencies } from "./graph.ts";
+import { executeImages, imageRef, planImages, type ImageStep } from "./images-phase.ts";
+import { containerName } from "./names.ts";
+import { observeProject } from "./observe.ts";
+import { planUp, type DesiredContainer, type Plan } from "./plan.ts";
+
+export interface UpOptions {
+  /** Services asked for (their dependencies come too); all when empty. */
+  services?: string[];
+  /** Wait until every service is running/healthy (`--wait`). */
+  wait?: boolean;
+  dryRun?: boolean;
+  forceRecreate?: boolean;
+  build?: "always" | "never" | "missing";
+  pull?: PullPolicy;
+  removeOrphans?: boolean;
+  lifetime: Lifetime;
+  readyTimeoutMs?: number;
+  /** Readiness gates beyond depends_on (a one-off container's dependencies). */
+  gates?: Record<string, "service_started" | "service_healthy" | "service_completed_successfully">;
+  /** Shared by the stages of one run, so each image is pulled once per run. */
+  images?: ImageResolver;
+}
+
+export interface UpResult {
+  imageSteps: ImageStep[];
+  plan: Plan;
+  /** Container names per service. */
+  containers: Map<string, string[]>;
+  imageIds: Map<string, string>;
+}
+
+export function checkServices(project: Project, names: string[]): void {
+  for (const name of names) {
+    if (!project.services[name]) {
+      const hint = project.disabledServices[name]
+        ? `Service ${name} has profiles ${project.disabledServices[name]!.profiles.join(", ")}: enable one with --profile.`
+        : `Services in this project: ${Object.keys(project.services).join(", ") || "none"}.`;
+      throw new SlipwayError(`No such service: ${name}`, { code: "NO_SUCH_SERVICE", kind: "config", hint });
+    }
+  }
+}
+
+export function replicas(project: Project, service: string): number {
+  const s = project.services[service]!;
+  return s.deploy?.replicas ?? s.scale ?? 1;
+}
+
+export async function composeUp(ctx: RunContext, project: Project, opts: UpOptions): Promise<UpResult> {
+  const requested = opts.services?.length ? opts.services : Object.keys(project.services);
+  checkServices(project, requested);
+  const services = withDependencies(project, requested);
+  const resolver = opts.images ?? new ImageResolver(ctx.engine, ctx.events);
+
+  const present = new Set<string>();
+  await Promise.all(
+    services.map(async (name) => {
+      const ref = imageRef(project, project.services[name]!);
+      if (await ctx.engine.images.find(ref, { signal: ctx.signal })) present.add(ref);
+    }),
+  );
+  const imageSteps = planImages({
+    project,
+    services,
+    present,
+    ...(opts.build ? { build: opts.build } : {}),
+    ...(opts.pull ? { pull: opts.pull } : {}),
+  });
+
+  const observed = await observeProject(ctx.engine, project.name, ctx.signal);
+  const runLabels = labelsFor(ctx, opts.lifetime);
+  const imageIds = opts.dryRun ? new Map<string, string>() : await executeImages(project, imageSteps, resolver, ctx.signal, ctx.events);
+
+  const desired: DesiredContainer[] = [];
+  const containers = new Map<string, string[]>();
+  for (const name of services) {
+    const service = project.services[name]!;
+    const imageId = imageIds.get(name) ?? imageRef(project, service);
+    const configHash = serviceConfigHash(service, imageIds.get(name));
+    for (let index = 1; index <= replicas(project, name); index++) {
+      const cname = service.container_name && index === 1 ? service.container_name : containerName(project.name, name, index);
+      const spec = buildContainerSpec({ project, service, index, name: cname, image: imageId, configHash, runLabels, apiVersion: ctx.engine.apiVersion });
+      desired.push({ service: name, index, spec, configHash });
+      containers.set(name, [...(containers.get(name) ?? []), cname]);
+    }
+  }
+
+  const plan = planUp({
+    project,
+    services,
+    desired,
+    observed,
+    resourceLabels: { ...runLabels, [ComposeLabel.project]: project.name },
+    waitAll: opts.wait ?? false,
+    ...(opts.forceRecreate ? { forceRecreate: true } : {}),
+    ...(opts.removeOrphans ? { removeOrphans: true } : {}),
+    ...(opts.gates ? { gates: opts.gates } : {}),
+  });
+  if (opts.dryRun) return { imageSteps, plan, containers, imageIds };
+
+  // Subscribed before anything starts, so no exit or health change can be missed.
+  await using watcher = await ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${project.name}`], ctx.signal);
+  await executePlan(plan, {
+    engine: ctx.engine,
+    signal: ctx.signal,
+    events: ctx.events,
+    watcher,
+    ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
+  });
+  return { imageSteps, plan, containers, imageIds };
+}
