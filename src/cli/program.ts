@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, SlipwayError } from "../errors/index.ts";
+import { composeCommand } from "./commands/compose.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import type { CliIo } from "./io.ts";
 import { slipwayVersion } from "./version.ts";
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
     })
     .exitOverride();
   program.addCommand(doctorCommand(io, signal, setExit));
+  program.addCommand(composeCommand(io, signal, setExit));
   return { command: program, exitCode: () => exitCode };
 }
 

@@ -162,6 +162,18 @@ export class Containers {
     });
   }
 
+  /**
+   * Attaches to the container's output (stdout and stderr, multiplexed unless TTY). Call it
+   * before start to see everything the container writes; the stream ends when it exits.
+   */
+  async attach(id: string, opts: Signal & { logs?: boolean } = {}): Promise<Readable & AsyncIterable<Buffer>> {
+    const response = await this.#http.stream("POST", `/containers/${encodeURIComponent(id)}/attach`, {
+      query: { stream: true, stdout: true, stderr: true, logs: opts.logs ?? false },
+      signal: opts.signal,
+    });
+    return response.body;
+  }
+
   async rename(id: string, name: string, opts: Signal = {}): Promise<void> {
     await this.#http.none("POST", `/containers/${encodeURIComponent(id)}/rename`, { query: { name }, signal: opts.signal });
   }

@@ -46,7 +46,7 @@ describe("merge rules", () => {
   });
   it("merges secrets and configs by target", () => {
     assert.deepEqual(svc("    secrets: [s1, {source: s2, target: /x}]\n", "    secrets: [{source: s1, mode: 0400}, {source: s3, target: /x}]\n"), {
-      secrets: [{ source: "s1", mode: 400 }, { source: "s3", target: "/x" }],
+      secrets: [{ source: "s1", mode: 0o400 }, { source: "s3", target: "/x" }],
     });
   });
   it("merges depends_on and networks by name across syntaxes", () => {

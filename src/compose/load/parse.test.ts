@@ -33,3 +33,10 @@ describe("parseYaml", () => {
     assert.deepEqual(toPlain(parseYaml("a: yes\nb: 0x10\nc: ~\n", "f")), { a: "yes", b: 16, c: null });
   });
 });
+
+describe("octal file modes", () => {
+  it("reads a plain 0440 as octal like compose-go, and a quoted one as a string", () => {
+    const root = parseYaml("a: 0440\nb: '0440'\nc: 440\nd: 08\n", "compose.yml") as MapNode;
+    assert.deepEqual(toPlain(root), { a: 0o440, b: "0440", c: 440, d: 8 });
+  });
+});

@@ -46,6 +46,11 @@ function convert(doc: Document, node: unknown, posAt: PosAt, depth: number): YNo
   const tag = yn.tag !== undefined && COMPOSE_TAGS.has(yn.tag) ? { tag: yn.tag } : {};
   if (isScalar(node)) {
     const v = node.value;
+    // compose-go's YAML parser (go-yaml v3) reads a plain `0440` as octal, as YAML 1.1 did; file
+    // modes are written that way in compose files, so follow it (yaml's 1.2 core schema says 440).
+    if (typeof v === "number" && node.type === "PLAIN" && typeof node.source === "string" && /^[-+]?0[0-7]+$/.test(node.source)) {
+      return { ...scalar(Number.parseInt(node.source, 8), pos), ...tag };
+    }
     if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
       return { ...scalar(v, pos), ...tag };
     }

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// Runs Slipway from its TypeScript sources (for development, tests and the demo); the published
+// bin is the compiled dist/cli/main.js.
+import { register } from "tsx/esm/api";
+
+register();
+await import("../src/cli/main.ts");

@@ -1,0 +1,131 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildContainerSpec } from "./container-spec.ts";
+import { serviceConfigHash } from "./config-hash.ts";
+import { planDown, planUp, formatPlan, type DesiredContainer } from "./plan.ts";
+import type { ObservedContainer, ObservedProject } from "./observe.ts";
+import type { Project } from "../model/index.ts";
+import { projectFromYaml } from "./test-support.ts";
+
+const yaml = `
+services:
+  db:
+    image: postgres:15
+    healthcheck: { test: ["CMD", "pg_isready"], interval: 1s }
+    volumes: [data:/var/lib/postgresql/data]
+  migrate:
+    image: busybox
+    depends_on: { db: { condition: service_healthy } }
+  app:
+    image: busybox
+    depends_on:
+      migrate: { condition: service_completed_successfully }
+      db: { condition: service_healthy }
+volumes: { data: {} }
+`;
+
+function desired(project: Project): DesiredContainer[] {
+  return Object.values(project.services).map((service) => {
+    const configHash = serviceConfigHash(service);
+    const name = `${project.name}-${service.name}-1`;
+    return {
+      service: service.name,
+      index: 1,
+      configHash,
+      spec: buildContainerSpec({ project, service, index: 1, name, image: service.image!, configHash, runLabels: {}, apiVersion: "1.41" }),
+    };
+  });
+}
+
+const empty: ObservedProject = { containers: [], networks: [], volumes: [] };
+const up = (project: Project, observed: ObservedProject = empty, extra: Partial<Parameters<typeof planUp>[0]> = {}) =>
+  planUp({ project, services: Object.keys(project.services), desired: desired(project), observed, resourceLabels: {}, waitAll: false, ...extra });
+
+test("from nothing: network, volume, creates, starts gated by readiness in dependency order", async () => {
+  const project = await projectFromYaml(yaml);
+  const plan = up(project);
+  const byId = new Map(plan.map((o) => [o.id, o]));
+  assert.ok(byId.has("network:default"));
+  assert.ok(byId.has("volume:data"));
+  assert.deepEqual(byId.get("create:demo-db-1")!.deps.sort(), ["network:default", "volume:data"]);
+  assert.deepEqual(byId.get("start:demo-migrate-1")!.deps.sort(), ["create:demo-migrate-1", "ready:db"]);
+  assert.deepEqual(byId.get("start:demo-app-1")!.deps.sort(), ["create:demo-app-1", "ready:db", "ready:migrate"]);
+  const readyDb = byId.get("ready:db")!;
+  assert.ok(readyDb.kind === "service.ready" && readyDb.condition === "service_healthy");
+  const readyMigrate = byId.get("ready:migrate")!;
+  assert.ok(readyMigrate.kind === "service.ready" && readyMigrate.condition === "service_completed_successfully");
+  assert.ok(!byId.has("ready:app"), "nobody waits on app without --wait");
+  assert.match(formatPlan(plan), /create demo-db-1: none exists/);
+});
+
+test("--wait adds a gate for every service: healthy with a healthcheck, started otherwise", async () => {
+  const project = await projectFromYaml(yaml);
+  const plan = up(project, empty, { waitAll: true });
+  const app = plan.find((o) => o.id === "ready:app")!;
+  assert.ok(app.kind === "service.ready" && app.condition === "service_started");
+});
+
+function observedFrom(project: Project, overrides: Partial<ObservedContainer> = {}): ObservedProject {
+  return {
+    containers: desired(project).map((d) => ({
+      id: `id-${d.spec.name}`,
+      name: d.spec.name,
+      service: d.service,
+      index: 1,
+      oneoff: false,
+      state: "running",
+      configHash: d.configHash,
+      image: "x",
+      labels: d.spec.body.Labels ?? {},
+      ...overrides,
+    })),
+    networks: [{ Id: "n", Name: "demo_default", Driver: "bridge", Scope: "local", Internal: false, Labels: {} }],
+    volumes: [{ Name: "demo_data", Driver: "local", Mountpoint: "/", Labels: {}, Scope: "local" }],
+  };
+}
+
+test("unchanged and running: nothing to create or start", async () => {
+  const project = await projectFromYaml(yaml);
+  const plan = up(project, observedFrom(project));
+  assert.equal(plan.filter((o) => o.kind !== "service.ready").length, 0);
+});
+
+test("a changed config hash recreates, with the cause", async () => {
+  const project = await projectFromYaml(yaml);
+  const observed = observedFrom(project);
+  observed.containers[0]!.configHash = "stale";
+  const plan = up(project, observed);
+  const name = observed.containers[0]!.name;
+  assert.ok(plan.some((o) => o.id === `remove:${name}` && o.cause.includes("config hash changed")));
+  assert.ok(plan.some((o) => o.id === `create:${name}` && o.deps.includes(`remove:${name}`)));
+});
+
+test("stopped but unchanged: only started", async () => {
+  const project = await projectFromYaml(yaml);
+  const plan = up(project, observedFrom(project, { state: "exited" }));
+  assert.equal(plan.filter((o) => o.kind === "container.create").length, 0);
+  assert.equal(plan.filter((o) => o.kind === "container.start").length, 3);
+});
+
+test("down: dependents are removed before their dependencies, then networks, volumes only with -v", async () => {
+  const project = await projectFromYaml(yaml);
+  const observed = observedFrom(project);
+  const plan = planDown({ observed, removeVolumes: false });
+  const db = plan.find((o) => o.id === "remove:demo-db-1")!;
+  assert.deepEqual(db.deps.sort(), ["remove:demo-app-1", "remove:demo-migrate-1"]);
+  const net = plan.find((o) => o.kind === "network.remove")!;
+  assert.equal(net.deps.length, 3);
+  assert.equal(plan.filter((o) => o.kind === "volume.remove").length, 0);
+  assert.equal(planDown({ observed, removeVolumes: true }).filter((o) => o.kind === "volume.remove").length, 1);
+});
+
+test("external networks and volumes are never created", async () => {
+  const project = await projectFromYaml(`
+services:
+  app: { image: busybox, networks: [shared], volumes: [cache:/c] }
+networks: { shared: { external: true } }
+volumes: { cache: { external: true } }
+`);
+  const plan = up(project);
+  assert.equal(plan.filter((o) => o.kind === "network.create" || o.kind === "volume.create").length, 0);
+});
