@@ -1,0 +1,52 @@
+/** End to end: the CLI as a user runs it, interrupted with SIGINT. Everything goes, exit 130. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Engine, endpointFromEnv } from "../../../src/engine/index.ts";
+import { observeProject } from "../../../src/compose/runner/observe.ts";
+import { uniqueProject } from "../../support/run-context.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = path.resolve(here, "../../../bin/slipway-dev.mjs");
+
+function slipway(args: string[]) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: here, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const exit = new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : -1))));
+  return { child, exit, output: () => output };
+}
+
+/** Waits, by polling the engine's state (not sleeping blindly), until `predicate` holds. */
+async function until(predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("SIGINT during `compose up --wait`: torn down, exit 130", async () => {
+  await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
+  const name = uniqueProject("sigint-up");
+  const run = slipway(["compose", "-p", name, "up", "--wait"]);
+  await until(async () => (await observeProject(engine, name)).containers.some((c) => c.service === "app" && c.state === "running"));
+  run.child.kill("SIGINT");
+  assert.equal(await run.exit, 130, run.output());
+  const left = await observeProject(engine, name);
+  assert.deepEqual([left.containers.length, left.networks.length, left.volumes.length], [0, 0, 0], run.output());
+});
+
+test("SIGINT during `compose run`: the one-off and its dependencies torn down, exit 130", async () => {
+  await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
+  const name = uniqueProject("sigint-run");
+  const run = slipway(["compose", "-p", name, "run", "app", "sleep", "60"]);
+  await until(async () => (await observeProject(engine, name)).containers.some((c) => c.oneoff && c.state === "running"));
+  run.child.kill("SIGINT");
+  assert.equal(await run.exit, 130, run.output());
+  const left = await observeProject(engine, name);
+  assert.deepEqual([left.containers.length, left.networks.length, left.volumes.length], [0, 0, 0], run.output());
+});

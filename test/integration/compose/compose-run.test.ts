@@ -1,0 +1,127 @@
+/** The compose runner against the real engine: real files, real containers, outcomes asserted. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadProject } from "../../../src/compose/load/index.ts";
+import { composeUp } from "../../../src/compose/runner/up.ts";
+import { composeDown } from "../../../src/compose/runner/down.ts";
+import { composeRun } from "../../../src/compose/runner/run.ts";
+import { composeExec } from "../../../src/compose/runner/exec.ts";
+import { composePs } from "../../../src/compose/runner/ps.ts";
+import { observeProject } from "../../../src/compose/runner/observe.ts";
+import { DependencyFailedError } from "../../../src/readiness/dependency-error.ts";
+import { testContext, uniqueProject } from "../../support/run-context.ts";
+
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures/compose");
+const load = (fixture: string, projectName: string, env: Record<string, string> = {}) =>
+  loadProject({ workingDir: path.join(fixtures, fixture), projectName, env: { ...env } });
+
+test("app + postgres + nginx: migration gated on healthy db, app on the migration, all healthy, reachable, then down -v leaves nothing", async () => {
+  await using ctx = await testContext();
+  const name = uniqueProject("stack");
+  const project = await load("app-postgres-nginx", name);
+  try {
+    await composeUp(ctx, project, { lifetime: "ephemeral", wait: true, readyTimeoutMs: 120_000 });
+    const rows = await composePs(ctx.engine, name);
+    const byService = new Map(rows.map((r) => [r.service, r]));
+    assert.equal(byService.get("migrate")!.state, "exited");
+    for (const s of ["db", "app", "web"]) assert.equal(byService.get(s)!.state, "running", s);
+
+    // The migration really ran: the table exists.
+    const out: Buffer[] = [];
+    const code = await composeExec(ctx.engine, name, "db", ["psql", "-U", "postgres", "-tAc", "SELECT to_regclass('todos')"], {
+      onOutput: (_s, d) => out.push(d),
+    });
+    assert.equal(code, 0);
+    assert.equal(Buffer.concat(out).toString().trim(), "todos");
+
+    // Through nginx, published on 127.0.0.1 only, to the app, which reaches the database.
+    const web = await ctx.engine.containers.inspect(`${name}-web-1`);
+    const binding = web.NetworkSettings.Ports!["80/tcp"]![0]!;
+    assert.equal(binding.HostIp, "127.0.0.1");
+    const response = await fetch(`http://127.0.0.1:${binding.HostPort}/`);
+    assert.deepEqual(await response.json(), { ok: true, db: "reachable" });
+
+    // The internal network exists and the app is on both networks.
+    const app = await ctx.engine.containers.inspect(`${name}-app-1`);
+    assert.deepEqual(Object.keys(app.NetworkSettings.Networks).sort(), [`${name}_back`, `${name}_default`]);
+
+    // up again: converged, nothing recreated.
+    const again = await composeUp(ctx, project, { lifetime: "ephemeral" });
+    assert.equal(again.plan.filter((op) => op.kind === "container.create" || op.kind === "container.remove").length, 0);
+  } finally {
+    await composeDown(ctx, name, { project, removeVolumes: true, timeout: 1 });
+  }
+  const left = await observeProject(ctx.engine, name);
+  assert.deepEqual([left.containers.length, left.networks.length, left.volumes.length], [0, 0, 0]);
+});
+
+test("a dependency that never gets healthy: fails with its probe output, the dependent never starts", async () => {
+  await using ctx = await testContext();
+  const name = uniqueProject("unhealthy");
+  const project = await load("never-healthy", name);
+  const started = Date.now();
+  await assert.rejects(composeUp(ctx, project, { lifetime: "ephemeral", readyTimeoutMs: 60_000 }), (err) => {
+    assert.ok(err instanceof DependencyFailedError, String(err));
+    assert.equal(err.kind, "dependency");
+    assert.equal(err.service, "db");
+    assert.match(err.message, /unhealthy/);
+    assert.match(err.message, /db is not accepting connections/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 30_000);
+  const observed = await observeProject(ctx.engine, name);
+  assert.ok(!observed.containers.some((c) => c.service === "app" && c.state !== "created"), "app must never start");
+});
+
+test("a dependency that dies while awaited: fails at once with its exit code and last logs", async () => {
+  await using ctx = await testContext();
+  const name = uniqueProject("dies");
+  const project = await load("dies-midway", name);
+  await assert.rejects(composeUp(ctx, project, { lifetime: "ephemeral", readyTimeoutMs: 60_000 }), (err) => {
+    assert.ok(err instanceof DependencyFailedError, String(err));
+    assert.match(err.message, /exited with code 3/);
+    assert.match(err.message, /fatal: out of disk/);
+    return true;
+  });
+});
+
+test("run returns the container's exit code exactly", async () => {
+  await using ctx = await testContext();
+  const name = uniqueProject("codes");
+  const project = await load("exit-codes", name);
+  const cases: [number, string[]][] = [
+    [0, ["sh", "-c", "exit 0"]],
+    [1, ["sh", "-c", "exit 1"]],
+    [2, ["sh", "-c", "exit 2"]],
+    [42, ["sh", "-c", "exit 42"]],
+    [126, ["sh", "-c", "touch /tmp/x && /tmp/x"]],
+    [127, ["sh", "-c", "no-such-command"]],
+    [137, ["sh", "-c", "kill -KILL $$"]],
+    [143, ["sh", "-c", "kill -TERM $$"]],
+  ];
+  const results = await Promise.all(
+    cases.map(async ([, command]) => (await composeRun(ctx, project, "job", { lifetime: "ephemeral", rm: true, command })).exitCode),
+  );
+  assert.deepEqual(results, cases.map(([code]) => code));
+  const observed = await observeProject(ctx.engine, name);
+  assert.equal(observed.containers.length, 0, "--rm removed every one-off container");
+});
+
+test("run streams the container's output, stdout and stderr apart", async () => {
+  await using ctx = await testContext();
+  const name = uniqueProject("output");
+  const project = await load("exit-codes", name);
+  const out: string[] = [];
+  const err: string[] = [];
+  const result = await composeRun(ctx, project, "job", {
+    lifetime: "ephemeral",
+    rm: true,
+    command: ["sh", "-c", "echo to-out; echo to-err >&2; echo 'ünïcødé ✓'"],
+    onOutput: (stream, data) => (stream === "stderr" ? err : out).push(data.toString()),
+  });
+  assert.equal(result.exitCode, 0);
+  assert.equal(out.join(""), "to-out\nünïcødé ✓\n");
+  assert.equal(err.join(""), "to-err\n");
+});
