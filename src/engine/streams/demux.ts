@@ -1,7 +1,7 @@
 /**
  * Docker multiplexes a non-TTY container's stdout and stderr into one HTTP body for attach and
  * logs: each frame is an 8-byte header [stream type, 0, 0, 0, uint32 BE payload size] followed by
- * the payload (https://docs.docker.com/reference/api/engine/version/v1.47/#tag/Container/operation/ContainerAttach).
+ * the payload (Engine API, "ContainerAttach"; moby's pkg/stdcopy writes it).
  *
  * We parse it ourselves because docker-modem's demuxer re-copies its whole pending buffer for every
  * frame (`Buffer.from(buffer.slice(end))`), which is quadratic: 55 MB of logs took 19.8 s there

@@ -3,7 +3,8 @@
  * status of those calls is 200 as soon as the stream starts, so a failure arrives as a message
  * carrying `error`/`errorDetail`, and a follower that only watches for the end of the body reports
  * a failed build or push as a success, which docker-modem's followProgress does
- * (https://github.com/apocas/docker-modem/issues/73). Here any such message rejects.
+ * (https://github.com/apocas/dockerode/issues/639, https://github.com/apocas/docker-modem/pull/146).
+ * Here any such message rejects.
  */
 import { SlipwayError, type ErrorKind } from "../../errors/index.ts";
 import { abortable } from "./abortable.ts";
