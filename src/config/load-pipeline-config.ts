@@ -1,0 +1,94 @@
+/** Finds, parses (with positions) and validates slipway.yml. */
+import { access, readFile } from "node:fs/promises";
+import path from "node:path";
+import { SlipwayError } from "../errors/index.ts";
+import { ComposeConfigError, IssueList, formatIssue, type ComposeIssue } from "../compose/load/issues.ts";
+import { parseYaml } from "../compose/load/parse.ts";
+import { normalizeProjectName } from "../compose/load/project-name.ts";
+import { pipelineSchema, type PipelineConfig } from "./pipeline-schema.ts";
+
+export const CONFIG_FILE_NAMES = ["slipway.yml", "slipway.yaml"];
+
+export class PipelineConfigError extends SlipwayError {
+  readonly issues: readonly ComposeIssue[];
+  constructor(issues: readonly ComposeIssue[]) {
+    const lines = issues.map(formatIssue);
+    super(issues.length === 1 ? `Invalid slipway.yml: ${lines[0]}` : `Invalid slipway.yml (${issues.length} problems):\n  ${lines.join("\n  ")}`, {
+      code: "CONFIG_INVALID",
+      kind: "config",
+      hint: [...new Set(issues.map((i) => i.hint).filter(Boolean))].join("\n") || "Fix slipway.yml at the position shown; docs/config.md describes every key.",
+      details: { issues: issues.map((i) => ({ ...i })) },
+    });
+    this.issues = issues;
+  }
+}
+
+export interface LoadedPipelineConfig {
+  config: PipelineConfig;
+  /** Absolute path of the file. */
+  file: string;
+  /** The folder of the file: relative paths in it are resolved against it. */
+  dir: string;
+  /** Project name (config `name`, else the folder name, normalized). */
+  name: string;
+}
+
+export async function findPipelineConfig(cwd: string): Promise<string | undefined> {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const candidate = path.join(dir, name);
+      try {
+        await access(candidate);
+        return candidate;
+      } catch {
+        // keep looking
+      }
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+export async function loadPipelineConfig(opts: { cwd: string; file?: string }): Promise<LoadedPipelineConfig> {
+  const file = opts.file ? path.resolve(opts.cwd, opts.file) : await findPipelineConfig(opts.cwd);
+  if (!file) {
+    throw new SlipwayError(`No slipway.yml in ${opts.cwd} or its parents`, {
+      code: "CONFIG_MISSING",
+      kind: "config",
+      hint: "Run `slipway init` to write a commented starter, or pass --config FILE.",
+    });
+  }
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new SlipwayError(`Cannot read ${file}: ${(err as Error).message}`, { code: "CONFIG_UNREADABLE", kind: "config" });
+  }
+  const shown = path.relative(opts.cwd, file) || file;
+  let root;
+  try {
+    root = parseYaml(text, shown);
+  } catch (err) {
+    if (err instanceof ComposeConfigError) throw new PipelineConfigError(err.issues);
+    throw err;
+  }
+  const issues = new IssueList();
+  const config = pipelineSchema.read(root, "", issues);
+  const dir = path.dirname(file);
+  if (config) {
+    for (const [name, env] of Object.entries(config.environments)) {
+      for (const compose of env.compose) {
+        try {
+          await access(path.resolve(dir, compose));
+        } catch {
+          const node = root.entries.find((e) => e.key === "environments");
+          issues.add(node?.keyPos, `environments.${name}.compose`, `compose file ${compose} not found next to ${shown}`);
+        }
+      }
+      for (const report of env.reports) {
+        if (!report.path.startsWith("/")) issues.add(root.pos, `environments.${name}.reports`, `report path ${report.path} must be absolute (a path in the container)`);
+      }
+    }
+  }
+  if (!config || issues.size > 0) throw new PipelineConfigError(issues.items);
+  return { config, file, dir, name: config.name ?? normalizeProjectName(path.basename(dir)) };
+}

@@ -1,0 +1,65 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, writeFile, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadPipelineConfig, PipelineConfigError } from "./load-pipeline-config.ts";
+import { renderPipelineDocs } from "./docs.ts";
+
+async function withConfig(yaml: string, files: Record<string, string> = { "docker-compose.test.yml": "services: {}\n" }) {
+  const dir = await mkdtemp(path.join(tmpdir(), "slipway-cfg-"));
+  await writeFile(path.join(dir, "slipway.yml"), yaml);
+  for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
+  return { dir, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) };
+}
+
+test("a minimal file gets its defaults", async () => {
+  await using t = await withConfig("environments:\n  test:\n    compose: docker-compose.test.yml\n    service: test\n    reports: [/app/reports]\n");
+  const { config, name } = await loadPipelineConfig({ cwd: t.dir });
+  assert.equal(name, path.basename(t.dir).toLowerCase().replace(/[^a-z0-9_-]/g, ""));
+  const env = config.environments["test"]!;
+  assert.deepEqual(env.compose, ["docker-compose.test.yml"]);
+  assert.deepEqual(env.reports, [{ path: "/app/reports", junit: true, required: true }]);
+  assert.equal(env.timeout, 600_000);
+  assert.deepEqual(config.history, { keep: 20 });
+  assert.deepEqual(config.images, {});
+});
+
+test("registry shorthand and durations", async () => {
+  await using t = await withConfig("registry: 127.0.0.1:5003\nenvironments:\n  test: { compose: [docker-compose.test.yml], service: t, timeout: 90s }\n");
+  const { config } = await loadPipelineConfig({ cwd: t.dir });
+  assert.deepEqual(config.registry, { address: "127.0.0.1:5003" });
+  assert.equal(config.environments["test"]!.timeout, 90_000);
+});
+
+test("errors name file:line:column and key path, with did-you-mean, several at once", async () => {
+  await using t = await withConfig("environments:\n  test:\n    compose: [docker-compose.test.yml]\n    servce: test\n    timeout: soon\nhistory: { keep: 0 }\n");
+  await assert.rejects(loadPipelineConfig({ cwd: t.dir }), (err) => {
+    assert.ok(err instanceof PipelineConfigError);
+    assert.equal(err.exitCode, 3);
+    assert.match(err.message, /slipway\.yml:4:5 environments\.test\.servce: unknown key in environment; did you mean "service"\?/);
+    assert.match(err.message, /slipway\.yml:5:14 environments\.test\.timeout: expected a duration/);
+    assert.match(err.message, /history\.keep: expected an integer ≥ 1, got 0/);
+    return true;
+  });
+});
+
+test("a missing compose file and a relative report path are reported", async () => {
+  await using t = await withConfig("environments:\n  test:\n    compose: nope.yml\n    reports: [reports]\n");
+  await assert.rejects(loadPipelineConfig({ cwd: t.dir }), /compose file nope\.yml not found[\s\S]*must be absolute/);
+});
+
+test("no slipway.yml: a clear error with the next step", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "slipway-none-"));
+  try {
+    await assert.rejects(loadPipelineConfig({ cwd: dir }), (err) => err instanceof Error && /No slipway\.yml/.test(err.message) && /slipway init/.test((err as { hint?: string }).hint ?? ""));
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test("docs/config.md is generated from the schema and up to date (npm run docs)", async () => {
+  const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../docs/config.md");
+  assert.equal(await readFile(docs, "utf8"), renderPipelineDocs());
+});

@@ -1,0 +1,74 @@
+/**
+ * slipway.yml: the one definition its types, validation and docs/config.md come from.
+ * Run `npm run docs` after changing it (a unit test fails while the docs are stale).
+ */
+import { boolean, duration, field, integer, list, map, object, oneOf, string, type Infer } from "./schema-dsl.ts";
+
+const NAME = /^[a-z0-9][a-z0-9_.-]*$/;
+const NAME_RULE = "lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
+
+export const reportSchema = object("report", "Where a stage's test reports are inside the container; they are copied out through the Engine API (no bind mounts), also when the tests fail.", {
+  path: field(string(), "Absolute path in the container: a file, or a folder whose files are all copied.", { required: true, example: "/app/reports" }),
+  junit: field(boolean(), "Parse the copied `*.xml` files as JUnit XML into the summary.", { default: true }),
+  required: field(boolean(), "Fail the run (exit code 9, verdict `reports-missing`) when nothing is found at `path`.", { default: true }),
+}, {
+  // `reports: [/app/reports]` is short for `{ path: /app/reports }`.
+  shorthand: (node) =>
+    node.kind === "scalar" && typeof node.value === "string"
+      ? { kind: "map", pos: node.pos, entries: [{ key: "path", keyPos: node.pos, value: node }] }
+      : undefined,
+});
+
+export const environmentSchema = object("environment", "A set of compose files that a stage brings up under a unique project name, and the service whose exit code is the stage's verdict.", {
+  compose: field(list(string(), { acceptSingle: true }), "Compose files, merged in order, relative to slipway.yml.", { required: true, example: "[docker-compose.test.yml]" }),
+  service: field(string(), "The service that runs the tests: its container's own exit code is the verdict.", { example: "test" }),
+  command: field(list(string(), { acceptSingle: true }), "Command for `service`, instead of the one in the compose file."),
+  wait: field(list(string(), { acceptSingle: true }), "Services that must be ready before `service` runs, on top of its `depends_on`: healthy when they have a healthcheck, running otherwise."),
+  reports: field(list(reportSchema), "Test reports to copy out of `service`'s container.", { default: [] }),
+  timeout: field(duration(), "How long the whole stage may take before it fails with exit code 8.", { default: 600_000, defaultText: "`10m`" }),
+  ready_timeout: field(duration(), "How long dependencies may take to become ready.", { default: 180_000, defaultText: "`3m`" }),
+  env: field(map(string()), "Extra environment variables for `service`.", { default: {} }),
+});
+
+export const buildSchema = object("build", "How an image is built by the engine's builder.", {
+  context: field(string(), "Build context folder, relative to slipway.yml.", { default: "." }),
+  dockerfile: field(string(), "Dockerfile, relative to the context.", { default: "Dockerfile" }),
+  target: field(string(), "Multi-stage target."),
+  args: field(map(string()), "Build arguments.", { default: {} }),
+});
+
+export const imageSchema = object("image", "An image the pipeline builds and publishes.", {
+  build: field(buildSchema, "How to build it.", { required: true }),
+  repository: field(string(), "Repository name in the registry.", { defaultText: "the image's key" }),
+});
+
+export const registrySchema = object("registry", "Where images that passed are published.", {
+  address: field(string(), "Registry host[:port].", { required: true, example: "registry.example.com" }),
+  username_env: field(string(), "Environment variable holding the user name."),
+  password_env: field(string(), "Environment variable holding the password or token; its value is never printed or stored."),
+}, {
+  // `registry: host:port` is short for `{ address: host:port }`.
+  shorthand: (node) =>
+    node.kind === "scalar" && typeof node.value === "string"
+      ? { kind: "map", pos: node.pos, entries: [{ key: "address", keyPos: node.pos, value: node }] }
+      : undefined,
+});
+
+export const historySchema = object("history", "Evidence kept under .slipway/runs/ for every run.", {
+  keep: field(integer(1), "How many runs to keep; older ones are pruned.", { default: 20 }),
+});
+
+export const pipelineSchema = object("slipway.yml", "The pipeline file at the root of a repository.", {
+  version: field(oneOf("1"), "Schema version of this file.", { default: "1" as const }),
+  name: field(string({ pattern: NAME, rule: NAME_RULE }), "Project name: prefix of the unique compose project names of each run.", { defaultText: "the folder name" }),
+  environments: field(map(environmentSchema, { keyPattern: NAME, keyRule: NAME_RULE }), "Environments by stage name (`test`, `release`, …).", { required: true }),
+  images: field(map(imageSchema, { keyPattern: NAME, keyRule: NAME_RULE }), "Images the pipeline builds.", { default: {} }),
+  registry: field(registrySchema, "Registry for `publish`; `slipway doctor` checks that it answers."),
+  history: field(historySchema, "Run history.", { default: { keep: 20 } }),
+});
+
+export type PipelineConfig = Infer<typeof pipelineSchema>;
+export type EnvironmentConfig = Infer<typeof environmentSchema>;
+export type ReportConfig = Infer<typeof reportSchema>;
+export type ImageConfig = Infer<typeof imageSchema>;
+export type RegistryConfig = Infer<typeof registrySchema>;
