@@ -13,9 +13,11 @@ if [ $unit_only = 1 ]; then
   exec node --import tsx --test --test-reporter=spec "${unit[@]}"
 fi
 
-# shellcheck disable=SC1091
-source testworld/env.sh   # exports what the tests need to find the world (DOCKER_HOST, registries)
+# The offline Docker test world: reuses a running engine, or (root on Debian) installs and starts
+# one with a Docker Hub mirror and registries; writes world.json (see testworld/README.md).
 bash testworld/setup.sh
+# shellcheck disable=SC1091
+source testworld/env.sh   # exports SLIPWAY_WORLD (world.json, read by test/support/world.ts), DOCKER_HOST
 
 mapfile -t integration < <(find test -name '*.test.ts' -not -path '*/fixtures/*' | sort)
 node --import tsx --test --test-reporter=spec --test-concurrency="${SLIPWAY_TEST_CONCURRENCY:-4}" \

@@ -1,0 +1,108 @@
+# Three registries, host processes of Debian's docker-registry, all on loopback:
+#   mirror 127.0.0.1:5001  Docker Hub names (library/...) for the engine's registry-mirrors
+#   auth   127.0.0.1:5002  basic auth (bcrypt htpasswd), for publish tests
+#   plain  127.0.0.1:5003  no auth, for publish tests
+# shellcheck shell=bash
+
+MIRROR_ADDR=127.0.0.1:5001
+AUTH_ADDR=127.0.0.1:5002
+PLAIN_ADDR=127.0.0.1:5003
+AUTH_USER=testuser
+
+registry_binary() { command -v docker-registry || command -v registry; }
+
+# write_registry_config NAME ADDR [AUTH]: a config in $STATE/etc; storage in $STATE/registry/NAME.
+write_registry_config() {
+  local name=$1 addr=$2 auth=${3:-} dir=$SLIPWAY_TESTWORLD_STATE
+  mkdir -p "$dir/registry/$name" "$dir/etc"
+  {
+    printf 'version: 0.1\nlog: {level: warn, accesslog: {disabled: true}}\n'
+    printf 'storage:\n  filesystem: {rootdirectory: %s/registry/%s}\n  delete: {enabled: true}\n' "$dir" "$name"
+    printf 'http:\n  addr: %s\n' "$addr"
+    [ -z "$auth" ] || printf 'auth:\n  htpasswd: {realm: slipway-testworld, path: %s/etc/htpasswd}\n' "$dir"
+  } > "$dir/etc/registry-$name.yml.new"
+  mv "$dir/etc/registry-$name.yml.new" "$dir/etc/registry-$name.yml"
+}
+
+# The auth registry's password is made once and kept in the state folder (tests read it from world.json).
+ensure_htpasswd() {
+  local dir=$SLIPWAY_TESTWORLD_STATE
+  if [ ! -s "$dir/etc/auth-password" ]; then
+    (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$dir/etc/auth-password")
+  fi
+  if [ ! -s "$dir/etc/htpasswd" ] || ! htpasswd -vb "$dir/etc/htpasswd" "$AUTH_USER" "$(cat "$dir/etc/auth-password")" >/dev/null 2>&1; then
+    # the registry accepts bcrypt entries only
+    htpasswd -Bbc "$dir/etc/htpasswd" "$AUTH_USER" "$(cat "$dir/etc/auth-password")" 2>/dev/null
+  fi
+}
+
+# start_registry NAME ADDR: idempotent; fails loudly if the port belongs to someone else.
+start_registry() {
+  local name=$1 addr=$2 dir=$SLIPWAY_TESTWORLD_STATE
+  local pidfile=$dir/run/registry-$name.pid logf=$dir/log/registry-$name.log
+  if pid_alive "$pidfile" "$(basename "$(registry_binary)" | cut -c1-15)"; then
+    wait_for 5 registry_answers "$addr" || die "registry $name (pid $(cat "$pidfile")) does not answer on $addr" "$logf"
+    return 0
+  fi
+  if registry_answers "$addr"; then
+    die "port ${addr##*:} is taken by a process this test world did not start: $(ss -ltnpH "sport = :${addr##*:}" 2>/dev/null | awk '{print $NF}')"
+  fi
+  setsid "$(registry_binary)" serve "$dir/etc/registry-$name.yml" >>"$logf" 2>&1 </dev/null 9>&- &
+  echo $! > "$pidfile"
+  wait_for 10 registry_answers "$addr" || die "registry $name did not start on $addr" "$logf"
+}
+
+# The /v2/ endpoint answers 200, or 401 on the auth registry: either means it is up.
+registry_answers() {
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --noproxy '*' "http://$1/v2/") || return 1
+  [ "$code" = 200 ] || [ "$code" = 401 ]
+}
+
+start_registries() {
+  registry_binary >/dev/null || die "docker-registry is not installed"
+  ensure_htpasswd
+  write_registry_config mirror "$MIRROR_ADDR"
+  write_registry_config auth "$AUTH_ADDR" auth
+  write_registry_config plain "$PLAIN_ADDR"
+  start_registry mirror "$MIRROR_ADDR"
+  start_registry auth "$AUTH_ADDR"
+  start_registry plain "$PLAIN_ADDR"
+}
+
+# reset_registry NAME ADDR: restart a registry on empty storage. Never delete under a running
+# registry: it caches blob descriptors in memory and would claim blobs that are gone.
+reset_registry() {
+  local name=$1 addr=$2 pidfile=$SLIPWAY_TESTWORLD_STATE/run/registry-$1.pid
+  if pid_alive "$pidfile" "$(basename "$(registry_binary)" | cut -c1-15)"; then
+    local pid; pid=$(cat "$pidfile"); kill "$pid"
+    wait_for 10 sh -c "! kill -0 $pid" || kill -9 "$pid"
+  fi
+  rm -rf "${SLIPWAY_TESTWORLD_STATE:?}/registry/$name"; mkdir -p "$SLIPWAY_TESTWORLD_STATE/registry/$name"
+  start_registry "$name" "$addr"
+}
+
+# With a reused engine: run the publish-test registries when this host can (docker-registry and
+# htpasswd already installed) and the engine shares our loopback; serve the mirror only when that
+# engine was configured with it. Sets PLAIN_OK, AUTH_OK, MIRROR_USABLE; reasons in UNAVAILABLE.
+reuse_registries() {
+  local why=""
+  if ! registry_binary >/dev/null; then
+    why="no docker-registry binary on this host (Debian: apt-get install docker-registry)"
+  elif [[ $DOCKER_HOST != unix://* ]]; then
+    why="the engine ($DOCKER_HOST) is not on this host, so it cannot reach registries on this host's 127.0.0.1"
+  fi
+  if [ -n "$why" ]; then
+    UNAVAILABLE[plain-registry]=$why UNAVAILABLE[auth-registry]=$why UNAVAILABLE[mirror]=$why
+    return 0
+  fi
+  write_registry_config plain "$PLAIN_ADDR"; start_registry plain "$PLAIN_ADDR"; PLAIN_OK=1
+  if command -v htpasswd >/dev/null; then
+    ensure_htpasswd; write_registry_config auth "$AUTH_ADDR" auth; start_registry auth "$AUTH_ADDR"; AUTH_OK=1
+  else
+    UNAVAILABLE[auth-registry]="no htpasswd on this host to make the bcrypt password file (Debian: apache2-utils)"
+  fi
+  if docker info --format '{{json .RegistryConfig.Mirrors}}' | grep -qF "$MIRROR_ADDR"; then
+    restore_mirror_cache; write_registry_config mirror "$MIRROR_ADDR"; start_registry mirror "$MIRROR_ADDR"; MIRROR_USABLE=1
+  fi
+}
