@@ -2,6 +2,7 @@
  * Ctrl-C at the edge: the first SIGINT/SIGTERM aborts the run's signal, so work drains and tears
  * down, then the process exits 130; a second one exits at once.
  */
+import { setMaxListeners } from "node:events";
 import { ExitCode } from "../errors/index.ts";
 
 export interface Interrupts {
@@ -12,6 +13,8 @@ export interface Interrupts {
 
 export function handleInterrupts(onFirst?: (signalName: string) => void): Interrupts {
   const controller = new AbortController();
+  // Every in-flight request of the run listens on it: many at once is normal, not a leak.
+  setMaxListeners(0, controller.signal);
   let count = 0;
   const handler = (name: NodeJS.Signals) => {
     count += 1;

@@ -10,8 +10,31 @@ interface Signal {
 
 export class Networks {
   readonly #http: EngineHttp;
+  readonly #creating = new Map<string, Promise<{ Id: string; Warning?: string }>>();
   constructor(http: EngineHttp) {
     this.#http = http;
+  }
+
+  /**
+   * Creates a network unless one of that name exists. The engine's CheckDuplicate is not atomic
+   * (Engine 20.10 creates several networks of one name under concurrent requests, and every later
+   * use of the name is then ambiguous), so concurrent calls for one name share a single request,
+   * and a name created meanwhile is looked up rather than created twice.
+   */
+  ensure(body: NetworkCreateBody, opts: Signal = {}): Promise<{ Id: string; Warning?: string }> {
+    const pending = this.#creating.get(body.Name);
+    if (pending) return pending;
+    const request = (async () => {
+      const existing = await this.find(body.Name, opts);
+      if (existing && existing.Name === body.Name) return { Id: existing.Id };
+      return this.create({ ...body, CheckDuplicate: true }, opts);
+    })();
+    this.#creating.set(body.Name, request);
+    request.then(
+      () => this.#creating.delete(body.Name),
+      () => this.#creating.delete(body.Name),
+    );
+    return request;
   }
 
   create(body: NetworkCreateBody, opts: Signal = {}): Promise<{ Id: string; Warning?: string }> {

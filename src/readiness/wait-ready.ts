@@ -3,6 +3,7 @@
  * reaching published ports from the host: Slipway may run in a CI container or against a remote
  * engine). `service_healthy` also races the container's own healthcheck command run through exec.
  */
+import { setMaxListeners } from "node:events";
 import { CancelledError, SlipwayError } from "../errors/index.ts";
 import type { Engine } from "../engine/index.ts";
 import type { ContainerWatcher, ContainerEventState } from "./container-watcher.ts";
@@ -38,6 +39,7 @@ export async function waitReady(opts: WaitReadyOptions): Promise<void> {
   const local = new AbortController();
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const signal = AbortSignal.any([opts.signal, local.signal, AbortSignal.timeout(timeoutMs)]);
+  setMaxListeners(0, signal);
   let unfollow = () => {};
   try {
     return await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@
  * A real RunContext for integration tests: a real engine, a unique run id, and disposal that
  * removes everything the test's run created (by its run label) before closing the engine.
  */
+import { setMaxListeners } from "node:events";
 import { Engine, endpointFromEnv } from "../../src/engine/index.ts";
 import { EventBus, type SlipwayEvent } from "../../src/events/index.ts";
 import { currentOwner, newRunId } from "../../src/pipeline/run-identity.ts";
@@ -19,8 +20,10 @@ export async function testContext(opts: { signal?: AbortSignal } = {}): Promise<
   const seen: SlipwayEvent[] = [];
   events.on((e) => seen.push(e));
   const owner = currentOwner(`test-${newRunId()}`);
+  const signal = opts.signal ?? new AbortController().signal;
+  setMaxListeners(0, signal);
   return {
-    signal: opts.signal ?? new AbortController().signal,
+    signal,
     events,
     engine,
     clock: { now: () => Date.now() },

@@ -105,7 +105,7 @@ export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: n
       const project = await load(g, services);
       await using ctx = await context(g);
       const upOpts = {
-        services,
+        ...(services.length ? { services } : {}),
         lifetime: "persistent" as const,
         ...(o.wait ? { wait: true } : {}),
         ...(o.waitTimeout ? { readyTimeoutMs: o.waitTimeout * 1000 } : {}),

@@ -3,6 +3,7 @@
  * otherwise. Fails fast: on the first failure no new operation starts, the ones in flight are
  * aborted through their signal, and the first error is thrown once they have settled.
  */
+import { setMaxListeners } from "node:events";
 import { CancelledError } from "../../errors/index.ts";
 
 export interface DagNode {
@@ -23,6 +24,8 @@ export async function runDag<N extends DagNode>(
 
   const controller = new AbortController();
   const combined = AbortSignal.any([signal, controller.signal]);
+  // Every in-flight request listens on it: many at once is normal, not a leak.
+  setMaxListeners(0, combined);
   let firstError: unknown;
   let running = 0;
   let finished = 0;

@@ -33,9 +33,9 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
   switch (op.kind) {
     case "network.create":
       try {
-        await engine.networks.create(op.body, { signal });
+        await engine.networks.ensure(op.body, { signal });
       } catch (err) {
-        // Another run created it between our observation and now: that is what we wanted.
+        // Another process created it between our observation and now: that is what we wanted.
         if (!isConflict(err)) throw err;
       }
       return;
@@ -91,7 +91,7 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
       return;
     }
     case "network.remove":
-      await engine.networks.remove(op.name, { signal });
+      await engine.networks.remove(op.networkId, { signal });
       return;
     case "volume.remove":
       await engine.volumes.remove(op.name, { signal });

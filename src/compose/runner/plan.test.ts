@@ -129,3 +129,21 @@ volumes: { cache: { external: true } }
   const plan = up(project);
   assert.equal(plan.filter((o) => o.kind === "network.create" || o.kind === "volume.create").length, 0);
 });
+
+test("--wait upgrades a service_started dependency to healthy when the service has a healthcheck", async () => {
+  const project = await projectFromYaml(`
+services:
+  db:
+    image: busybox
+    healthcheck: { test: ["CMD", "true"] }
+  app:
+    image: busybox
+    depends_on: { db: { condition: service_started } }
+`);
+  const ready = (waitAll: boolean) => {
+    const op = up(project, empty, { waitAll }).find((o) => o.id === "ready:db")!;
+    return op.kind === "service.ready" ? op.condition : undefined;
+  };
+  assert.equal(ready(false), "service_started");
+  assert.equal(ready(true), "service_healthy");
+});

@@ -24,7 +24,8 @@ export type Operation =
       condition: "service_started" | "service_healthy" | "service_completed_successfully";
       containers: string[];
     }
-  | { kind: "network.remove"; id: string; deps: string[]; cause: string; name: string }
+  /** By id: names can be ambiguous when a racing client made two networks of one name. */
+  | { kind: "network.remove"; id: string; deps: string[]; cause: string; name: string; networkId: string }
   | { kind: "volume.remove"; id: string; deps: string[]; cause: string; name: string };
 
 export type Plan = Operation[];
@@ -50,6 +51,8 @@ export interface UpPlanInput {
   forceRecreate?: boolean;
   /** Remove containers of services no longer in the file. */
   removeOrphans?: boolean;
+  /** Services whose networks and volumes must exist, without containers (a one-off's own). */
+  infraFor?: string[];
   /** Extra readiness gates, e.g. the dependencies of a one-off `run` container. */
   gates?: Record<string, "service_started" | "service_healthy" | "service_completed_successfully">;
 }
@@ -68,7 +71,7 @@ export function planUp(input: UpPlanInput): Plan {
 
   const networksNeeded = new Set<string>();
   const volumesNeeded = new Set<string>();
-  for (const name of selected) {
+  for (const name of new Set([...selected, ...(input.infraFor ?? [])])) {
     const s = project.services[name]!;
     if (!s.network_mode) Object.keys(s.networks).forEach((n) => networksNeeded.add(n));
     for (const v of s.volumes) if (v.type === "volume" && v.source) volumesNeeded.add(v.source);
@@ -186,7 +189,8 @@ export function planUp(input: UpPlanInput): Plan {
     if (conditions.has("service_completed_successfully")) condition = "service_completed_successfully";
     else if (conditions.has("service_healthy")) condition = "service_healthy";
     else if (conditions.size > 0) condition = "service_started";
-    if (input.waitAll && !condition) condition = hasHealthcheck ? "service_healthy" : "service_started";
+    // --wait means every service healthy when it has a healthcheck, whatever its dependents need.
+    if (input.waitAll && (!condition || condition === "service_started")) condition = hasHealthcheck ? "service_healthy" : "service_started";
     if (!condition) continue;
     const by = waiters.length ? waiters.map((w) => w.name).join(", ") : gate ? "the one-off container" : "--wait";
     ops.push({
@@ -242,7 +246,7 @@ export function planDown(input: DownPlanInput): Plan {
   }
   const allRemovals = ops.map((o) => o.id);
   for (const n of observed.networks) {
-    ops.push({ kind: "network.remove", id: `network-remove:${n.Name}`, deps: allRemovals, cause: `remove network ${n.Name}`, name: n.Name });
+    ops.push({ kind: "network.remove", id: `network-remove:${n.Id}`, deps: allRemovals, cause: `remove network ${n.Name}`, name: n.Name, networkId: n.Id });
   }
   if (input.removeVolumes) {
     for (const v of observed.volumes) {

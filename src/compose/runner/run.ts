@@ -46,7 +46,8 @@ export async function composeRun(ctx: RunContext, project: Project, serviceName:
   const deps = opts.noDeps ? [] : Object.keys(service.depends_on).filter((d) => project.services[d]);
   const gates = Object.fromEntries(deps.map((d) => [d, service.depends_on[d]!.condition]));
   const [, imageIds] = await Promise.all([
-    deps.length ? composeUp(ctx, project, { services: deps, lifetime: opts.lifetime, images, gates, ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) }) : undefined,
+    // Dependencies up and ready, and the one-off's own networks and volumes in place.
+    composeUp(ctx, project, { services: deps, infraFor: [serviceName], lifetime: opts.lifetime, images, gates, ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) }),
     (async () => {
       const present = new Set<string>();
       const ref = imageRef(project, service);

@@ -30,6 +30,8 @@ export interface UpOptions {
   removeOrphans?: boolean;
   lifetime: Lifetime;
   readyTimeoutMs?: number;
+  /** Services whose networks and volumes must exist, without starting them (a one-off's own). */
+  infraFor?: string[];
   /** Readiness gates beyond depends_on (a one-off container's dependencies). */
   gates?: Record<string, "service_started" | "service_healthy" | "service_completed_successfully">;
   /** Shared by the stages of one run, so each image is pulled once per run. */
@@ -61,7 +63,7 @@ export function replicas(project: Project, service: string): number {
 }
 
 export async function composeUp(ctx: RunContext, project: Project, opts: UpOptions): Promise<UpResult> {
-  const requested = opts.services?.length ? opts.services : Object.keys(project.services);
+  const requested = opts.services ?? Object.keys(project.services);
   checkServices(project, requested);
   const services = withDependencies(project, requested);
   const resolver = opts.images ?? new ImageResolver(ctx.engine, ctx.events);
@@ -109,6 +111,7 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
     ...(opts.forceRecreate ? { forceRecreate: true } : {}),
     ...(opts.removeOrphans ? { removeOrphans: true } : {}),
     ...(opts.gates ? { gates: opts.gates } : {}),
+    ...(opts.infraFor ? { infraFor: opts.infraFor } : {}),
   });
   if (opts.dryRun) return { imageSteps, plan, containers, imageIds };
 

@@ -33,7 +33,8 @@ test("SIGINT during `compose up --wait`: torn down, exit 130", async () => {
   await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
   const name = uniqueProject("sigint-up");
   const run = slipway(["compose", "-p", name, "up", "--wait"]);
-  await until(async () => (await observeProject(engine, name)).containers.some((c) => c.service === "app" && c.state === "running"));
+  // db runs but will not be healthy for 30 s: `up --wait` is mid-wait.
+  await until(async () => (await observeProject(engine, name)).containers.some((c) => c.service === "db" && c.state === "running"));
   run.child.kill("SIGINT");
   assert.equal(await run.exit, 130, run.output());
   const left = await observeProject(engine, name);

@@ -98,8 +98,11 @@ test("run returns the container's exit code exactly", async () => {
     [42, ["sh", "-c", "exit 42"]],
     [126, ["sh", "-c", "touch /tmp/x && /tmp/x"]],
     [127, ["sh", "-c", "no-such-command"]],
-    [137, ["sh", "-c", "kill -KILL $$"]],
-    [143, ["sh", "-c", "kill -TERM $$"]],
+    // Not the container's PID 1 (the kernel shields it from its own signals): a child shell
+    // killed by the signal, whose status the outer shell returns (`; exit $?` stops busybox
+    // sh from exec'ing the child in its own place).
+    [137, ["sh", "-c", "sh -c 'kill -KILL $$'; exit $?"]],
+    [143, ["sh", "-c", "sh -c 'kill -TERM $$'; exit $?"]],
   ];
   const results = await Promise.all(
     cases.map(async ([, command]) => (await composeRun(ctx, project, "job", { lifetime: "ephemeral", rm: true, command })).exitCode),

@@ -1,0 +1,180 @@
+/**
+ * Pull and build against the real engine and the test world's registries. A failure inside a
+ * progress stream must reject with the right kind ("registry", "build"), never pass as a success.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { SlipwayError } from "../../../src/errors/index.ts";
+import type { Engine, ProgressMessage } from "../../../src/engine/index.ts";
+import { builtImageId, pushedDigest, tarFromEntries } from "../../../src/engine/streams/index.ts";
+import { connect, execIn, runToExit, sweepRun, tempContainer, testLabels, uniqueName, BUSYBOX } from "./harness.ts";
+import { deleteManifest, worldRegistries } from "./world-registries.ts";
+
+let engine: Engine;
+before(async () => {
+  engine = await connect();
+});
+after(async () => {
+  await sweepRun(engine);
+  await engine.close();
+});
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => assert.fail("expected a rejection"),
+    (e: unknown) => e,
+  );
+}
+
+/**
+ * Builds `dockerfile` and tags the result `tag` with a separate call, so that tests which only need
+ * an image do not depend on build's own `tags` option (tested on its own below). Removes the image
+ * (its own tags only) on dispose.
+ */
+async function builtImage(dockerfile: string, tag: string): Promise<{ id: string } & AsyncDisposable> {
+  const messages = await engine.images.build({
+    context: await tarFromEntries([{ name: "Dockerfile", content: dockerfile }]),
+    labels: testLabels(),
+  });
+  const id = builtImageId(messages);
+  assert.ok(id, `no image id in ${JSON.stringify(messages)}`);
+  await engine.images.tag(id, tag);
+  return {
+    id,
+    async [Symbol.asyncDispose]() {
+      await engine.images.remove(id, { force: true });
+    },
+  };
+}
+
+test("pull a Docker Hub name through the mirror: progress messages arrive, the image is there", async (t) => {
+  const registries = worldRegistries();
+  if (!registries.mirror) return t.skip(registries.skipReason);
+  // An alias tag of a fixture: if the engine lacked it before, it is removed again afterwards, so
+  // the test leaves the engine as it found it and never untags what parallel tests may be using.
+  const ref = "redis:7-alpine";
+  const hadIt = (await engine.images.find(ref)) !== undefined;
+  try {
+    const seen: ProgressMessage[] = [];
+    const messages = await engine.images.pull(ref, { onProgress: (m) => seen.push(m) });
+    assert.ok(messages.length > 0);
+    assert.deepEqual(seen, messages, "every message went through onProgress, in order");
+    const status = messages.map((m) => m.status ?? "").join("\n");
+    assert.match(status, /Digest: sha256:[0-9a-f]{64}/);
+    assert.match(status, /Status: (Downloaded newer image|Image is up to date) for redis:7-alpine/);
+    const image = await engine.images.inspect(ref);
+    assert.ok(image.RepoTags?.includes(ref));
+  } finally {
+    if (!hadIt) await engine.images.remove(ref, { noprune: false });
+  }
+});
+
+test("pull downloads layers it lacks: an image pushed to the plain registry, removed locally, pulled back", async (t) => {
+  const registries = worldRegistries();
+  if (!registries.plain) return t.skip(registries.skipReason);
+  const nonce = randomBytes(8).toString("hex");
+  const repo = `slipway-test/${uniqueName("pull")}`;
+  const ref = `${registries.plain}/${repo}:1`;
+  let digest: string | undefined;
+  try {
+    {
+      // Unique content, so that no layer of it exists locally once the image is removed.
+      await using built = await builtImage(`FROM ${BUSYBOX}\nRUN echo ${nonce} > /nonce\n`, ref);
+      digest = pushedDigest(await engine.images.push(ref));
+      assert.match(digest ?? "", /^sha256:[0-9a-f]{64}$/, `pushed ${built.id}`);
+    }
+    assert.equal(await engine.images.find(ref), undefined, "removed locally");
+    const seen: ProgressMessage[] = [];
+    await engine.images.pull(ref, { onProgress: (m) => seen.push(m) });
+    const statuses = seen.map((m) => m.status ?? "");
+    assert.ok(statuses.includes("Pull complete"), statuses.join(" | "));
+    assert.ok(statuses.some((s) => s.startsWith("Status: Downloaded newer image")), statuses.join(" | "));
+    await using ctr = await tempContainer(engine, { Image: ref, Cmd: ["sleep", "300"] }, "pulled");
+    await engine.containers.start(ctr.id);
+    assert.equal((await execIn(engine, ctr.id, ["cat", "/nonce"])).stdout, `${nonce}\n`);
+  } finally {
+    await engine.images.remove(ref, { force: true });
+    if (digest) await deleteManifest(registries.plain, repo, digest);
+  }
+});
+
+test("pulling an image that exists nowhere fails fast with a SlipwayError of kind registry", async () => {
+  const started = performance.now();
+  const err = await rejection(engine.images.pull("slipway-nope/does-not-exist:1"));
+  const ms = performance.now() - started;
+  assert.ok(err instanceof SlipwayError, String(err));
+  assert.equal(err.kind, "registry", `kind ${err.kind} (${err.code}): ${err.message}`);
+  assert.ok(ms < 10_000, `took ${ms.toFixed(0)} ms`);
+});
+
+test("pulling a missing tag from a reachable registry fails with kind registry", async (t) => {
+  const registries = worldRegistries();
+  if (!registries.plain) return t.skip(registries.skipReason);
+  const err = await rejection(engine.images.pull(`${registries.plain}/slipway-test/${uniqueName("missing")}:1`));
+  assert.ok(err instanceof SlipwayError, String(err));
+  assert.equal(err.kind, "registry", `kind ${err.kind} (${err.code}): ${err.message}`);
+});
+
+test("build a tiny context: the image id comes from the stream, the image runs", async () => {
+  const seen: ProgressMessage[] = [];
+  const messages = await engine.images.build({
+    context: await tarFromEntries([{ name: "Dockerfile", content: `FROM ${BUSYBOX}\nRUN echo hi > /x\n` }]),
+    labels: testLabels(),
+    onProgress: (m) => seen.push(m),
+  });
+  const id = builtImageId(messages);
+  assert.match(id ?? "", /^sha256:[0-9a-f]{64}$/, JSON.stringify(messages));
+  try {
+    assert.deepEqual(seen, messages);
+    const image = await engine.images.inspect(id!);
+    assert.equal(image.Id, id);
+    assert.equal(image.Config?.Labels?.["dev.slipway.test"], "1");
+    await using ctr = await tempContainer(engine, { Image: id!, Cmd: ["sleep", "300"] }, "built");
+    await engine.containers.start(ctr.id);
+    assert.deepEqual(await execIn(engine, ctr.id, ["cat", "/x"]), { stdout: "hi\n", stderr: "", exitCode: 0 });
+  } finally {
+    await engine.images.remove(id!, { force: true });
+  }
+});
+
+test("build with tags: every tag names the built image", async () => {
+  const tags = [`${uniqueName("build")}:1`, `${uniqueName("build")}:latest`];
+  let id: string | undefined;
+  try {
+    id = builtImageId(
+      await engine.images.build({
+        context: await tarFromEntries([{ name: "Dockerfile", content: `FROM ${BUSYBOX}\nRUN echo tagged > /x\n` }]),
+        tags,
+        labels: testLabels(),
+      }),
+    );
+    for (const tag of tags) assert.equal((await engine.images.inspect(tag)).Id, id, tag);
+  } finally {
+    for (const tag of tags) await engine.images.remove(tag, { force: true });
+    if (id) await engine.images.remove(id, { force: true });
+  }
+});
+
+test("a failing RUN rejects with kind build, and the message carries the command and its output", async () => {
+  const seen: ProgressMessage[] = [];
+  // The output ("slipway-build-output") differs from the command text, so finding it proves the
+  // output, not the echoed command, reached the error.
+  const err = await rejection(
+    engine.images.build({
+      context: await tarFromEntries([
+        { name: "Dockerfile", content: `FROM ${BUSYBOX}\nRUN echo c2xpcHdheS1idWlsZC1vdXRwdXQ= | base64 -d && exit 3\n` },
+      ]),
+      labels: testLabels(),
+      onProgress: (m) => seen.push(m),
+    }),
+  );
+  assert.ok(err instanceof SlipwayError, String(err));
+  assert.equal(err.kind, "build");
+  assert.equal(err.code, "BUILD_FAILED");
+  assert.match(err.message, /returned a non-zero code: 3/);
+  // The output was streamed before the error...
+  assert.ok(seen.some((m) => m.stream?.includes("slipway-build-output")), "output streamed");
+  // ...and a user reading only the error must see it too.
+  assert.match(err.message, /slipway-build-output/, `the error does not show the command's output: ${err.message}`);
+});
