@@ -11,6 +11,12 @@ import { uniqueProject } from "../../support/run-context.ts";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.resolve(here, "../../../bin/slipway-dev.mjs");
 
+/** Whatever happens in a test, its project goes (a failing assertion must not leak containers). */
+async function downAfterwards(name: string): Promise<void> {
+  const down = slipway(["compose", "-p", name, "down", "-v", "-t", "0"]);
+  await down.exit;
+}
+
 function slipway(args: string[]) {
   const child = spawn(process.execPath, [bin, ...args], { cwd: here, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -29,9 +35,10 @@ async function until(predicate: () => Promise<boolean>, timeoutMs = 60_000): Pro
   }
 }
 
-test("SIGINT during `compose up --wait`: torn down, exit 130", async () => {
+test("SIGINT during `compose up --wait`: torn down, exit 130", async (t) => {
   await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
   const name = uniqueProject("sigint-up");
+  t.after(() => downAfterwards(name));
   const run = slipway(["compose", "-p", name, "up", "--wait"]);
   // db runs but will not be healthy for 30 s: `up --wait` is mid-wait.
   await until(async () => (await observeProject(engine, name)).containers.some((c) => c.service === "db" && c.state === "running"));
@@ -41,9 +48,10 @@ test("SIGINT during `compose up --wait`: torn down, exit 130", async () => {
   assert.deepEqual([left.containers.length, left.networks.length, left.volumes.length], [0, 0, 0], run.output());
 });
 
-test("SIGINT during `compose run`: the one-off and its dependencies torn down, exit 130", async () => {
+test("SIGINT during `compose run`: the one-off and its dependencies torn down, exit 130", async (t) => {
   await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
   const name = uniqueProject("sigint-run");
+  t.after(() => downAfterwards(name));
   const run = slipway(["compose", "-p", name, "run", "app", "sleep", "60"]);
   await until(async () => (await observeProject(engine, name)).containers.some((c) => c.oneoff && c.state === "running"));
   run.child.kill("SIGINT");
