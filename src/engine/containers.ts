@@ -15,6 +15,15 @@ interface Signal {
   signal?: AbortSignal | undefined;
 }
 
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+  isDirectory: boolean;
+}
+
 export type WaitCondition = "not-running" | "next-exit" | "removed";
 
 /**
@@ -150,6 +159,26 @@ export class Containers {
       signal: opts.signal,
     });
     return response.body;
+  }
+
+  /**
+   * What is at `path` in the container (name, size, mode, whether a directory), or undefined when
+   * nothing is there. The engine answers HEAD /archive with the stat in a header.
+   */
+  async statPath(id: string, path: string, opts: Signal = {}): Promise<PathStat | undefined> {
+    try {
+      const response = await this.#http.stream("HEAD", `/containers/${encodeURIComponent(id)}/archive`, { query: { path }, signal: opts.signal });
+      await (response.body as unknown as { dump(): Promise<void> }).dump();
+      const header = response.headers["x-docker-container-path-stat"];
+      const value = Array.isArray(header) ? header[0] : header;
+      if (!value) return undefined;
+      const stat = JSON.parse(Buffer.from(value, "base64").toString("utf8")) as { name: string; size: number; mode: number; mtime: string; linkTarget: string };
+      // Go's os.FileMode keeps the directory flag in bit 31.
+      return { ...stat, isDirectory: (stat.mode & 0x80000000) !== 0 };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Extracts a tar stream into `path` (a directory that must exist) in the container. */

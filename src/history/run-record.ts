@@ -1,0 +1,95 @@
+/**
+ * Evidence of a run, on any outcome: `.slipway/runs/<run-id>/` keeps every service's logs, health
+ * probe history, `inspect` of failed containers, the reports, the resolved config and the event
+ * log — everything passed through the Redactor first. Old runs are pruned past a limit.
+ */
+import { appendFile, mkdir, readdir, rm, writeFile, cp } from "node:fs/promises";
+import path from "node:path";
+import type { Engine } from "../engine/index.ts";
+import type { Listener } from "../events/index.ts";
+import { readLogLines } from "../readiness/diagnostics.ts";
+import { projectFilter } from "../compose/runner/observe.ts";
+import type { Redactor } from "./redact.ts";
+
+export const RUNS_DIR = path.join(".slipway", "runs");
+
+export class RunRecord {
+  readonly dir: string;
+  readonly #redactor: Redactor;
+  #writes: Promise<void> = Promise.resolve();
+
+  private constructor(dir: string, redactor: Redactor) {
+    this.dir = dir;
+    this.#redactor = redactor;
+  }
+
+  static async create(projectDir: string, runId: string, redactor: Redactor): Promise<RunRecord> {
+    const dir = path.join(projectDir, RUNS_DIR, runId);
+    await mkdir(dir, { recursive: true });
+    return new RunRecord(dir, redactor);
+  }
+
+  async writeJson(name: string, value: unknown): Promise<void> {
+    await writeFile(path.join(this.dir, name), `${JSON.stringify(this.#redactor.redactValue(value), null, 2)}\n`);
+  }
+
+  async writeText(name: string, text: string): Promise<void> {
+    await mkdir(path.dirname(path.join(this.dir, name)), { recursive: true });
+    await writeFile(path.join(this.dir, name), this.#redactor.redact(text));
+  }
+
+  /** A listener that appends every event, redacted, to events.jsonl (in order). */
+  eventLog(schemaVersion: number): Listener {
+    const file = path.join(this.dir, "events.jsonl");
+    return (event) => {
+      const line = `${JSON.stringify(this.#redactor.redactValue({ schemaVersion, ...event }))}\n`;
+      this.#writes = this.#writes.then(() => appendFile(file, line)).catch(() => undefined);
+    };
+  }
+
+  /** Waits for pending event-log writes. */
+  async flush(): Promise<void> {
+    await this.#writes;
+  }
+
+  async copyReports(from: string): Promise<void> {
+    await cp(from, path.join(this.dir, "reports"), { recursive: true }).catch(() => undefined);
+  }
+
+  /**
+   * Logs and health history of every container of the project, and the full inspect of those
+   * that failed (exited non-zero, unhealthy or dead).
+   */
+  async collectContainers(engine: Engine, project: string, signal?: AbortSignal): Promise<void> {
+    const containers = await engine.containers.list({ all: true, filters: projectFilter(project), signal });
+    await Promise.all(
+      containers.map(async (c) => {
+        const name = (c.Names[0] ?? c.Id).replace(/^\//, "");
+        try {
+          const info = await engine.containers.inspect(c.Id, { signal });
+          const lines = await readLogLines(engine, c.Id, { tty: !!info.Config.Tty, ...(signal ? { signal } : {}) });
+          await this.writeText(path.join("logs", `${name}.log`), lines.join("\n") + (lines.length ? "\n" : ""));
+          if (info.State.Health) await this.writeJson(`health-${name}.json`, info.State.Health);
+          const failed = info.State.Status === "dead" || info.State.Health?.Status === "unhealthy" || (!info.State.Running && info.State.ExitCode !== 0);
+          if (failed) await this.writeJson(`inspect-${name}.json`, info);
+        } catch {
+          // Evidence is best effort: a container may vanish while we look.
+        }
+      }),
+    );
+  }
+}
+
+/** Keeps the newest `keep` runs (run ids sort by time). */
+export async function pruneRuns(projectDir: string, keep: number): Promise<string[]> {
+  const root = path.join(projectDir, RUNS_DIR);
+  let entries: string[];
+  try {
+    entries = (await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+  const old = entries.slice(0, Math.max(0, entries.length - keep));
+  await Promise.all(old.map((name) => rm(path.join(root, name), { recursive: true, force: true })));
+  return old;
+}
