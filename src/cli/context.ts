@@ -1,22 +1,48 @@
-/** Builds the RunContext for a command: engine from the environment, events to the chosen renderer. */
+/**
+ * Builds the RunContext for a command: engine from the environment, events to the renderer chosen
+ * here, once. Every Slipway start sweeps what dead or expired runs left behind (crash safety
+ * without a privileged reaper).
+ */
+import { hostname } from "node:os";
+import { isPidAlive } from "../cleanup/owner.ts";
+import { sweepAbandonedRuns } from "../cleanup/sweep.ts";
 import { Engine, endpointFromEnv } from "../engine/index.ts";
-import { EventBus } from "../events/index.ts";
-import { currentOwner, newRunId } from "../pipeline/run-identity.ts";
+import { EventBus, type Listener } from "../events/index.ts";
+import { bootId, currentOwner, newRunId } from "../pipeline/run-identity.ts";
 import type { RunContext } from "../pipeline/run-context.ts";
 import { jsonRenderer } from "../ui/json-renderer.ts";
+import { detectCi, pipelineRenderer, quietRenderer } from "../ui/pipeline-renderer.ts";
 import { plainRenderer } from "../ui/plain-renderer.ts";
 import type { CliIo } from "./io.ts";
 import { slipwayVersion } from "./version.ts";
 
-export type OutputMode = "plain" | "json" | "quiet";
+export type OutputMode = "plain" | "json" | "quiet" | "pipeline";
+
+function renderer(io: CliIo, mode: OutputMode): Listener | undefined {
+  const writeErr = (s: string) => void io.stderr.write(s);
+  const verbose = !!io.env["SLIPWAY_VERBOSE"];
+  switch (mode) {
+    case "json":
+      return jsonRenderer((s) => void io.stdout.write(s));
+    case "quiet":
+      return quietRenderer((s) => void io.stdout.write(s));
+    case "pipeline":
+      return pipelineRenderer({ write: (s) => void io.stdout.write(s), style: io.out, live: !!io.stdout.isTTY && !detectCi(io.env) && !io.env["CI"], ci: detectCi(io.env), verbose });
+    case "plain":
+      return plainRenderer(writeErr, io.err, { verbose });
+  }
+}
 
 export async function createRunContext(io: CliIo, signal: AbortSignal, mode: OutputMode = "plain"): Promise<RunContext & AsyncDisposable> {
   const events = new EventBus();
-  const writeErr = (s: string) => void io.stderr.write(s);
-  if (mode === "json") events.on(jsonRenderer((s) => void io.stdout.write(s)));
-  else if (mode === "plain") events.on(plainRenderer(writeErr, io.err, { verbose: !!io.env["SLIPWAY_VERBOSE"] }));
+  const listener = renderer(io, mode);
+  if (listener) events.on(listener);
   const engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal });
   const owner = currentOwner(newRunId());
+  const swept = await sweepAbandonedRuns(engine, events, { host: hostname(), bootId: bootId(), now: Date.now(), isPidAlive }, { signal: AbortSignal.timeout(60_000) }).catch(() => []);
+  if (swept.length) {
+    events.emit({ type: "log", level: "info", message: `swept ${swept.length} abandoned run(s): ${swept.map((s) => `${s.runId} (${s.reason})`).join(", ")}` });
+  }
   return {
     signal,
     events,

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, SlipwayError } from "../errors/index.ts";
+import { cleanCommand } from "./commands/clean.ts";
 import { composeCommand } from "./commands/compose.ts";
+import { testCommand } from "./commands/test.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import type { CliIo } from "./io.ts";
 import { slipwayVersion } from "./version.ts";
@@ -26,6 +28,8 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
     })
     .exitOverride();
   program.addCommand(doctorCommand(io, signal, setExit));
+  program.addCommand(testCommand(io, signal, setExit));
+  program.addCommand(cleanCommand(io, signal));
   program.addCommand(composeCommand(io, signal, setExit));
   return { command: program, exitCode: () => exitCode };
 }

@@ -13,6 +13,11 @@ test("encodeQuery skips undefined, JSON-encodes objects (filters)", () => {
   assert.equal(params.get("t"), "5");
 });
 
+test("encodeQuery repeats list parameters (build tags), the engine's form", () => {
+  const params = new URLSearchParams(encodeQuery({ t: ["app:1", "app:latest"] }).slice(1));
+  assert.deepEqual(params.getAll("t"), ["app:1", "app:latest"]);
+});
+
 test("registry auth is base64url JSON", () => {
   const encoded = encodeRegistryAuth({ username: "u", password: "p+/=" });
   assert.deepEqual(JSON.parse(Buffer.from(encoded, "base64url").toString()), { username: "u", password: "p+/=" });

@@ -38,7 +38,9 @@ export function encodeQuery(query: Query | undefined): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined) continue;
-    if (typeof value === "object") params.set(key, JSON.stringify(value));
+    // A list is a repeated parameter (`t=a&t=b` for build tags); a mapping is JSON (`filters`).
+    if (Array.isArray(value)) for (const item of value) params.append(key, item);
+    else if (typeof value === "object") params.set(key, JSON.stringify(value));
     else params.set(key, String(value));
   }
   const text = params.toString();

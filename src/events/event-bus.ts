@@ -21,8 +21,43 @@ export type SlipwayEvent =
       total?: number;
     }
   | { type: "step.start"; step: string; cause?: string }
-  | { type: "step.end"; step: string; ok: boolean; durationMs: number; error?: string }
-  | { type: "container.log"; service: string; container: string; stream: "stdout" | "stderr"; line: string };
+  | { type: "step.end"; step: string; ok: boolean; durationMs: number; error?: string; note?: string }
+  | { type: "container.log"; service: string; container: string; stream: "stdout" | "stderr"; line: string }
+  | { type: "run.start"; runId: string; command: string; project?: string }
+  | { type: "stage.start"; stage: string; project: string }
+  | { type: "stage.end"; stage: string; ok: boolean; durationMs: number }
+  | {
+      type: "reports";
+      stage: string;
+      dir: string;
+      files: string[];
+      missing: string[];
+      junit?: {
+        tests: number;
+        passed: number;
+        failed: number;
+        skipped: number;
+        time: number;
+        failures: { suite: string; name: string; message?: string }[];
+        slowest: { suite: string; name: string; time: number }[];
+      };
+    }
+  | { type: "cleanup"; removed: { containers: number; networks: number; volumes: number; images: number }; kept?: string }
+  /** Always the last event of a run: what happened, as a kind that never collides with a test's own exit code. */
+  | { type: "verdict"; kind: VerdictKind; exitCode: number; message: string; durationMs: number; runId: string; evidence?: string; hint?: string };
+
+export type VerdictKind =
+  | "passed"
+  | "tests-failed"
+  | "dependency-failed"
+  | "reports-missing"
+  | "timeout"
+  | "config-error"
+  | "build-failed"
+  | "engine-error"
+  | "registry-error"
+  | "cancelled"
+  | "internal-error";
 
 export type EventOf<T extends SlipwayEvent["type"]> = Extract<SlipwayEvent, { type: T }>;
 export type Listener = (event: SlipwayEvent & { time: number }) => void;

@@ -27,3 +27,15 @@ test("short values are not redacted (they would blank out ordinary text)", () =>
   r.add("ab");
   assert.equal(r.redact("abc"), "abc");
 });
+
+test("a short secret is replaced where it stands alone, not inside ordinary words", () => {
+  const r = new Redactor();
+  r.addEnvironment({ POSTGRES_PASSWORD: "todo" });
+  assert.equal(r.redact("project todobackend, url postgres://todo:todo@db/todobackend, PASSWORD=todo."), "project todobackend, url postgres://***:***@db/todobackend, PASSWORD=***.");
+});
+
+test("regex metacharacters in secrets are literal", () => {
+  const r = new Redactor();
+  r.add("a.b*c");
+  assert.equal(r.redact("x a.b*c y aXbbc"), "x *** y aXbbc");
+});

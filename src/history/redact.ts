@@ -5,6 +5,12 @@
 const SECRET_NAME = /(PASSWORD|PASSWD|TOKEN|SECRET|KEY|CREDENTIAL|PRIVATE|AUTH|COOKIE|SESSION)/i;
 
 export const REDACTED = "***";
+/** Secrets at least this long are replaced wherever they occur, even inside words. */
+const LONG_SECRET = 8;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 
 export function looksSecret(name: string): boolean {
   return SECRET_NAME.test(name);
@@ -26,7 +32,12 @@ export class Redactor {
   redact(text: string): string {
     let out = text;
     // Longest first, so a secret that contains another is replaced whole.
-    for (const value of [...this.#values].sort((a, b) => b.length - a.length)) out = out.split(value).join(REDACTED);
+    for (const value of [...this.#values].sort((a, b) => b.length - a.length)) {
+      if (value.length >= LONG_SECRET) out = out.split(value).join(REDACTED);
+      // A short secret ("todo") is also a piece of ordinary words ("todobackend"): replace it
+      // where it stands alone, as in `postgres://todo:todo@db` or `PASSWORD=todo`.
+      else out = out.replace(new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(value)}(?![A-Za-z0-9_])`, "g"), REDACTED);
+    }
     return out;
   }
 

@@ -22,3 +22,18 @@ test("continuation lines report the instruction's first line", () => {
   const problems = legacyBuilderProblems("FROM a\nRUN echo \\\n  <<EOF\n");
   assert.equal(problems[0]!.line, 2);
 });
+
+import { freshStepImages } from "./image-resolver.ts";
+
+test("fresh step images: ids after a step, not the cache hits", () => {
+  const stream = (s: string) => ({ stream: s });
+  const ids = freshStepImages([
+    stream("Step 1/3 : FROM busybox\n"),
+    stream(" ---> 0123456789ab\n"),
+    stream("Step 2/3 : RUN echo\n"),
+    stream(" ---> Using cache\n ---> aaaaaaaaaaaa\n"),
+    stream("Step 3/3 : RUN x\n ---> Running in cccccccccccc\n"),
+    stream(" ---> bbbbbbbbbbbb\n"),
+  ]);
+  assert.deepEqual(ids, ["0123456789ab", "bbbbbbbbbbbb"]);
+});

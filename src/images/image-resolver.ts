@@ -104,6 +104,15 @@ export class ImageResolver {
 
   /** Builds and returns the image id. */
   async build(req: BuildRequest, signal?: AbortSignal): Promise<string> {
+    return (await this.buildWithDetails(req, signal)).id;
+  }
+
+  /**
+   * Builds; also returns the images the classic builder created afresh for this build (one per
+   * step, " ---> <id>" lines not preceded by "Using cache"): the non-target stages among them are
+   * left untagged — dangling — and are for the caller to remove when the run ends (seed 000).
+   */
+  async buildWithDetails(req: BuildRequest, signal?: AbortSignal): Promise<{ id: string; freshImages: string[] }> {
     const dockerfilePath = path.resolve(req.context, req.dockerfile);
     let text: string;
     try {
@@ -141,10 +150,27 @@ export class ImageResolver {
       onProgress: this.#progress(`build ${req.subject}`),
       signal,
     });
+    const freshImages = freshStepImages(messages);
     const id = builtImageId(messages);
-    if (id) return id;
+    if (id) return { id, freshImages };
     const tag = req.tags[0];
-    if (tag) return (await this.#engine.images.inspect(tag, { signal })).Id;
+    if (tag) return { id: (await this.#engine.images.inspect(tag, { signal })).Id, freshImages };
     throw new SlipwayError(`${req.subject}: the build reported no image id`, { code: "BUILD_NO_ID", kind: "build" });
   }
+}
+
+/** Step result ids the classic builder made afresh (not cache hits), from its " ---> <id>" lines. */
+export function freshStepImages(messages: ProgressMessage[]): string[] {
+  const lines = messages.flatMap((m) => (m.stream ?? "").split("\n")).map((l) => l.trim());
+  const out: string[] = [];
+  let cached = false;
+  for (const line of lines) {
+    if (line === "---> Using cache") cached = true;
+    const m = /^---> ([0-9a-f]{12,64})$/.exec(line);
+    if (m) {
+      if (!cached) out.push(m[1]!);
+      cached = false;
+    }
+  }
+  return out;
 }

@@ -80,8 +80,9 @@ export function checkConsistency(project: Project, tree: MapNode, issues: IssueL
       if (other !== undefined) {
         issues.add(at("services", name, "container_name"), `${p}.container_name`, `container name ${JSON.stringify(s.container_name)} is already used by service ${JSON.stringify(other)}`);
       } else containerNames.set(s.container_name, name);
-      if ((s.scale ?? 1) > 1) {
-        issues.add(at("services", name, "container_name"), `${p}.container_name`, `service ${JSON.stringify(name)} sets container_name but asks for ${s.scale} replicas; container names must be unique`);
+      const count = s.deploy?.replicas ?? s.scale ?? 1;
+      if (count > 1) {
+        issues.add(at("services", name, "container_name"), `${p}.container_name`, `service ${JSON.stringify(name)} sets container_name but asks for ${count} replicas; container names must be unique`);
       }
     }
     const replicas = s.deploy?.replicas;

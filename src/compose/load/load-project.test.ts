@@ -83,12 +83,32 @@ describe("project name", () => {
     assert.equal((await load(files)).name, "fromfile");
     assert.equal((await load({ "compose.yaml": web })).name, "proj");
   });
-  it("normalizes a directory name but rejects an invalid explicit name", async () => {
+  it("normalizes a directory name and name:, but rejects an invalid -p or COMPOSE_PROJECT_NAME", async () => {
     assert.equal(normalizeProjectName("My.App_v2-X"), "myapp_v2-x");
     assert.equal(normalizeProjectName("__Hello"), "hello");
     await assert.rejects(load({ "compose.yaml": web }, { projectName: "Bad Name" }), /invalid project name "Bad Name"/);
-    const issues = await loadIssues({ "compose.yaml": `name: Bad\n${web}` });
+    await assert.rejects(load({ "compose.yaml": web }, { env: { COMPOSE_PROJECT_NAME: "Bad.Name" } }), /invalid project name "Bad.Name"/);
+    // compose-go normalizes the name of the file (loader.go projectName): `name: My.App` is `myapp`.
+    assert.equal((await load({ "compose.yaml": `name: My.App\n${web}` })).name, "myapp");
+    // One that normalizes to nothing falls back to the directory.
+    assert.equal((await load({ "compose.yaml": `name: "..."\n${web}` })).name, "proj");
+  });
+  it("interpolates name: first, then gives every value COMPOSE_PROJECT_NAME", async () => {
+    const files = {
+      "compose.yaml": "name: ${APP:-shop}-${STAGE}\nservices:\n  web:\n    image: x\n    environment: [COMPOSE_PROJECT_NAME]\n    labels: {project: '${COMPOSE_PROJECT_NAME}'}\n",
+      ".env": "STAGE=ci\n",
+    };
+    const p = await load(files);
+    assert.equal(p.name, "shop-ci");
+    assert.equal(p.services["web"]?.labels["project"], "shop-ci");
+    assert.equal(p.services["web"]?.environment["COMPOSE_PROJECT_NAME"], "shop-ci");
+    assert.equal((await load(files, { projectName: "flag" })).services["web"]?.labels["project"], "flag");
+    assert.equal((await load({ "compose.yaml": "services:\n  web:\n    image: x\n    labels: {p: '${COMPOSE_PROJECT_NAME}'}\n" })).services["web"]?.labels["p"], "proj");
+  });
+  it("reports a bad interpolation in name: at its position", async () => {
+    const issues = await loadIssues({ "compose.yaml": `name: \${NAME:?set NAME}\n${web}` });
     assert.equal(issues[0]?.path, "name");
+    assert.equal(issues[0]?.line, 1);
   });
   it("derives a normalized name from an odd directory", async () => {
     const dir = await writeTree({ "compose.yaml": web }, "My Project.v2");
@@ -154,7 +174,7 @@ describe("include", () => {
   it("imports services with paths relative to the included project", async () => {
     const dir = await writeTree({
       "compose.yaml": "include:\n  - db/compose.yaml\nservices:\n  web:\n    image: x\n    depends_on: [db]\n",
-      "db/compose.yaml": "services:\n  db:\n    image: postgres:${PG:-16}\n    volumes: ['./init:/docker-entrypoint-initdb.d']\nvolumes:\n  data: {}\n",
+      "db/compose.yaml": "services:\n  db:\n    image: postgres:${PG:-16}\n    volumes: ['./init:/docker-entrypoint-initdb.d', 'data:/var/lib/postgresql/data']\nvolumes:\n  data: {}\n",
       "db/.env": "PG=15\n",
     });
     const p = await loadProject({ workingDir: dir, env: {} });
@@ -284,9 +304,16 @@ describe("normalization", () => {
     assert.equal(p.services["b"]?.build?.target, "dev");
     assert.equal(p.services["c"]?.build?.context, "https://github.com/x/y.git#main");
   });
-  it("deploy.replicas sets scale", async () => {
-    const p = await load({ "compose.yaml": "services:\n  a:\n    image: x\n    deploy: {replicas: 3}\n" });
-    assert.equal(p.services["a"]?.scale, 3);
+  it("keeps deploy.replicas and scale as written (compose-go v2 copies neither into the other)", async () => {
+    const p = await load({ "compose.yaml": "services:\n  a:\n    image: x\n    deploy: {replicas: 3}\n  b:\n    image: x\n    scale: 2\n" });
+    assert.equal(p.services["a"]?.deploy?.replicas, 3);
+    assert.equal(p.services["a"]?.scale, undefined);
+    assert.equal(p.services["b"]?.scale, 2);
+    assert.equal(p.services["b"]?.deploy, undefined);
+  });
+  it("container_name with several replicas is an error, whichever key asks for them", async () => {
+    const issues = await loadIssues({ "compose.yaml": "services:\n  a:\n    image: x\n    container_name: acct\n    deploy: {replicas: 2}\n" });
+    assert.match(issues[0]?.message ?? "", /sets container_name but asks for 2 replicas/);
   });
 });
 

@@ -11,10 +11,10 @@ import { discoverComposeFiles, DEFAULT_FILE_NAMES } from "./discover.ts";
 import { loadEnvFiles, readTextIfExists } from "./environment.ts";
 import { resolveExtends } from "./extends.ts";
 import { importIncluded, includeRequests } from "./include.ts";
-import { interpolateTree } from "./interpolate.ts";
+import { interpolateString, interpolateTree, InterpolationError } from "./interpolate.ts";
 import { fail, IssueList, type ComposeIssue } from "./issues.ts";
 import { mergeFiles, stripMergeTags } from "./merge.ts";
-import { get, type MapNode } from "./node.ts";
+import { get, type MapNode, type Pos } from "./node.ts";
 import { normalizeProject } from "./normalize-project.ts";
 import { parseYaml } from "./parse.ts";
 import { applyProfiles, profilesFromEnv } from "./profiles.ts";
@@ -22,6 +22,7 @@ import { resolveProjectName } from "./project-name.ts";
 import { readStr } from "./read.ts";
 import { composeFileSchema } from "./schema/compose-schema.ts";
 import { validate } from "./schema/validate.ts";
+import { dropUnusedResources } from "./unused-resources.ts";
 
 export interface LoadProjectOptions {
   /** The directory the command runs in; relative `files` and discovery start here. */
@@ -62,7 +63,7 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
   }
   const files = found.files;
   const projectDir = opts.projectDir ? path.resolve(workingDir, opts.projectDir) : path.dirname(files[0] ?? workingDir);
-  const env = projectDir === preEnvDir ? preEnv : loadEnvFiles({ shellEnv, envFiles: opts.envFiles, dotEnvDir: projectDir, baseDir: workingDir });
+  const fileEnv = projectDir === preEnvDir ? preEnv : loadEnvFiles({ shellEnv, envFiles: opts.envFiles, dotEnvDir: projectDir, baseDir: workingDir });
 
   const issues = new IssueList();
   const display = (abs: string): string => {
@@ -70,10 +71,18 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
     return rel.startsWith("..") || path.isAbsolute(rel) ? abs : rel;
   };
   const warn = (w: ComposeIssue): void => opts.onWarning?.(w);
+
+  // The name comes first: compose-go resolves it (interpolating `name:` alone), then makes it
+  // the COMPOSE_PROJECT_NAME every other value interpolates with (loader.go, projectName).
+  const fromFile = await readNameFromFiles(files, fileEnv, issues, display);
+  issues.throwIfAny();
+  const name = resolveProjectName({ flag: opts.projectName, env: fileEnv["COMPOSE_PROJECT_NAME"], fromFile, projectDir });
+  if (!name.ok) fail(undefined, "", name.message, "Use lowercase letters, digits, '_' and '-' (e.g. -p my-app).");
+  const env: Record<string, string> = { ...fileEnv, COMPOSE_PROJECT_NAME: name.name };
   const loader = new TreeLoader({ issues, home, display, warn });
 
   const trees: MapNode[] = [];
-  for (const f of files) trees.push(await loader.loadWithIncludes(f, env, shellEnv, []));
+  for (const f of files) trees.push(await loader.loadWithIncludes(f, env, { ...shellEnv, COMPOSE_PROJECT_NAME: name.name }, []));
   issues.throwIfAny();
   let merged = trees[0] as MapNode;
   for (const t of trees.slice(1)) merged = mergeFiles(merged, t);
@@ -85,11 +94,6 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
   });
   issues.throwIfAny();
 
-  const name = resolveProjectName({ flag: opts.projectName, env: env["COMPOSE_PROJECT_NAME"], fromFile: readStr(tree, "name"), projectDir });
-  if (!name.ok) {
-    const nameEntry = tree.entries.find((e) => e.key === "name");
-    fail(name.source === "file" ? nameEntry?.keyPos : undefined, name.source === "file" ? "name" : "", name.message, "Use lowercase letters, digits, '_' and '-' (e.g. -p my-app).");
-  }
   const project = normalizeProject(tree, {
     name: name.name,
     projectDir,
@@ -107,7 +111,35 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
   }
   checkConsistency(project, tree, issues);
   issues.throwIfAny();
+  dropUnusedResources(project);
   return project;
+}
+
+/** The top-level `name:` of the files (the last one that sets it wins), interpolated. */
+async function readNameFromFiles(files: readonly string[], env: Record<string, string>, issues: IssueList, display: (abs: string) => string): Promise<string | undefined> {
+  let found: { value: string; pos: Pos } | undefined;
+  for (const f of files) {
+    const tree = parseYaml(await readComposeFile(f), display(f));
+    const entry = tree.entries.find((e) => e.key === "name");
+    if (entry?.value.kind === "scalar" && typeof entry.value.value === "string" && entry.value.value !== "") found = { value: entry.value.value, pos: entry.value.pos };
+  }
+  if (!found) return undefined;
+  try {
+    return interpolateString(found.value, (v) => env[v]);
+  } catch (e) {
+    if (!(e instanceof InterpolationError)) throw e;
+    issues.add(found.pos, "name", e.message, e.hint);
+    return undefined;
+  }
+}
+
+async function readComposeFile(abs: string): Promise<string> {
+  try {
+    return await readFile(abs, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    fail(undefined, "", `cannot read compose file ${abs}${code === "ENOENT" ? ": no such file" : `: ${String(e)}`}`, "Check the -f / COMPOSE_FILE paths.");
+  }
 }
 
 interface TreeLoaderDeps {
@@ -122,14 +154,7 @@ class TreeLoader {
   constructor(private readonly deps: TreeLoaderDeps) {}
 
   private async parseAndInterpolate(abs: string, env: Record<string, string>): Promise<MapNode> {
-    let text: string;
-    try {
-      text = await readFile(abs, "utf8");
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      fail(undefined, "", `cannot read compose file ${abs}${code === "ENOENT" ? ": no such file" : `: ${String(e)}`}`, "Check the -f / COMPOSE_FILE paths.");
-    }
-    const tree = parseYaml(text, this.deps.display(abs));
+    const tree = parseYaml(await readComposeFile(abs), this.deps.display(abs));
     interpolateTree(tree, {
       lookup: (v) => env[v],
       issues: this.deps.issues,

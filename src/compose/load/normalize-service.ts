@@ -72,7 +72,7 @@ export function normalizeService(name: string, m: MapNode, ctx: ServiceContext):
     tmpfs: readList(m, "tmpfs"),
     depends_on: readDependsOn(get(m, "depends_on")),
     networks: networkMode === undefined ? readServiceNetworks(get(m, "networks")) : {},
-    secrets: readMounts(get(m, "secrets")),
+    secrets: readMounts(get(m, "secrets"), "/run/secrets/"),
     configs: readMounts(get(m, "configs")),
     tty: readBool(m, "tty") ?? false,
     stdin_open: readBool(m, "stdin_open") ?? false,
@@ -143,9 +143,22 @@ export function normalizeService(name: string, m: MapNode, ctx: ServiceContext):
   };
   // Only defined values are copied, so absent keys stay absent (not `key: undefined`).
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) Object.assign(service, { [k]: v });
-  // `deploy.replicas` and `scale` describe the same thing; compose-go keeps them in step.
-  if (service.scale === undefined && service.deploy?.replicas !== undefined) service.scale = service.deploy.replicas;
+  addImplicitDependencies(service);
   return service;
+}
+
+/**
+ * What compose-go's normalization adds to depends_on (compose-go loader/normalize.go): a
+ * service this one shares a namespace with or links to is started first, and this one is
+ * restarted with it; one it takes volumes from is started first. Written entries win.
+ */
+function addImplicitDependencies(s: Service): void {
+  const add = (name: string, restart: boolean): void => {
+    if (name !== "" && !(name in s.depends_on)) s.depends_on[name] = { condition: "service_started", required: true, restart };
+  };
+  for (const link of s.links) add(link.split(":")[0] ?? "", true);
+  for (const ns of [s.network_mode, s.ipc, s.pid, s.uts]) if (ns?.startsWith("service:")) add(ns.slice("service:".length), true);
+  for (const from of s.volumes_from) if (!from.startsWith("container:")) add(from.split(":")[0] ?? "", false);
 }
 
 /** Compose shell-splits a string command (compose-go ShellCommand); lists are kept as written. */
@@ -234,7 +247,7 @@ function readVolumes(n: YNode | undefined, abs: (p: string) => string): ServiceV
       const v = parsed.value;
       const vol: ServiceVolume = { type: v.type, target: v.target, read_only: v.read_only };
       if (v.source !== undefined) vol.source = v.type === "bind" ? abs(v.source) : v.source;
-      if (v.consistency) vol.consistency = v.consistency;
+      // A consistency mode (`:cached`) is accepted and ignored, as compose-go's ParseVolume does.
       if (v.type === "bind") {
         vol.bind = { create_host_path: true, ...(v.propagation ? { propagation: v.propagation } : {}), ...(v.selinux ? { selinux: v.selinux as "z" | "Z" } : {}) };
       } else vol.volume = v.nocopy ? { nocopy: true } : {};
@@ -247,12 +260,13 @@ function readVolumes(n: YNode | undefined, abs: (p: string) => string): ServiceV
       const consistency = readStr(item, "consistency");
       if (consistency) vol.consistency = consistency;
       const bind = asMap(get(item, "bind"));
-      if (type === "bind" || bind) {
+      if (bind) {
         const propagation = readStr(bind, "propagation");
         const selinux = readStr(bind, "selinux");
+        const create = readBool(bind, "create_host_path");
         vol.bind = {
-          create_host_path: readBool(bind, "create_host_path") ?? true,
           ...(propagation ? { propagation } : {}),
+          ...(create !== undefined ? { create_host_path: create } : {}),
           ...(selinux ? { selinux: selinux as "z" | "Z" } : {}),
         };
       }
@@ -322,10 +336,12 @@ function readServiceNetworks(n: YNode | undefined): Record<string, ServiceNetwor
   return out;
 }
 
-function readMounts(n: YNode | undefined): FileMount[] {
+/** `defaultDir`: where a mount without a target lands, when compose-go writes it out (secrets). */
+function readMounts(n: YNode | undefined, defaultDir?: string): FileMount[] {
   if (n?.kind !== "seq") return [];
+  const withDefault = (mount: FileMount): FileMount => (mount.target === undefined && defaultDir !== undefined ? { ...mount, target: defaultDir + mount.source } : mount);
   return n.items.map((i): FileMount => {
-    if (i.kind !== "map") return { source: i.kind === "scalar" ? scalarText(i) : "" };
+    if (i.kind !== "map") return withDefault({ source: i.kind === "scalar" ? scalarText(i) : "" });
     const mount: FileMount = { source: readStr(i, "source") ?? "" };
     const target = readStr(i, "target");
     const uid = readStr(i, "uid");
@@ -338,20 +354,36 @@ function readMounts(n: YNode | undefined): FileMount[] {
       // A YAML int is already the mode (0440 is read as octal by YAML 1.1 users; 1.2 reads 440); a string is octal text.
       mount.mode = typeof modeNode.value === "number" ? modeNode.value : Number.parseInt(scalarText(modeNode), 8);
     }
-    return mount;
+    return withDefault(mount);
   });
 }
 
+/**
+ * extra_hosts as compose-go holds them (types.HostsList, a map of host to addresses): `host=ip`
+ * or `host:ip` entries and the mapping form all become `host=ip`, IPv6 brackets dropped,
+ * sorted by host, a host's addresses in the order written.
+ */
 function readExtraHosts(m: MapNode): string[] {
   const n = get(m, "extra_hosts");
-  if (n?.kind === "seq") return readList(m, "extra_hosts");
-  if (n?.kind !== "map") return [];
-  const out: string[] = [];
-  for (const e of n.entries) {
-    const ips = e.value.kind === "seq" ? e.value.items.map((i) => (i.kind === "scalar" ? scalarText(i) : "")) : [e.value.kind === "scalar" ? scalarText(e.value) : ""];
-    for (const ip of ips) out.push(`${e.key}=${ip}`);
+  const hosts = new Map<string, string[]>();
+  const add = (host: string, ip: string): void => {
+    const bare = ip.startsWith("[") && ip.endsWith("]") ? ip.slice(1, -1) : ip;
+    hosts.set(host, [...(hosts.get(host) ?? []), bare]);
+  };
+  if (n?.kind === "seq") {
+    for (const entry of readList(m, "extra_hosts")) {
+      const eq = entry.indexOf("=");
+      const sep = eq >= 0 ? eq : entry.indexOf(":");
+      if (sep < 0) add(entry, "");
+      else add(entry.slice(0, sep), entry.slice(sep + 1));
+    }
+  } else if (n?.kind === "map") {
+    for (const e of n.entries) {
+      const ips = e.value.kind === "seq" ? e.value.items.map((i) => (i.kind === "scalar" ? scalarText(i) : "")) : [e.value.kind === "scalar" ? scalarText(e.value) : ""];
+      for (const ip of ips) add(e.key, ip);
+    }
   }
-  return out;
+  return [...hosts.keys()].sort().flatMap((host) => (hosts.get(host) ?? []).map((ip) => `${host}=${ip}`));
 }
 
 function readUlimits(n: YNode | undefined): Record<string, Ulimit> {
@@ -360,7 +392,7 @@ function readUlimits(n: YNode | undefined): Record<string, Ulimit> {
   for (const e of n.entries) {
     if (e.value.kind === "scalar") {
       const v = toInt(e.value) ?? 0;
-      out[e.key] = { soft: v, hard: v };
+      out[e.key] = { soft: v, hard: v, single: true };
     } else if (e.value.kind === "map") out[e.key] = { soft: readInt(e.value, "soft") ?? 0, hard: readInt(e.value, "hard") ?? 0 };
   }
   return out;
@@ -384,7 +416,12 @@ function readBuild(n: YNode | undefined, abs: (p: string) => string, ctx: Servic
   const m = n.kind === "map" ? n : undefined;
   const contextText = n.kind === "scalar" ? scalarText(n) : (readStr(m, "context") ?? ".");
   const args: Record<string, string | null> = {};
-  for (const [k, v] of Object.entries(readKeyed(m, "args"))) args[k] = v ?? ctx.lookup(k) ?? null;
+  // A bare arg takes its value from the environment; with none it is not passed at all (the
+  // Dockerfile's ARG default applies), and compose leaves it out.
+  for (const [k, v] of Object.entries(readKeyed(m, "args"))) {
+    const value = v ?? ctx.lookup(k);
+    if (value !== undefined) args[k] = value;
+  }
   const build: ServiceBuild = {
     context: isRemoteContext(contextText) ? contextText : abs(contextText),
     dockerfile: readStr(m, "dockerfile") ?? "Dockerfile",

@@ -1,7 +1,8 @@
 /**
  * Project name precedence and rules, as compose v2: `-p` > COMPOSE_PROJECT_NAME > top-level
- * `name:` > the project directory's basename. An explicit name must already be valid; a name
- * derived from the directory is normalized (lowercased, other characters dropped).
+ * `name:` > the project directory's basename. A name given by `-p` or COMPOSE_PROJECT_NAME must
+ * already be valid; `name:` and the directory's name are normalized (lowercased, other
+ * characters dropped), as compose-go's loader does (`name: My.App` is project `myapp`).
  */
 import path from "node:path";
 
@@ -14,7 +15,7 @@ export function normalizeProjectName(s: string): string {
     .replace(/^[_-]+/, "");
 }
 
-export type ProjectNameResult = { ok: true; name: string } | { ok: false; message: string; source: "flag" | "env" | "file" | "dir" };
+export type ProjectNameResult = { ok: true; name: string } | { ok: false; message: string; source: "flag" | "env" | "dir" };
 
 export function resolveProjectName(opts: {
   flag?: string | undefined;
@@ -22,10 +23,9 @@ export function resolveProjectName(opts: {
   fromFile?: string | undefined;
   projectDir: string;
 }): ProjectNameResult {
-  const explicit: [string | undefined, "flag" | "env" | "file"][] = [
+  const explicit: [string | undefined, "flag" | "env"][] = [
     [opts.flag, "flag"],
     [opts.env, "env"],
-    [opts.fromFile, "file"],
   ];
   for (const [value, source] of explicit) {
     if (value === undefined || value === "") continue;
@@ -38,6 +38,8 @@ export function resolveProjectName(opts: {
     }
     return { ok: true, name: value };
   }
+  const fromFile = normalizeProjectName(opts.fromFile ?? "");
+  if (fromFile !== "") return { ok: true, name: fromFile };
   const derived = normalizeProjectName(path.basename(path.resolve(opts.projectDir)));
   if (derived === "") {
     return { ok: false, source: "dir", message: `cannot derive a project name from directory ${JSON.stringify(opts.projectDir)}` };

@@ -3,20 +3,25 @@
  * it: struct fields in compose-go's declaration order, map keys sorted (Go marshals maps
  * sorted), empty values omitted (`omitempty`), durations as Go prints them (`1m30s`), byte sizes
  * and published ports as strings, services attached to `default` shown as `default: null`.
+ * test/integration/compose/config-parity.test.ts holds this against `docker compose config` on
+ * every fixture; docs/compose-differences.md lists where the two differ on purpose.
  */
 import { stringify } from "yaml";
 import type { FileObject, Network, Project, Volume } from "../model/project.ts";
-import type { Deploy, Healthcheck, ResourceSpec, Service, ServiceBuild, UpdateConfig } from "../model/service.ts";
+import type { Deploy, Healthcheck, ResourceSpec, Service, ServiceBuild, Ulimit, UpdateConfig } from "../model/service.ts";
 import { formatDuration } from "./formats.ts";
 
 type Out = { [key: string]: unknown };
 
-/** Drops undefined, empty arrays and empty maps (Go's omitempty), keeping insertion order. */
-function compact(o: Out): Out {
+/**
+ * Drops undefined, `false`, empty arrays and empty maps (Go's omitempty), keeping insertion
+ * order. `keepFalse` names the fields that are pointers in compose-go, where `false` is a value.
+ */
+function compact(o: Out, keepFalse: readonly string[] = []): Out {
   const out: Out = {};
   for (const [k, v] of Object.entries(o)) {
-    if (v === undefined || v === false) continue;
-    if (Array.isArray(v) && v.length === 0) continue;
+    if (v === undefined || (v === false && !keepFalse.includes(k))) continue;
+    if (Array.isArray(v) && v.length === 0 && !keptEmpty.has(v)) continue;
     if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0 && !keptEmpty.has(v)) continue;
     out[k] = v;
   }
@@ -42,13 +47,18 @@ export function renderConfig(project: Project): string {
     configs: sorted(project.configs, renderFileObject),
     ...sorted(project.extensions),
   });
-  return stringify(doc, { indent: 2, lineWidth: 0, nullStr: "null", aliasDuplicateObjects: false });
+  const text = stringify(doc, { indent: 2, lineWidth: 0, nullStr: "null", aliasDuplicateObjects: false });
+  // compose prints values after interpolation, then doubles every `$` so that the output is
+  // itself a compose file that interpolates back to the same values (docker/compose
+  // cmd/compose/config.go, escapeDollarSign: a plain byte replace, keys included).
+  return text.replaceAll("$", "$$$$");
 }
 
 function renderBuild(b: ServiceBuild): Out {
   return compact({
     context: b.context,
-    dockerfile: b.dockerfile,
+    // compose-go sets the `Dockerfile` default only when there is no inline Dockerfile.
+    dockerfile: b.dockerfile_inline === undefined ? b.dockerfile : undefined,
     dockerfile_inline: b.dockerfile_inline,
     args: sorted(b.args),
     labels: sorted(b.labels),
@@ -60,7 +70,7 @@ function renderBuild(b: ServiceBuild): Out {
     network: b.network,
     target: b.target,
     tags: b.tags,
-    ulimits: sorted(b.ulimits),
+    ulimits: sorted(b.ulimits, renderUlimit),
     platforms: b.platforms,
     shm_size: size(b.shm_size),
   });
@@ -74,7 +84,8 @@ function renderHealthcheck(h: Healthcheck): Out {
     retries: h.retries,
     start_period: dur(h.start_period),
     start_interval: dur(h.start_interval),
-    disable: h.disable,
+    // The model says "disabled" for `test: [NONE]` too; compose prints only what was written.
+    disable: h.disable && h.test?.[0] !== "NONE",
   });
 }
 
@@ -122,7 +133,8 @@ function renderService(s: Service): Out {
     cpus: s.cpus,
     cpuset: s.cpuset,
     cpu_shares: s.cpu_shares,
-    command: s.command ?? undefined,
+    // `command: []` / `entrypoint: ""` clear the image's: compose prints them as `[]`.
+    command: keepEmpty(s.command),
     configs: s.configs.map((c) => compact({ ...c })),
     container_name: s.container_name,
     depends_on: sorted(s.depends_on, (d) => ({ condition: d.condition, ...(d.restart ? { restart: true } : {}), required: d.required })),
@@ -133,9 +145,9 @@ function renderService(s: Service): Out {
     dns_opt: s.dns_opt,
     dns_search: s.dns_search,
     domainname: s.domainname,
-    entrypoint: s.entrypoint ?? undefined,
+    entrypoint: keepEmpty(s.entrypoint),
     environment: sorted(s.environment),
-    env_file: s.env_file.map((f) => compact({ path: f.path, required: f.required, format: f.format })),
+    // No env_file: compose reads env files into `environment` and drops the key (cli.WithDiscardEnvFile).
     expose: s.expose,
     external_links: s.external_links,
     extra_hosts: s.extra_hosts,
@@ -152,7 +164,8 @@ function renderService(s: Service): Out {
     mem_limit: size(s.mem_limit),
     mem_reservation: size(s.mem_reservation),
     memswap_limit: size(s.memswap_limit),
-    mem_swappiness: s.mem_swappiness,
+    // A UnitBytes field in compose-go, so printed as a string like the sizes.
+    mem_swappiness: size(s.mem_swappiness),
     mac_address: s.mac_address,
     network_mode: s.network_mode,
     networks: sorted(s.networks, (n) => (n === null ? null : compact({ aliases: n.aliases, driver_opts: sorted(n.driver_opts), ipv4_address: n.ipv4_address, ipv6_address: n.ipv6_address, link_local_ips: n.link_local_ips, mac_address: n.mac_address, priority: n.priority || undefined }))),
@@ -178,7 +191,7 @@ function renderService(s: Service): Out {
     sysctls: sorted(s.sysctls),
     tmpfs: s.tmpfs,
     tty: s.tty,
-    ulimits: sorted(s.ulimits, (u) => (u.soft === u.hard ? u.soft : { soft: u.soft, hard: u.hard })),
+    ulimits: sorted(s.ulimits, renderUlimit),
     user: s.user,
     userns_mode: s.userns_mode,
     uts: s.uts,
@@ -202,6 +215,17 @@ function renderService(s: Service): Out {
 
 /** Like compact, but an empty result is kept as `{}` (compose prints `volume: {}`). */
 const keptEmpty = new WeakSet<object>();
+
+function keepEmpty(list: string[] | null): string[] | undefined {
+  if (list === null) return undefined;
+  if (list.length === 0) keptEmpty.add(list);
+  return list;
+}
+
+/** compose-go prints the one-number form when it was written so and is not 0 (`Single` is omitempty). */
+function renderUlimit(u: Ulimit): unknown {
+  return u.single && u.soft !== 0 ? u.soft : { soft: u.soft, hard: u.hard };
+}
 function compactKeepEmpty(o: Out): Out {
   const out = compact(o);
   keptEmpty.add(out);
@@ -209,7 +233,7 @@ function compactKeepEmpty(o: Out): Out {
 }
 
 function renderNetwork(n: Network): Out {
-  return compact({
+  const fields: Out = {
     name: n.name,
     driver: n.driver,
     driver_opts: sorted(n.driver_opts),
@@ -220,7 +244,9 @@ function renderNetwork(n: Network): Out {
     labels: sorted(n.labels),
     enable_ipv6: n.enable_ipv6,
     ...sorted(n.extensions),
-  });
+  };
+  // A *bool in compose-go: an explicit `false` is printed too.
+  return compact(fields, ["enable_ipv6"]);
 }
 
 function renderVolume(v: Volume): Out {

@@ -21,7 +21,11 @@ export interface ServicePort {
 
 export interface ServiceVolumeBind {
   propagation?: string;
-  create_host_path: boolean;
+  /**
+   * True for the short syntax (`./data:/data`); as written for the long syntax, absent when
+   * not written. compose treats absent as false there (a Mount, which fails on a missing source).
+   */
+  create_host_path?: boolean;
   selinux?: "z" | "Z";
 }
 
@@ -42,7 +46,9 @@ export interface ServiceVolume {
   source?: string;
   target: string;
   read_only: boolean;
+  /** Long syntax only: compose-go ignores a consistency mode in the short syntax (`.:/src:cached`). */
   consistency?: string;
+  /** Always for a short-syntax bind; for the long syntax only when `bind:` is written. */
   bind?: ServiceVolumeBind;
   volume?: ServiceVolumeVolume;
   tmpfs?: ServiceVolumeTmpfs;
@@ -81,6 +87,7 @@ export interface ServiceBuild {
   no_cache: boolean;
   pull: boolean;
   shm_size?: number;
+  /** `host=ip` (compose-go's form: brackets dropped from IPv6), sorted by host. */
   extra_hosts: string[];
   isolation?: string;
   tags: string[];
@@ -91,6 +98,8 @@ export interface ServiceBuild {
 export interface Ulimit {
   soft: number;
   hard: number;
+  /** Written as one number (`nproc: 65535`); compose prints it back in that form. */
+  single?: boolean;
 }
 
 export interface ServiceNetwork {
@@ -106,7 +115,10 @@ export interface ServiceNetwork {
 export interface FileMount {
   /** Name of the top-level secret/config. */
   source: string;
-  /** As written (absent means the default /run/secrets/<source> or /<source>). */
+  /**
+   * As written; a secret without one gets `/run/secrets/<source>` as compose-go sets it. A config
+   * without one is absent (mounted at `/<source>`); a relative target is relative to those dirs.
+   */
   target?: string;
   uid?: string;
   gid?: string;
@@ -179,6 +191,10 @@ export interface Service {
   volumes: ServiceVolume[];
   volumes_from: string[];
   tmpfs: string[];
+  /**
+   * As written, plus what compose-go infers: a service named by `links`, `volumes_from` or a
+   * `service:` namespace (network_mode, ipc, pid, uts) must be started first.
+   */
   depends_on: Record<string, ServiceDependency>;
   /** Absent when `network_mode` is set; otherwise at least `default`. */
   networks: Record<string, ServiceNetwork | null>;
@@ -203,12 +219,14 @@ export interface Service {
   attach?: boolean;
   pull_policy?: string;
   platform?: string;
+  /** As written; the number of containers is `deploy.replicas ?? scale ?? 1`. */
   scale?: number;
   cap_add: string[];
   cap_drop: string[];
   dns: string[];
   dns_opt: string[];
   dns_search: string[];
+  /** `host=ip` (compose-go's form: brackets dropped from IPv6), sorted by host. */
   extra_hosts: string[];
   group_add: string[];
   security_opt: string[];

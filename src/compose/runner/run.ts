@@ -26,6 +26,8 @@ export interface RunOptions extends OneOffOverrides {
   lifetime: Lifetime;
   readyTimeoutMs?: number;
   images?: ImageResolver;
+  /** Image ids already built or chosen by the caller (a pipeline's build step), by service. */
+  prebuilt?: Map<string, string>;
   /** Raw output of the container as it arrives. */
   onOutput?: (stream: StreamName, data: Buffer) => void;
   /** Called once the container exists (for cleanup on a second Ctrl-C, evidence…). */
@@ -47,8 +49,10 @@ export async function composeRun(ctx: RunContext, project: Project, serviceName:
   const gates = Object.fromEntries(deps.map((d) => [d, service.depends_on[d]!.condition]));
   const [, imageIds] = await Promise.all([
     // Dependencies up and ready, and the one-off's own networks and volumes in place.
-    composeUp(ctx, project, { services: deps, infraFor: [serviceName], lifetime: opts.lifetime, images, gates, ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) }),
+    composeUp(ctx, project, { services: deps, infraFor: [serviceName], lifetime: opts.lifetime, images, gates, ...(opts.prebuilt ? { prebuilt: opts.prebuilt } : {}), ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) }),
     (async () => {
+      const prebuilt = opts.prebuilt?.get(serviceName);
+      if (prebuilt) return new Map([[serviceName, prebuilt]]);
       const present = new Set<string>();
       const ref = imageRef(project, service);
       if (await ctx.engine.images.find(ref, { signal: ctx.signal })) present.add(ref);

@@ -36,6 +36,8 @@ export interface UpOptions {
   gates?: Record<string, "service_started" | "service_healthy" | "service_completed_successfully">;
   /** Shared by the stages of one run, so each image is pulled once per run. */
   images?: ImageResolver;
+  /** Image ids already built or chosen by the caller (a pipeline's build step), by service. */
+  prebuilt?: Map<string, string>;
 }
 
 export interface UpResult {
@@ -77,7 +79,7 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
   );
   const imageSteps = planImages({
     project,
-    services,
+    services: services.filter((s) => !opts.prebuilt?.has(s)),
     present,
     ...(opts.build ? { build: opts.build } : {}),
     ...(opts.pull ? { pull: opts.pull } : {}),
@@ -86,6 +88,7 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
   const observed = await observeProject(ctx.engine, project.name, ctx.signal);
   const runLabels = labelsFor(ctx, opts.lifetime);
   const imageIds = opts.dryRun ? new Map<string, string>() : await executeImages(project, imageSteps, resolver, ctx.signal, ctx.events);
+  for (const [service, id] of opts.prebuilt ?? []) imageIds.set(service, id);
 
   const desired: DesiredContainer[] = [];
   const containers = new Map<string, string[]>();

@@ -432,7 +432,8 @@ export const includeSchema = union(
 
 export const composeFileSchema = obj("compose file", {
   version: ok(str({ acceptNumber: true }), "the top-level `version` is obsolete and ignored"),
-  name: ok(str({ check: (s) => (/^[a-z0-9][a-z0-9_-]*$/.test(s) ? undefined : `invalid project name ${JSON.stringify(s)}: use lowercase letters, digits, '_' and '-', starting with a letter or digit`) })),
+  // Any string: compose-go normalizes it (`My.App` is project `myapp`), see project-name.ts.
+  name: ok(str()),
   include: ok(list(includeSchema)),
   services: ok(union(nul, named(union(nul, serviceSchema)))),
   models: refused("AI models are not supported by Slipway yet."),

@@ -1,0 +1,38 @@
+/** `slipway clean`: remove what dead or expired runs left behind, or one run's resources. */
+import { hostname } from "node:os";
+import { Command } from "commander";
+import { isPidAlive } from "../../cleanup/owner.ts";
+import { findAbandonedRuns } from "../../cleanup/sweep.ts";
+import { observeRun, teardownRun } from "../../cleanup/teardown-run.ts";
+import { Engine, endpointFromEnv } from "../../engine/index.ts";
+import { EventBus } from "../../events/index.ts";
+import { bootId } from "../../pipeline/run-identity.ts";
+import type { CliIo } from "../io.ts";
+
+export function cleanCommand(io: CliIo, signal: AbortSignal): Command {
+  return new Command("clean")
+    .description("remove resources of runs whose owner is gone or expired (never anything without Slipway's labels)")
+    .option("--dry-run", "list what would be removed")
+    .option("--run <id>", "remove every resource of this run (e.g. one kept with --keep)")
+    .option("--json", "print the list as JSON")
+    .action(async (o: { dryRun?: boolean; run?: string; json?: boolean }) => {
+      await using engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal });
+      const events = new EventBus();
+      let targets;
+      if (o.run) {
+        const observed = await observeRun(engine, o.run, signal);
+        targets = [{ runId: o.run, reason: "requested", containers: observed.containers.length, networks: observed.networks.length, volumes: observed.volumes.length }];
+      } else {
+        targets = await findAbandonedRuns(engine, { host: hostname(), bootId: bootId(), now: Date.now(), isPidAlive }, signal);
+      }
+      if (!o.dryRun) for (const t of targets) await teardownRun(engine, events, t.runId, { timeout: 1 });
+      if (o.json) {
+        io.stdout.write(`${JSON.stringify({ dryRun: !!o.dryRun, runs: targets })}\n`);
+        return;
+      }
+      if (targets.length === 0) io.stdout.write("nothing to clean\n");
+      for (const t of targets) {
+        io.stdout.write(`${o.dryRun ? "would remove" : "removed"} run ${t.runId}: ${t.containers} containers, ${t.networks} networks, ${t.volumes} volumes (${t.reason})\n`);
+      }
+    });
+}

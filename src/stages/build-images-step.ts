@@ -1,0 +1,104 @@
+/**
+ * A stage's image builds, with the stage contract's status check: base images are pulled fresh
+ * once per run (seed 000, "consistency"), then each build is identified by its context hash; an
+ * image already labelled with that hash is reused (status "unchanged", build skipped).
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Project } from "../compose/model/index.ts";
+import { baseImages } from "../images/base-images.ts";
+import { contextHash } from "../images/context-hash.ts";
+import type { ImageResolver } from "../images/image-resolver.ts";
+import { LABEL_PREFIX } from "../labels/labels.ts";
+import type { RunContext } from "../pipeline/run-context.ts";
+
+export const CONTEXT_HASH_LABEL = `${LABEL_PREFIX}context-hash`;
+
+export interface BuiltImage {
+  service: string;
+  imageId: string;
+  tag: string;
+  status: "built" | "unchanged";
+  /** Untagged stage images this build made, to remove at the end of the run. */
+  freshImages: string[];
+}
+
+export async function buildServiceImages(
+  ctx: RunContext,
+  project: Project,
+  services: string[],
+  resolver: ImageResolver,
+  tagFor: (service: string) => string,
+): Promise<Map<string, BuiltImage>> {
+  const built = new Map<string, BuiltImage>();
+  // Services that build the same thing (same context, target, args) share one build.
+  const byHash = new Map<string, Promise<{ id: string; freshImages: string[]; status: "built" | "unchanged" }>>();
+  await Promise.all(
+    services
+      .filter((name) => project.services[name]?.build)
+      .map(async (name) => {
+        const build = project.services[name]!.build!;
+        const dockerfilePath = path.resolve(build.context, build.dockerfile);
+        const text = await readFile(dockerfilePath, "utf8").catch(() => "");
+        const baseIds = await Promise.all(baseImages(text).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
+        const args: Record<string, string> = {};
+        for (const [k, v] of Object.entries(build.args)) {
+          const value = v ?? project.environment[k];
+          if (value !== undefined) args[k] = value;
+        }
+        const hash = await contextHash({ context: build.context, dockerfile: build.dockerfile, args, ...(build.target ? { target: build.target } : {}), baseImageIds: baseIds });
+        const tag = tagFor(name);
+        let pending = byHash.get(hash);
+        if (!pending) {
+          pending = (async () => {
+            const step = `build ${name}`;
+            ctx.events.emit({ type: "step.start", step, cause: `build ${tag}` });
+            const started = ctx.clock.now();
+            const existing = await ctx.engine.images.list({ filters: { label: [`${CONTEXT_HASH_LABEL}=${hash}`] }, signal: ctx.signal });
+            if (existing[0]) {
+              ctx.events.emit({ type: "step.end", step, ok: true, durationMs: ctx.clock.now() - started, note: "unchanged: an image of this exact context exists" });
+              return { id: existing[0].Id, freshImages: [], status: "unchanged" as const };
+            }
+            const result = await resolver.buildWithDetails(
+              {
+                context: build.context,
+                dockerfile: build.dockerfile,
+                tags: [tag],
+                args,
+                labels: { ...build.labels, [CONTEXT_HASH_LABEL]: hash },
+                ...(build.target ? { target: build.target } : {}),
+                noCache: build.no_cache,
+                subject: name,
+              },
+              ctx.signal,
+            );
+            ctx.events.emit({ type: "step.end", step, ok: true, durationMs: ctx.clock.now() - started });
+            return { id: result.id, freshImages: result.freshImages.filter((id) => !result.id.includes(id)), status: "built" as const };
+          })();
+          byHash.set(hash, pending);
+        }
+        const result = await pending;
+        await ctx.engine.images.tag(result.id, tag, { signal: ctx.signal });
+        built.set(name, { service: name, imageId: result.id, tag, status: result.status, freshImages: result.freshImages });
+      }),
+  );
+  return built;
+}
+
+/** Removes the untagged stage images a run's builds left behind; images in use or tagged stay. */
+export async function removeDanglingBuildImages(ctx: RunContext, built: Iterable<BuiltImage>, signal: AbortSignal): Promise<number> {
+  let removed = 0;
+  for (const b of built) {
+    for (const id of b.freshImages) {
+      const info = await ctx.engine.images.find(id, { signal });
+      if (!info || (info.RepoTags && info.RepoTags.length > 0)) continue;
+      try {
+        await ctx.engine.images.remove(info.Id, { signal });
+        removed += 1;
+      } catch {
+        // In use as a parent, or by a container of another run: it stays.
+      }
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,166 @@
+/**
+ * Human output of a pipeline run, for a terminal (live progress line, colours) or a CI log (plain
+ * lines, collapsible sections on GitHub Actions and GitLab). Chosen once at the edge; it only
+ * reads events.
+ */
+import type { Listener, SlipwayEvent } from "../events/index.ts";
+import type { Style } from "./style.ts";
+
+export type CiFlavour = "github" | "gitlab" | undefined;
+
+export interface PipelineRendererOptions {
+  write: (s: string) => void;
+  style: Style;
+  /** A TTY: one self-updating progress line. */
+  live: boolean;
+  ci: CiFlavour;
+  verbose?: boolean;
+}
+
+type Event = SlipwayEvent & { time: number };
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+export function detectCi(env: Record<string, string | undefined>): CiFlavour {
+  if (env["GITHUB_ACTIONS"] === "true") return "github";
+  if (env["GITLAB_CI"] === "true") return "gitlab";
+  return undefined;
+}
+
+export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
+  const { write, style } = opts;
+  const colours = new Map<string, number>();
+  let progressShown = false;
+  const progress = new Map<string, { current: number; total: number }>();
+  const sectionIds = new Map<string, string>();
+  const steps: { step: string; ok: boolean; durationMs: number; note?: string }[] = [];
+  let reports: Extract<Event, { type: "reports" }> | undefined;
+  let cleanup: Extract<Event, { type: "cleanup" }> | undefined;
+
+  const clearProgress = () => {
+    if (progressShown) {
+      write("\r\u001b[2K");
+      progressShown = false;
+    }
+  };
+  const line = (s: string) => {
+    clearProgress();
+    write(`${s}\n`);
+  };
+  const sectionStart = (name: string, title: string, time: number) => {
+    if (opts.ci === "github") line(`::group::${title}`);
+    else if (opts.ci === "gitlab") {
+      const id = name.replace(/[^a-zA-Z0-9_]/g, "_");
+      sectionIds.set(name, id);
+      line(`\u001b[0Ksection_start:${Math.floor(time / 1000)}:${id}[collapsed=false]\r\u001b[0K${title}`);
+    } else line(style.bold(`▶ ${title}`));
+  };
+  const sectionEnd = (name: string, time: number) => {
+    if (opts.ci === "github") line("::endgroup::");
+    else if (opts.ci === "gitlab") line(`\u001b[0Ksection_end:${Math.floor(time / 1000)}:${sectionIds.get(name) ?? name}\r\u001b[0K`);
+  };
+
+  return (event: Event) => {
+    switch (event.type) {
+      case "run.start":
+        line(style.dim(`slipway ${event.command} · run ${event.runId}`));
+        break;
+      case "stage.start":
+        sectionStart(event.stage, `stage ${event.stage} (project ${event.project})`, event.time);
+        break;
+      case "stage.end":
+        sectionEnd(event.stage, event.time);
+        line(`${event.ok ? style.green("✔") : style.red("✖")} stage ${event.stage} ${style.dim(seconds(event.durationMs))}`);
+        break;
+      case "step.start":
+        if (opts.verbose && event.cause) line(style.dim(`… ${event.cause}`));
+        break;
+      case "step.end":
+        steps.push({ step: event.step, ok: event.ok, durationMs: event.durationMs, ...(event.note ? { note: event.note } : {}) });
+        if (!event.ok) line(`${style.red("✖")} ${event.step}: ${event.error ?? "failed"}`);
+        else if (opts.verbose || event.step.startsWith("build ") || event.step.startsWith("ready:")) line(`${style.green("✔")} ${event.step} ${style.dim(seconds(event.durationMs))}${event.note ? style.dim(` (${event.note})`) : ""}`);
+        break;
+      case "progress": {
+        if (!opts.live) break;
+        if (event.id && event.total) progress.set(`${event.task}/${event.id}`, { current: event.current ?? 0, total: event.total });
+        let current = 0;
+        let total = 0;
+        for (const [key, p] of progress) if (key.startsWith(`${event.task}/`)) {
+          current += p.current;
+          total += p.total;
+        }
+        const pct = total ? Math.min(100, Math.round((current / total) * 100)) : 0;
+        const width = 20;
+        const bar = "█".repeat(Math.round((pct / 100) * width)).padEnd(width, "░");
+        write(`\r\u001b[2K${style.cyan(event.task)} ${bar} ${pct}% ${style.dim(event.status)}`);
+        progressShown = true;
+        break;
+      }
+      case "log":
+        if (event.level === "debug" && !opts.verbose) break;
+        if (event.scope?.startsWith("build ") && !opts.verbose) break;
+        line(`${event.scope ? style.dim(`${event.scope} | `) : ""}${event.message}`);
+        break;
+      case "warning":
+        line(`${style.yellow("warning")}: ${event.message}`);
+        break;
+      case "container.log": {
+        if (!colours.has(event.service)) colours.set(event.service, colours.size);
+        line(`${style.palette(colours.get(event.service)!, event.service)} | ${event.line}`);
+        break;
+      }
+      case "reports":
+        reports = event;
+        break;
+      case "cleanup":
+        cleanup = event;
+        break;
+      case "verdict":
+        line(summary(event, reports, cleanup, steps, style));
+        break;
+    }
+  };
+}
+
+function summary(
+  verdict: Extract<Event, { type: "verdict" }>,
+  reports: Extract<Event, { type: "reports" }> | undefined,
+  cleanup: Extract<Event, { type: "cleanup" }> | undefined,
+  steps: { step: string; ok: boolean; durationMs: number; note?: string }[],
+  style: Style,
+): string {
+  const out: string[] = ["", style.bold("Summary")];
+  const rows: [string, string, string][] = steps
+    .filter((s) => s.step.startsWith("build ") || s.step.startsWith("ready:"))
+    .map((s) => [s.step.replace(/^ready:/, "ready "), s.ok ? (s.note ? "unchanged" : "ok") : "failed", seconds(s.durationMs)]);
+  if (rows.length) {
+    const w0 = Math.max(...rows.map((r) => r[0].length));
+    for (const [a, b, c] of rows) out.push(`  ${a.padEnd(w0)}  ${b.padEnd(9)}  ${c.padStart(6)}`);
+  }
+  const j = reports?.junit;
+  if (j) {
+    out.push(`  tests: ${style.green(`${j.passed} passed`)}, ${j.failed ? style.red(`${j.failed} failed`) : "0 failed"}, ${j.skipped} skipped (${j.tests} in ${j.time.toFixed(2)}s)`);
+    if (j.slowest.length) out.push(`  slowest: ${j.slowest.slice(0, 3).map((s) => `${s.name} (${s.time.toFixed(2)}s)`).join(", ")}`);
+    for (const f of j.failures) {
+      out.push(`  ${style.red("✖")} ${f.suite ? `${f.suite} › ` : ""}${f.name}`);
+      if (f.message) for (const l of f.message.split("\n").slice(0, 4)) out.push(`      ${style.dim(l)}`);
+    }
+  }
+  if (reports) out.push(`  reports: ${reports.dir}${reports.files.length ? ` (${reports.files.length} file${reports.files.length === 1 ? "" : "s"})` : ""}${reports.missing.length ? style.red(` — missing: ${reports.missing.join(", ")}`) : ""}`);
+  if (cleanup?.kept) out.push(`  ${style.yellow(cleanup.kept)}`);
+  else if (cleanup) out.push(`  cleanup: removed ${cleanup.removed.containers} containers, ${cleanup.removed.networks} networks, ${cleanup.removed.volumes} volumes, ${cleanup.removed.images} images`);
+  if (verdict.evidence) out.push(`  evidence: ${verdict.evidence}`);
+  const head = verdict.kind === "passed" ? style.green(style.bold("PASSED")) : style.red(style.bold(verdict.kind.toUpperCase()));
+  out.push(`${head} ${verdict.message.split("\n")[0]} ${style.dim(`(exit ${verdict.exitCode}, ${seconds(verdict.durationMs)})`)}`);
+  const rest = verdict.message.split("\n").slice(1);
+  if (verdict.kind !== "passed" && rest.length) out.push(...rest);
+  if (verdict.hint && verdict.kind !== "passed") out.push(`  ${style.dim("hint")}: ${verdict.hint}`);
+  return out.join("\n");
+}
+
+/** --quiet: the verdict line only (errors still go to stderr at the edge). */
+export function quietRenderer(write: (s: string) => void): Listener {
+  return (event) => {
+    if (event.type === "verdict") write(`${event.kind} (exit ${event.exitCode})\n`);
+  };
+}
