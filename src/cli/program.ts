@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ExitCode, SlipwayError } from "../errors/index.ts";
 import { cleanCommand } from "./commands/clean.ts";
 import { composeCommand } from "./commands/compose.ts";
+import { initCommand } from "./commands/init.ts";
 import { testCommand } from "./commands/test.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import type { CliIo } from "./io.ts";
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
     })
     .exitOverride();
   program.addCommand(doctorCommand(io, signal, setExit));
+  program.addCommand(initCommand(io));
   program.addCommand(testCommand(io, signal, setExit));
   program.addCommand(cleanCommand(io, signal));
   program.addCommand(composeCommand(io, signal, setExit));

@@ -34,17 +34,17 @@ export function longRunningDependencies(project: Project, service: string): stri
 
 export class DependencyMonitor {
   #failure: DependencyFailure | undefined;
+  /** Until the tests start, readiness reports dependency failures; the monitor only after. */
+  #armed = false;
   readonly #unfollow: (() => void)[] = [];
 
   constructor(watcher: ContainerWatcher, project: Project, services: string[], onFailure: (f: DependencyFailure) => void) {
     for (const service of services) {
       for (let i = 1; i <= replicas(project, service); i++) {
         const container = project.services[service]!.container_name && i === 1 ? project.services[service]!.container_name! : containerName(project.name, service, i);
-        let armed = false;
         this.#unfollow.push(
           watcher.follow(container, (state) => {
-            if (state.kind === "started") armed = true;
-            if (!armed || this.#failure) return;
+            if (!this.#armed || this.#failure) return;
             let what: string | undefined;
             if (state.kind === "exited") what = `exited with code ${state.exitCode} while the tests were running`;
             else if (state.kind === "health" && state.status === "unhealthy") what = "became unhealthy while the tests were running";
@@ -56,6 +56,11 @@ export class DependencyMonitor {
         );
       }
     }
+  }
+
+  /** Called when the tests start: from now on a dependency that exits or turns unhealthy fails the run. */
+  arm(): void {
+    this.#armed = true;
   }
 
   get failure(): DependencyFailure | undefined {

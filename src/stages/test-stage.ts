@@ -136,6 +136,7 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
       ...(envConfig.command ? { command: envConfig.command } : {}),
       onCreated: (id) => {
         testContainer = id;
+        monitor?.arm();
       },
       onOutput: (stream, data) => {
         for (const line of data.toString("utf8").split(/\r?\n/)) {

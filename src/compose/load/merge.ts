@@ -4,18 +4,21 @@
  * - mappings merge key by key; scalars are replaced; `x-*` keys are replaced whole;
  * - sequences are appended; exact duplicates are dropped;
  * - `command`, `entrypoint`, `healthcheck.test` are replaced, not appended;
- * - environment, labels, annotations, build args, sysctls, extra_hosts merge by key whether
- *   written as a list (`K=V`) or a mapping;
+ * - environment, labels, annotations, build args, sysctls merge by key whether written as a
+ *   list (`K=V`) or a mapping;
+ * - extra_hosts (list or mapping) are appended as `host=ip` entries, exact duplicates dropped,
+ *   so a host may end up with several addresses, as in compose-go;
  * - ports merge by {host_ip, published, target, protocol}; volumes, secrets and configs by
- *   target path; depends_on and service networks by name across list and mapping syntax;
+ *   target path (a relative secret/config target is its own key, as compose-go's mountIndexer
+ *   has it); depends_on and service networks by name across list and mapping syntax;
  * - `logging` options merge only when the driver is the same;
  * - `!reset` removes a value, `!override` replaces it without merging.
  */
 import { parsePortSpec, parseVolumeSpec } from "./formats.ts";
-import { clone, get, mapNode, scalar, scalarText, toPlain, type MapNode, type SeqNode, type YNode } from "./node.ts";
+import { clone, fromPlain, get, mapNode, scalar, scalarText, seqNode, toPlain, type MapNode, type Plain, type SeqNode, type YNode } from "./node.ts";
 import { toInt } from "./schema/validate.ts";
 
-type Rule = "replace" | "keyed" | "names" | "ports" | "volumes" | "secrets" | "configs" | "logging" | "ulimit" | "build" | "extends";
+type Rule = "replace" | "keyed" | "hosts" | "dependencies" | "names" | "ports" | "volumes" | "secrets" | "configs" | "logging" | "ulimit" | "build" | "extends";
 
 /** Special merge rules by path; `*` matches any one key. */
 const RULES: [string, Rule][] = [
@@ -26,12 +29,12 @@ const RULES: [string, Rule][] = [
   ["services.*.labels", "keyed"],
   ["services.*.annotations", "keyed"],
   ["services.*.sysctls", "keyed"],
-  ["services.*.extra_hosts", "keyed"],
+  ["services.*.extra_hosts", "hosts"],
   ["services.*.build.args", "keyed"],
   ["services.*.build.labels", "keyed"],
-  ["services.*.build.extra_hosts", "keyed"],
+  ["services.*.build.extra_hosts", "hosts"],
   ["services.*.deploy.labels", "keyed"],
-  ["services.*.depends_on", "names"],
+  ["services.*.depends_on", "dependencies"],
   ["services.*.networks", "names"],
   ["services.*.ports", "ports"],
   ["services.*.volumes", "volumes"],
@@ -65,7 +68,11 @@ export function mergeNode(base: YNode, over: YNode, path: readonly string[]): YN
     case "replace":
       return over;
     case "keyed":
-      return mergeMaps(toKeyedMap(base, path), toKeyedMap(over, path), path);
+      return mergeMaps(toKeyedMap(base), toKeyedMap(over), path);
+    case "hosts":
+      return mergeUnique(hostsToSeq(base), hostsToSeq(over), (n) => JSON.stringify(toPlain(n)));
+    case "dependencies":
+      return mergeMaps(namesToMap(base, SERVICE_STARTED), namesToMap(over, SERVICE_STARTED), path);
     case "names":
       return mergeMaps(namesToMap(base), namesToMap(over), path);
     case "ports":
@@ -134,16 +141,14 @@ export function stripMergeTags(n: YNode): YNode {
   }
 }
 
-/** `["K=V", "F"]` → `{K: V, F: null}`; extra_hosts also accepts `host:ip` in list form. */
-export function toKeyedMap(n: YNode, path: readonly string[]): YNode {
+/** `["K=V", "F"]` → `{K: V, F: null}`. */
+export function toKeyedMap(n: YNode): YNode {
   if (n.kind !== "seq") return n;
-  const hosts = path[path.length - 1] === "extra_hosts";
   const out = mapNode(n.pos);
   for (const item of n.items) {
     if (item.kind !== "scalar") return n; // leave malformed lists for validation to report
     const text = scalarText(item);
-    let sep = text.indexOf("=");
-    if (hosts && sep < 0) sep = text.indexOf(":");
+    const sep = text.indexOf("=");
     const key = sep < 0 ? text : text.slice(0, sep);
     const value = sep < 0 ? scalar(null, item.pos) : scalar(text.slice(sep + 1), item.pos);
     const existing = out.entries.findIndex((e) => e.key === key);
@@ -153,15 +158,38 @@ export function toKeyedMap(n: YNode, path: readonly string[]): YNode {
   return out;
 }
 
-/** `[db, cache]` → `{db: null, cache: null}` for depends_on and service networks. */
-export function namesToMap(n: YNode): YNode {
+const SERVICE_STARTED = { condition: "service_started" };
+
+/**
+ * `[front, back]` → `{front: null, back: null}` for service networks; depends_on passes
+ * `value` so that `[db]` becomes `{db: {condition: service_started}}`, what the list means.
+ */
+export function namesToMap(n: YNode, value: Plain = null): YNode {
   if (n.kind !== "seq") return n;
   const out = mapNode(n.pos);
   for (const item of n.items) {
     if (item.kind !== "scalar") return n;
-    out.entries.push({ key: scalarText(item), keyPos: item.pos, value: scalar(null, item.pos) });
+    out.entries.push({ key: scalarText(item), keyPos: item.pos, value: fromPlain(value, item.pos) });
   }
   return out;
+}
+
+/** extra_hosts as a list of `host=ip` (`host:ip` entries rewritten, a mapping's addresses spread out). */
+function hostsToSeq(n: YNode): YNode {
+  const entry = (host: string, ip: YNode): YNode => scalar(`${host}=${ip.kind === "scalar" ? scalarText(ip) : ""}`, ip.pos);
+  if (n.kind === "map") {
+    return seqNode(n.pos, n.entries.flatMap((e) => (e.value.kind === "seq" ? e.value.items.map((ip) => entry(e.key, ip)) : [entry(e.key, e.value)])));
+  }
+  if (n.kind !== "seq") return n;
+  return seqNode(
+    n.pos,
+    n.items.map((item) => {
+      if (item.kind !== "scalar") return item;
+      const text = scalarText(item);
+      const sep = text.includes("=") ? -1 : text.indexOf(":");
+      return sep < 0 ? item : scalar(`${text.slice(0, sep)}=${text.slice(sep + 1)}`, item.pos);
+    }),
+  );
 }
 
 function shortToMap(n: YNode, key: string): YNode {
@@ -217,10 +245,8 @@ function mountKey(defaultDir: string): (n: YNode) => string {
     if (n.kind !== "map") return JSON.stringify(toPlain(n));
     const target = get(n, "target");
     const source = get(n, "source");
-    if (target?.kind === "scalar") {
-      const t = scalarText(target);
-      return t.startsWith("/") ? t : defaultDir + t;
-    }
+    // A relative target stays its own key: compose-go's mountIndexer does not resolve it.
+    if (target?.kind === "scalar") return scalarText(target);
     return defaultDir + (source?.kind === "scalar" ? scalarText(source) : "");
   };
 }

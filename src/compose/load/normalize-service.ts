@@ -111,7 +111,7 @@ export function normalizeService(name: string, m: MapNode, ctx: ServiceContext):
     stop_grace_period: readDuration(m, "stop_grace_period"),
     init: readBool(m, "init"),
     attach: readBool(m, "attach"),
-    pull_policy: readStr(m, "pull_policy"),
+    pull_policy: readPullPolicy(m),
     platform: readStr(m, "platform"),
     scale: readInt(m, "scale"),
     logging: readLogging(asMap(get(m, "logging"))),
@@ -172,6 +172,12 @@ function readCommand(n: YNode | undefined, path: string, ctx: ServiceContext): s
     return null;
   }
   return split.value;
+}
+
+/** compose-go normalizes the old `if_not_present` to its newer name, `missing`. */
+function readPullPolicy(m: MapNode): string | undefined {
+  const policy = readStr(m, "pull_policy");
+  return policy === "if_not_present" ? "missing" : policy;
 }
 
 function readEnvFiles(m: MapNode, abs: (p: string) => string): EnvFileRef[] {

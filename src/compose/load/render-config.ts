@@ -8,7 +8,7 @@
  */
 import { stringify } from "yaml";
 import type { FileObject, Network, Project, Volume } from "../model/project.ts";
-import type { Deploy, Healthcheck, ResourceSpec, Service, ServiceBuild, Ulimit, UpdateConfig } from "../model/service.ts";
+import type { BlkioConfig, Deploy, Healthcheck, ResourceSpec, Service, ServiceBuild, Ulimit, UpdateConfig } from "../model/service.ts";
 import { formatDuration } from "./formats.ts";
 
 type Out = { [key: string]: unknown };
@@ -35,7 +35,12 @@ function sorted<T>(m: Record<string, T>, f: (v: T, k: string) => unknown = (v) =
 }
 
 const dur = (ns: number | undefined): string | undefined => (ns === undefined ? undefined : formatDuration(ns));
-const size = (b: number | undefined): string | undefined => (b === undefined ? undefined : String(b));
+/** A plain (non-pointer) Go number with omitempty: 0 is not printed. */
+const nz = (n: number | undefined): number | undefined => (n === 0 ? undefined : n);
+/** A non-pointer time.Duration with omitempty (update_config delay/monitor): 0 is not printed. */
+const durNz = (ns: number | undefined): string | undefined => dur(nz(ns));
+/** compose-go's UnitBytes: printed as a string, and left out when 0 (omitempty). */
+const size = (b: number | undefined): string | undefined => (b === undefined || b === 0 ? undefined : String(b));
 
 export function renderConfig(project: Project): string {
   const doc = compact({
@@ -91,12 +96,13 @@ function renderHealthcheck(h: Healthcheck): Out {
 
 function renderUpdate(u: UpdateConfig | undefined): Out | undefined {
   if (!u) return undefined;
-  return compact({ parallelism: u.parallelism, delay: dur(u.delay), failure_action: u.failure_action, monitor: dur(u.monitor), max_failure_ratio: u.max_failure_ratio, order: u.order });
+  return compact({ parallelism: u.parallelism, delay: durNz(u.delay), failure_action: u.failure_action, monitor: durNz(u.monitor), max_failure_ratio: nz(u.max_failure_ratio), order: u.order });
 }
 
 function renderResource(r: ResourceSpec | undefined): Out | undefined {
   if (!r) return undefined;
-  return compact({ cpus: r.cpus, memory: size(r.memory), pids: r.pids });
+  // A pointer in compose-go: written but all zero is still printed, as `{}`.
+  return compactKeepEmpty({ cpus: nz(r.cpus), memory: size(r.memory), pids: nz(r.pids) });
 }
 
 function renderDeploy(d: Deploy): Out {
@@ -110,29 +116,29 @@ function renderDeploy(d: Deploy): Out {
     restart_policy: d.restart_policy
       ? compact({ condition: d.restart_policy.condition, delay: dur(d.restart_policy.delay), max_attempts: d.restart_policy.max_attempts, window: dur(d.restart_policy.window) })
       : undefined,
-    placement: compact({ constraints: d.placement.constraints, preferences: d.placement.preferences, max_replicas_per_node: d.placement.max_replicas_per_node }),
+    placement: compact({ constraints: d.placement.constraints, preferences: d.placement.preferences, max_replicas_per_node: nz(d.placement.max_replicas_per_node) }),
     endpoint_mode: d.endpoint_mode,
   });
 }
 
 function renderService(s: Service): Out {
-  return compact({
+  const fields: Out = {
     profiles: s.profiles,
     annotations: sorted(s.annotations),
     attach: s.attach,
     build: s.build ? renderBuild(s.build) : undefined,
-    blkio_config: s.blkio_config ? compact({ ...s.blkio_config }) : undefined,
+    blkio_config: s.blkio_config ? renderBlkio(s.blkio_config) : undefined,
     cap_add: s.cap_add,
     cap_drop: s.cap_drop,
     cgroup_parent: s.cgroup_parent,
     cgroup: s.cgroup,
-    cpu_period: s.cpu_period,
-    cpu_quota: s.cpu_quota,
-    cpu_rt_period: s.cpu_rt_period,
-    cpu_rt_runtime: s.cpu_rt_runtime,
-    cpus: s.cpus,
+    cpu_period: nz(s.cpu_period),
+    cpu_quota: nz(s.cpu_quota),
+    cpu_rt_period: nz(s.cpu_rt_period),
+    cpu_rt_runtime: nz(s.cpu_rt_runtime),
+    cpus: nz(s.cpus),
     cpuset: s.cpuset,
-    cpu_shares: s.cpu_shares,
+    cpu_shares: nz(s.cpu_shares),
     // `command: []` / `entrypoint: ""` clear the image's: compose prints them as `[]`.
     command: keepEmpty(s.command),
     configs: s.configs.map((c) => compact({ ...c })),
@@ -170,9 +176,9 @@ function renderService(s: Service): Out {
     network_mode: s.network_mode,
     networks: sorted(s.networks, (n) => (n === null ? null : compact({ aliases: n.aliases, driver_opts: sorted(n.driver_opts), ipv4_address: n.ipv4_address, ipv6_address: n.ipv6_address, link_local_ips: n.link_local_ips, mac_address: n.mac_address, priority: n.priority || undefined }))),
     oom_kill_disable: s.oom_kill_disable,
-    oom_score_adj: s.oom_score_adj,
+    oom_score_adj: nz(s.oom_score_adj),
     pid: s.pid,
-    pids_limit: s.pids_limit,
+    pids_limit: nz(s.pids_limit),
     platform: s.platform,
     ports: s.ports.map((p) => compact({ name: p.name, mode: p.mode, host_ip: p.host_ip, target: p.target, published: p.published, protocol: p.protocol, app_protocol: p.app_protocol })),
     privileged: s.privileged,
@@ -204,12 +210,27 @@ function renderService(s: Service): Out {
         consistency: v.consistency,
         bind: v.bind ? compactKeepEmpty({ propagation: v.bind.propagation, create_host_path: v.bind.create_host_path, selinux: v.bind.selinux }) : undefined,
         volume: v.volume ? compactKeepEmpty({ ...v.volume }) : undefined,
-        tmpfs: v.tmpfs ? compactKeepEmpty({ size: size(v.tmpfs.size), mode: v.tmpfs.mode }) : undefined,
+        tmpfs: v.tmpfs ? compactKeepEmpty({ size: size(v.tmpfs.size), mode: nz(v.tmpfs.mode) }) : undefined,
       }),
     ),
     volumes_from: s.volumes_from,
     working_dir: s.working_dir,
     ...sorted(s.extensions),
+  };
+  // Pointers in compose-go (*bool): an explicit `false` is printed too.
+  return compact(fields, ["init", "attach"]);
+}
+
+function renderBlkio(b: BlkioConfig): Out {
+  // Rates are UnitBytes too, but without omitempty: `rate: "0"` is printed.
+  const rates = (list: { path: string; rate: number }[]): Out[] => list.map((r) => ({ path: r.path, rate: String(r.rate) }));
+  return compact({
+    weight: nz(b.weight),
+    weight_device: b.weight_device,
+    device_read_bps: rates(b.device_read_bps),
+    device_read_iops: rates(b.device_read_iops),
+    device_write_bps: rates(b.device_write_bps),
+    device_write_iops: rates(b.device_write_iops),
   });
 }
 

@@ -1,0 +1,27 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { longRunningDependencies } from "./dependency-monitor.ts";
+import { stageProjectName } from "./test-stage.ts";
+import { projectFromYaml } from "../compose/runner/test-support.ts";
+
+test("long-running dependencies: transitive, one-shots awaited to completion left out", async () => {
+  const project = await projectFromYaml(`
+services:
+  db: { image: postgres:15 }
+  cache: { image: redis:7 }
+  migrate: { image: busybox, depends_on: { db: { condition: service_healthy } } }
+  api: { image: busybox, depends_on: { cache: { condition: service_started } } }
+  test:
+    image: busybox
+    depends_on:
+      migrate: { condition: service_completed_successfully }
+      db: { condition: service_healthy }
+      api: { condition: service_started }
+`);
+  assert.deepEqual(longRunningDependencies(project, "test").sort(), ["api", "cache", "db"]);
+});
+
+test("stage project names are unique per run and valid compose project names", () => {
+  assert.equal(stageProjectName("Todo.Backend", "test", "20261123-155806-608a5a"), "todobackend-test-608a5a");
+  assert.notEqual(stageProjectName("a", "test", "20261123-155806-aaaaaa"), stageProjectName("a", "test", "20261123-155806-bbbbbb"));
+});
