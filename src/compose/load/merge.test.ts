@@ -31,8 +31,11 @@ describe("merge rules", () => {
       labels: { x: "9", y: "2" },
     });
   });
-  it("merges extra_hosts by host name", () => {
-    assert.deepEqual(svc("    extra_hosts: ['a:1.1.1.1', 'b=2.2.2.2']\n", "    extra_hosts: {a: 9.9.9.9}\n"), { extra_hosts: { a: "9.9.9.9", b: "2.2.2.2" } });
+  it("appends extra_hosts as host=ip, dropping exact duplicates (a host may get two addresses)", () => {
+    // docker compose 2.26.1 prints a=1.1.1.1, a=9.9.9.9, b=2.2.2.2 for these two files.
+    assert.deepEqual(svc("    extra_hosts: ['a:1.1.1.1', 'b=2.2.2.2']\n", "    extra_hosts: {a: 9.9.9.9, b: 2.2.2.2, c: [3.3.3.3, '::1']}\n"), {
+      extra_hosts: ["a=1.1.1.1", "b=2.2.2.2", "a=9.9.9.9", "c=3.3.3.3", "c=::1"],
+    });
   });
   it("merges ports by {ip, published, target, protocol}", () => {
     assert.deepEqual(svc("    ports: ['8080:80', '443:443']\n", "    ports: [{target: 80, published: 8080}, '9000:9000']\n"), {
@@ -49,10 +52,27 @@ describe("merge rules", () => {
       secrets: [{ source: "s1", mode: 0o400 }, { source: "s3", target: "/x" }],
     });
   });
+  it("keys a relative secret target as written, not under /run/secrets (compose-go's mountIndexer)", () => {
+    assert.deepEqual(svc("    secrets: [{source: s1, target: rel}]\n", "    secrets: [{source: s2, target: /run/secrets/rel}, {source: s3, target: s1}]\n"), {
+      secrets: [{ source: "s1", target: "rel" }, { source: "s2", target: "/run/secrets/rel" }, { source: "s3", target: "s1" }],
+    });
+  });
   it("merges depends_on and networks by name across syntaxes", () => {
     assert.deepEqual(svc("    depends_on: [db]\n    networks: [front]\n", "    depends_on: {db: {condition: service_healthy}, cache: {condition: service_started}}\n    networks: {back: {}}\n"), {
       depends_on: { db: { condition: "service_healthy" }, cache: { condition: "service_started" } },
       networks: { front: null, back: {} },
+    });
+  });
+  it("appends to a list written as a single string (dns, dns_search, tmpfs, env_file)", () => {
+    assert.deepEqual(svc("    dns: 8.8.8.8\n    tmpfs: [/a]\n    env_file: a.env\n", "    dns: [1.1.1.1]\n    tmpfs: /b\n    env_file: [a.env, b.env]\n"), {
+      dns: ["8.8.8.8", "1.1.1.1"],
+      tmpfs: ["/a", "/b"],
+      env_file: ["a.env", "b.env"],
+    });
+  });
+  it("turns a depends_on list into conditions when the other file uses the mapping", () => {
+    assert.deepEqual(svc("    depends_on: [db, cache]\n", "    depends_on: {db: {condition: service_healthy}}\n"), {
+      depends_on: { db: { condition: "service_healthy" }, cache: { condition: "service_started" } },
     });
   });
   it("merges logging options only for the same driver", () => {

@@ -2,7 +2,8 @@
  * Merges compose files in order (`-f a.yml -f b.yml`, the override file, `extends`) with the
  * compose-spec merge rules (13-merge.md) and compose-go's special cases:
  * - mappings merge key by key; scalars are replaced; `x-*` keys are replaced whole;
- * - sequences are appended; exact duplicates are dropped;
+ * - sequences are appended; exact duplicates are dropped; a single string where a list may be
+ *   written (`dns: 8.8.8.8`, `tmpfs: /run`) counts as a one-item list;
  * - `command`, `entrypoint`, `healthcheck.test` are replaced, not appended;
  * - environment, labels, annotations, build args, sysctls merge by key whether written as a
  *   list (`K=V`) or a mapping;
@@ -18,13 +19,17 @@ import { parsePortSpec, parseVolumeSpec } from "./formats.ts";
 import { clone, fromPlain, get, mapNode, scalar, scalarText, seqNode, toPlain, type MapNode, type Plain, type SeqNode, type YNode } from "./node.ts";
 import { toInt } from "./schema/validate.ts";
 
-type Rule = "replace" | "keyed" | "hosts" | "dependencies" | "names" | "ports" | "volumes" | "secrets" | "configs" | "logging" | "ulimit" | "build" | "extends";
+type Rule = "replace" | "list" | "keyed" | "hosts" | "dependencies" | "names" | "ports" | "volumes" | "secrets" | "configs" | "logging" | "ulimit" | "build" | "extends";
 
 /** Special merge rules by path; `*` matches any one key. */
 const RULES: [string, Rule][] = [
   ["services.*.command", "replace"],
   ["services.*.entrypoint", "replace"],
   ["services.*.healthcheck.test", "replace"],
+  ["services.*.dns", "list"],
+  ["services.*.dns_search", "list"],
+  ["services.*.tmpfs", "list"],
+  ["services.*.env_file", "list"],
   ["services.*.environment", "keyed"],
   ["services.*.labels", "keyed"],
   ["services.*.annotations", "keyed"],
@@ -67,6 +72,8 @@ export function mergeNode(base: YNode, over: YNode, path: readonly string[]): YN
   switch (ruleFor(path)) {
     case "replace":
       return over;
+    case "list":
+      return mergeUnique(asSeq(base), asSeq(over), (n) => JSON.stringify(toPlain(n)));
     case "keyed":
       return mergeMaps(toKeyedMap(base), toKeyedMap(over), path);
     case "hosts":
@@ -172,6 +179,10 @@ export function namesToMap(n: YNode, value: Plain = null): YNode {
     out.entries.push({ key: scalarText(item), keyPos: item.pos, value: fromPlain(value, item.pos) });
   }
   return out;
+}
+
+function asSeq(n: YNode): YNode {
+  return n.kind === "scalar" && n.value !== null ? seqNode(n.pos, [n]) : n;
 }
 
 /** extra_hosts as a list of `host=ip` (`host:ip` entries rewritten, a mapping's addresses spread out). */
