@@ -54,6 +54,10 @@ describe("formats", () => {
     assert.deepEqual(value(parseVolumeSpec("/anon")), { type: "volume", target: "/anon", read_only: false });
     assert.deepEqual(value(parseVolumeSpec("~/x:/x:z,rshared")), { type: "bind", source: "~/x", target: "/x", read_only: false, selinux: "z", propagation: "rshared" });
     assert.equal(parseVolumeSpec("db:relative").ok, false);
+    // A lone letter before ":" is a Windows drive to compose-go, never a volume name.
+    assert.deepEqual(value(parseVolumeSpec("c:/data:/data:ro")), { type: "bind", source: "c:/data", target: "/data", read_only: true });
+    assert.deepEqual(value(parseVolumeSpec("v:/v")), { type: "volume", target: "v:/v", read_only: false });
+    assert.deepEqual(value(parseVolumeSpec("./a:c:/x")), { type: "bind", source: "./a", target: "c:/x", read_only: false });
     assert.equal(parseVolumeSpec("a:/b:bogus").ok, false);
   });
   it("splits shell-form commands like compose", () => {

@@ -190,9 +190,27 @@ export function isHostPath(source: string): boolean {
   return source.startsWith(".") || source.startsWith("/") || source.startsWith("~") || /^[A-Za-z]:[\\/]/.test(source);
 }
 
+/**
+ * Splits a volume spec on `:`, except after a lone letter: compose-go's ParseVolume reads `c:`
+ * as a Windows drive (isWindowsDrive), so `c:/data:/data` is source `c:/data`, and a one-letter
+ * volume name is no name at all: `v:/v` is an anonymous volume at `v:/v`.
+ */
+function splitVolumeSpec(spec: string): string[] {
+  const parts: string[] = [];
+  let field = "";
+  for (const ch of spec) {
+    if (ch === ":" && !(field.length === 1 && /\p{L}/u.test(field))) {
+      parts.push(field);
+      field = "";
+    } else field += ch;
+  }
+  parts.push(field);
+  return parts;
+}
+
 /** Volume short syntax `[source:]target[:mode,mode]`, as compose-go's format.ParseVolume reads it. */
 export function parseVolumeSpec(spec: string): Parsed<VolumeSpec> {
-  const parts = spec.split(":");
+  const parts = splitVolumeSpec(spec);
   if (spec.trim() === "") return bad("empty volume specification");
   let source: string | undefined;
   let target: string;

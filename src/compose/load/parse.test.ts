@@ -21,6 +21,10 @@ describe("parseYaml", () => {
     const [a, b] = t.entries;
     assert.notEqual(a?.value, b?.value);
   });
+  it("reads plain numbers as go-yaml v3 does (compose-go's parser)", () => {
+    const t = parseYaml("a: 1_000\nb: 0b101\nc: 12345678901234567890\nd: 010\ne: 1_0.5\nf: _1\ng: 12:30\nh: a_b\n", "f");
+    assert.deepEqual(toPlain(t), { a: 1000, b: 5, c: "12345678901234567890", d: 8, e: 10.5, f: "_1", g: "12:30", h: "a_b" });
+  });
   it("keeps !reset and !override tags for merging", () => {
     const t = parseYaml("a: !reset []\nb: !override {x: 1}\n", "f");
     assert.deepEqual(t.entries.map((e) => e.value.tag), ["!reset", "!override"]);

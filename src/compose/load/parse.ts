@@ -51,6 +51,10 @@ function convert(doc: Document, node: unknown, posAt: PosAt, depth: number): YNo
     if (typeof v === "number" && node.type === "PLAIN" && typeof node.source === "string" && /^[-+]?0[0-7]+$/.test(node.source)) {
       return { ...scalar(Number.parseInt(node.source, 8), pos), ...tag };
     }
+    if (node.type === "PLAIN" && typeof node.source === "string") {
+      const goValue = goYamlNumber(node.source, v);
+      if (goValue !== undefined) return { ...scalar(goValue, pos), ...tag };
+    }
     if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
       return { ...scalar(v, pos), ...tag };
     }
@@ -81,6 +85,27 @@ function convert(doc: Document, node: unknown, posAt: PosAt, depth: number): YNo
     return { kind: "map", entries, pos, ...tag };
   }
   return scalar(null, pos);
+}
+
+/**
+ * Where go-yaml v3 (compose-go's parser) reads a plain scalar differently from the YAML 1.2
+ * core schema: digits with `_` separators and `0b` binary are numbers there (`1_000` is 1000),
+ * and an integer beyond 2^53 keeps all its digits (a JS number would round it), so it stays as
+ * its text. Undefined when both read it the same.
+ */
+export function goYamlNumber(source: string, parsed: unknown): number | string | undefined {
+  if (typeof parsed === "number" && Number.isInteger(parsed) && !Number.isSafeInteger(parsed) && /^[-+]?\d+$/.test(source)) {
+    return source.replace(/^\+/, "");
+  }
+  if (typeof parsed !== "string") return undefined;
+  const binary = /^([-+]?)0b([01_]+)$/.exec(source);
+  if (binary) return (binary[1] === "-" ? -1 : 1) * Number.parseInt((binary[2] ?? "").replaceAll("_", ""), 2);
+  // go-yaml tries numbers only for scalars that start like one (its resolve table's hint).
+  if (!source.includes("_") || !/^[-+]?[\d.]/.test(source)) return undefined;
+  const plain = source.replaceAll("_", "");
+  if (/^[-+]?\d+$/.test(plain)) return Number(plain);
+  if (/^[-+]?(\.\d+|\d+(\.\d*)?)([eE][-+]?\d+)?$/.test(plain)) return Number(plain);
+  return undefined;
 }
 
 function mergeSources(doc: Document, value: unknown, posAt: PosAt, depth: number): MapEntry[] {

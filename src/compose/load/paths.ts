@@ -10,6 +10,8 @@ export function expandHome(p: string, home: string | undefined): string {
 
 export function resolveHostPath(p: string, baseDir: string, home: string | undefined): string {
   const expanded = expandHome(p, home);
+  // A Windows path (`c:/data`, `C:\data`) is absolute where it means anything; compose keeps it as written.
+  if (/^[A-Za-z]:[\\/]/.test(expanded)) return expanded;
   return path.isAbsolute(expanded) ? path.normalize(expanded) : path.resolve(baseDir, expanded);
 }
 
