@@ -229,11 +229,16 @@ const serviceNetworks = union(
 const dependsOn = union(
   list(str()),
   named(
-    obj("dependency", {
-      condition: ok(strEnum("service_started", "service_healthy", "service_completed_successfully")),
-      required: ok(bool),
-      restart: ok(bool),
-    }),
+    // condition is required in the long form, as in the compose-spec schema and compose-go.
+    obj(
+      "dependency",
+      {
+        condition: ok(strEnum("service_started", "service_healthy", "service_completed_successfully")),
+        required: ok(bool),
+        restart: ok(bool),
+      },
+      { required: ["condition"] },
+    ),
   ),
 );
 

@@ -63,6 +63,12 @@ describe("schema validation", () => {
   it("asks to quote numbers given for strings", async () => {
     assert.match(await one("services:\n  web:\n    image: nginx\n    user: 1000\n"), /services.web.user: expected a string, got number 1000 \(quote it\)/);
   });
+  it("requires a condition in the long form of depends_on, as compose does", async () => {
+    assert.match(
+      await one("services:\n  web:\n    image: nginx\n    depends_on:\n      db: {required: false}\n  db:\n    image: postgres\n"),
+      /services\.web\.depends_on\.db: dependency is missing required key "condition"/,
+    );
+  });
   it("rejects invalid service names", async () => {
     assert.match(await one("services:\n  'my web':\n    image: nginx\n"), /invalid name "my web"/);
   });
