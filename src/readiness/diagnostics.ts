@@ -52,6 +52,8 @@ export function formatDiagnostics(d: ContainerDiagnostics): string {
   if (d.logTail.length) {
     parts.push(`  last log lines of ${d.name}:`);
     for (const line of d.logTail) parts.push(`    ${line}`);
+  } else {
+    parts.push(`  ${d.name} has written no log output yet`);
   }
   return parts.join("\n");
 }
