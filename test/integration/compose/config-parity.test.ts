@@ -40,7 +40,7 @@ const ENV: Record<string, string> = { HOME: "/home/parity", SHELL_WINS: "from-sh
 /** A compose file's extra files (`docker-compose.test.yml`, `compose.ci.yaml`) are fixtures too. */
 const NAMED_VARIANT = /^(docker-)?compose\.[\w-]+\.ya?ml$/;
 
-export interface Allowed {
+interface Allowed {
   /** The fixture's compose file, relative to the repository; undefined for every fixture. */
   fixture?: string;
   /** The variant's label (see variantsOf); undefined for every variant. */
@@ -52,7 +52,7 @@ export interface Allowed {
 }
 
 /** Differences from `docker compose config` that are deliberate. Keep in step with the docs. */
-export const ALLOWED: readonly Allowed[] = [
+const ALLOWED: readonly Allowed[] = [
   {
     fixture: "test/fixtures/compose-config/environment/compose.yaml",
     path: "services.app.environment.RELEASE_DATE",
@@ -92,7 +92,7 @@ interface Variant {
   projectName?: string;
 }
 
-export function discoverFixtures(root = repo): Fixture[] {
+function discoverFixtures(root = repo): Fixture[] {
   const out: Fixture[] = [];
   for (const folder of FIXTURE_FOLDERS) {
     const base = path.join(root, folder);
@@ -123,7 +123,7 @@ function variantsOf(f: Fixture): Variant[] {
   return out;
 }
 
-export interface Difference {
+interface Difference {
   path: string[];
   docker: unknown;
   slipway: unknown;
@@ -132,7 +132,7 @@ export interface Difference {
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Where two parsed documents differ, as deep as both sides still have the same shape. */
-export function differences(docker: unknown, slipway: unknown, at: string[] = [], out: Difference[] = []): Difference[] {
+function differences(docker: unknown, slipway: unknown, at: string[] = [], out: Difference[] = []): Difference[] {
   if (isDeepStrictEqual(docker, slipway)) return out;
   if (isMap(docker) && isMap(slipway)) {
     for (const k of [...new Set([...Object.keys(docker), ...Object.keys(slipway)])].sort()) differences(docker[k], slipway[k], [...at, k], out);
@@ -142,7 +142,7 @@ export function differences(docker: unknown, slipway: unknown, at: string[] = []
   return out;
 }
 
-export function pathMatches(pattern: string, p: readonly string[]): boolean {
+function pathMatches(pattern: string, p: readonly string[]): boolean {
   const parts = pattern.split(".");
   for (let i = 0; i < parts.length; i++) {
     if (parts[i] === "**") return true;
