@@ -144,7 +144,12 @@ function engineMessage(text: string): string {
   return text.trim().slice(0, 500);
 }
 
-/** Registry credentials as the engine wants them: base64url of the JSON auth config. */
+/**
+ * Registry credentials as the engine wants them: the JSON auth config in Go's base64.URLEncoding,
+ * which is base64url *with* padding. Engine 20.10 decodes it strictly: unpadded input is ignored
+ * and the push fails with "no basic auth credentials" whenever the JSON's length is not a
+ * multiple of 3 (test/integration/engine/push.test.ts).
+ */
 export function encodeRegistryAuth(auth: object | undefined): string {
-  return Buffer.from(JSON.stringify(auth ?? {}), "utf8").toString("base64url");
+  return Buffer.from(JSON.stringify(auth ?? {}), "utf8").toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }

@@ -112,6 +112,22 @@ export async function sweepRun(engine: Engine): Promise<void> {
   for (const v of await engine.volumes.list({ filters })) await engine.volumes.remove(v.Name, { force: true });
 }
 
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+}
+
+/**
+ * Deletes a pushed manifest through the registry API, so test pushes do not pile up. Only ever
+ * call it on a repository unique to the test: a digest names the content, and the same content
+ * pushed under another repository or tag by a parallel test would lose its tag too.
+ */
+export async function deleteManifest(registry: string, repository: string, digest: string, auth?: { username: string; password: string }): Promise<void> {
+  const headers: Record<string, string> = auth ? { authorization: basicAuth(auth.username, auth.password) } : {};
+  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${digest}`, { method: "DELETE", headers });
+  await response.arrayBuffer();
+  if (response.status !== 202 && response.status !== 404) throw new Error(`DELETE ${registry}/${repository}@${digest}: HTTP ${response.status}`);
+}
+
 /** Resolves after `ms`; for bounding how long something may take, never for waiting on state. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

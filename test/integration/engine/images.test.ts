@@ -8,8 +8,10 @@ import { randomBytes } from "node:crypto";
 import { SlipwayError } from "../../../src/errors/index.ts";
 import type { Engine, ProgressMessage } from "../../../src/engine/index.ts";
 import { builtImageId, pushedDigest, tarFromEntries } from "../../../src/engine/streams/index.ts";
-import { connect, execIn, runToExit, sweepRun, tempContainer, testLabels, uniqueName, BUSYBOX } from "./harness.ts";
-import { deleteManifest, worldRegistries } from "./world-registries.ts";
+import { loadWorldSync } from "../../support/world.ts";
+import { connect, deleteManifest, execIn, sweepRun, tempContainer, testLabels, uniqueName, BUSYBOX } from "./harness.ts";
+
+const world = loadWorldSync();
 
 let engine: Engine;
 before(async () => {
@@ -48,9 +50,7 @@ async function builtImage(dockerfile: string, tag: string): Promise<{ id: string
   };
 }
 
-test("pull a Docker Hub name through the mirror: progress messages arrive, the image is there", async (t) => {
-  const registries = worldRegistries();
-  if (!registries.mirror) return t.skip(registries.skipReason);
+test("pull a Docker Hub name through the mirror: progress messages arrive, the image is there", { skip: world.skipReason("mirror") }, async () => {
   // An alias tag of a fixture: if the engine lacked it before, it is removed again afterwards, so
   // the test leaves the engine as it found it and never untags what parallel tests may be using.
   const ref = "redis:7-alpine";
@@ -70,12 +70,11 @@ test("pull a Docker Hub name through the mirror: progress messages arrive, the i
   }
 });
 
-test("pull downloads layers it lacks: an image pushed to the plain registry, removed locally, pulled back", async (t) => {
-  const registries = worldRegistries();
-  if (!registries.plain) return t.skip(registries.skipReason);
+test("pull downloads layers it lacks: an image pushed to the plain registry, removed locally, pulled back", { skip: world.skipReason("plain-registry") }, async () => {
+  const plain = world.require("plain-registry").address;
   const nonce = randomBytes(8).toString("hex");
   const repo = `slipway-test/${uniqueName("pull")}`;
-  const ref = `${registries.plain}/${repo}:1`;
+  const ref = `${plain}/${repo}:1`;
   let digest: string | undefined;
   try {
     {
@@ -95,7 +94,7 @@ test("pull downloads layers it lacks: an image pushed to the plain registry, rem
     assert.equal((await execIn(engine, ctr.id, ["cat", "/nonce"])).stdout, `${nonce}\n`);
   } finally {
     await engine.images.remove(ref, { force: true });
-    if (digest) await deleteManifest(registries.plain, repo, digest);
+    if (digest) await deleteManifest(plain, repo, digest);
   }
 });
 
@@ -108,10 +107,9 @@ test("pulling an image that exists nowhere fails fast with a SlipwayError of kin
   assert.ok(ms < 10_000, `took ${ms.toFixed(0)} ms`);
 });
 
-test("pulling a missing tag from a reachable registry fails with kind registry", async (t) => {
-  const registries = worldRegistries();
-  if (!registries.plain) return t.skip(registries.skipReason);
-  const err = await rejection(engine.images.pull(`${registries.plain}/slipway-test/${uniqueName("missing")}:1`));
+test("pulling a missing tag from a reachable registry fails with kind registry", { skip: world.skipReason("plain-registry") }, async () => {
+  const plain = world.require("plain-registry").address;
+  const err = await rejection(engine.images.pull(`${plain}/slipway-test/${uniqueName("missing")}:1`));
   assert.ok(err instanceof SlipwayError, String(err));
   assert.equal(err.kind, "registry", `kind ${err.kind} (${err.code}): ${err.message}`);
 });

@@ -8,8 +8,10 @@ import assert from "node:assert/strict";
 import { SlipwayError } from "../../../src/errors/index.ts";
 import type { Engine, ProgressMessage } from "../../../src/engine/index.ts";
 import { pushedDigest } from "../../../src/engine/streams/index.ts";
-import { connect, sweepRun, uniqueName, BUSYBOX } from "./harness.ts";
-import { deleteManifest, worldRegistries } from "./world-registries.ts";
+import { loadWorldSync } from "../../support/world.ts";
+import { basicAuth, connect, deleteManifest, sweepRun, uniqueName, BUSYBOX } from "./harness.ts";
+
+const world = loadWorldSync();
 
 let engine: Engine;
 before(async () => {
@@ -39,13 +41,8 @@ async function tempTag(registry: string): Promise<TempTag> {
   };
 }
 
-function basicAuth(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
-}
-
-test("push with the right credentials succeeds; the digest is reported and the registry has the tag", async (t) => {
-  const { auth, skipReason } = worldRegistries();
-  if (!auth) return t.skip(skipReason);
+test("push with the right credentials succeeds; the digest is reported and the registry has the tag", { skip: world.skipReason("auth-registry") }, async () => {
+  const auth = world.require("auth-registry");
   await using tag = await tempTag(auth.address);
   const seen: ProgressMessage[] = [];
   const messages = await engine.images.push(tag.ref, {
@@ -77,9 +74,8 @@ test("push with the right credentials succeeds; the digest is reported and the r
   }
 });
 
-test("push with a wrong password rejects with kind registry (the in-stream error is not swallowed)", async (t) => {
-  const { auth, skipReason } = worldRegistries();
-  if (!auth) return t.skip(skipReason);
+test("push with a wrong password rejects with kind registry (the in-stream error is not swallowed)", { skip: world.skipReason("auth-registry") }, async () => {
+  const auth = world.require("auth-registry");
   await using tag = await tempTag(auth.address);
   const seen: ProgressMessage[] = [];
   const err = await engine.images
@@ -102,9 +98,8 @@ test("push with a wrong password rejects with kind registry (the in-stream error
   assert.equal(tags.status, 404, "nothing was pushed");
 });
 
-test("push without credentials to the auth registry rejects with kind registry", async (t) => {
-  const { auth, skipReason } = worldRegistries();
-  if (!auth) return t.skip(skipReason);
+test("push without credentials to the auth registry rejects with kind registry", { skip: world.skipReason("auth-registry") }, async () => {
+  const auth = world.require("auth-registry");
   await using tag = await tempTag(auth.address);
   await assert.rejects(engine.images.push(tag.ref), (e: unknown) => {
     assert.ok(e instanceof SlipwayError, String(e));
