@@ -1,22 +1,16 @@
 #!/usr/bin/env bash
-# The README's main command: sets up the offline Docker world (idempotent), then runs Slipway on
-# the bundled example: doctor, then the example's test environment through Slipway's compose
-# runner (database up and healthy, migration, the test suite in a container, exit code kept).
+# The README's main command: sets up the offline Docker world (idempotent), then runs Slipway on the
+# bundled example: `slipway doctor`, then `slipway test` (test images built, PostgreSQL up and
+# healthy, migration, unit and integration tests in containers, reports copied out, torn down).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 source testworld/env.sh
 bash testworld/setup.sh
-slipway() { node bin/slipway-dev.mjs "$@"; }
 
 echo "== slipway doctor"
-slipway doctor
+node bin/slipway-dev.mjs doctor
 
-example=examples/todobackend
-project="demo-$$"
-echo "== slipway compose run (the example's tests, with PostgreSQL, in containers)"
-status=0
-slipway compose -f "$example/docker-compose.test.yml" -p "$project" run --rm test || status=$?
-slipway compose -f "$example/docker-compose.test.yml" -p "$project" down -v -t 1
-echo "== tests exited with $status"
-exit "$status"
+echo "== slipway test (examples/todobackend)"
+cd examples/todobackend
+exec node ../../bin/slipway-dev.mjs test
