@@ -139,3 +139,18 @@ configs:
   assert.deepEqual(spec.copies.map((c) => [c.target, c.mode]).sort(), [["/etc/app.conf", 0o444], ["/run/secrets/tls.pem", 0o400]]);
   assert.equal(fileMountTarget("config", { source: "x" }), "/x");
 });
+
+test("a long-syntax bind without create_host_path is a Mount (must exist), the short syntax a Bind (created)", async () => {
+  const project = await projectFromYaml(`
+services:
+  app:
+    image: busybox
+    volumes:
+      - ./created:/a
+      - { type: bind, source: ./must-exist, target: /b }
+`);
+  const spec = buildContainerSpec({ ...base, project, service: project.services["app"]!, apiVersion: "1.41" });
+  assert.equal(spec.body.HostConfig!.Binds!.length, 1);
+  assert.match(spec.body.HostConfig!.Binds![0]!, /\/created:\/a:rw$/);
+  assert.ok(spec.body.HostConfig!.Mounts!.some((m) => m.Type === "bind" && m.Target === "/b"));
+});

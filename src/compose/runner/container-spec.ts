@@ -100,9 +100,10 @@ function portKey(target: number, protocol: string): string {
 function mountFor(project: Project, v: ServiceVolume): { mount?: Mount; bind?: string } {
   switch (v.type) {
     case "bind": {
-      // Binds (not Mounts) when the host path may be created: the engine creates a missing
-      // source for Binds only (Mounts' CreateMountpoint needs API 1.42), which is compose's behaviour.
-      if (v.bind?.create_host_path !== false && !v.bind?.propagation && !v.consistency) {
+      // Binds (not Mounts) when the host path may be created (the short syntax, or
+      // create_host_path: true): the engine creates a missing source for Binds only (Mounts'
+      // CreateMountpoint needs API 1.42). A long-syntax bind without it must exist, as in compose.
+      if (v.bind?.create_host_path === true && !v.bind?.propagation) {
         const opts = [v.read_only ? "ro" : "rw", v.bind?.selinux].filter(Boolean).join(",");
         return { bind: `${v.source}:${v.target}:${opts}` };
       }
