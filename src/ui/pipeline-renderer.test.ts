@@ -1,0 +1,64 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { detectCi, pipelineRenderer } from "./pipeline-renderer.ts";
+import { createStyle } from "./style.ts";
+import type { SlipwayEvent } from "../events/index.ts";
+
+function render(events: SlipwayEvent[], opts: { live?: boolean; ci?: "github" | "gitlab"; color?: boolean } = {}): string {
+  let out = "";
+  const listener = pipelineRenderer({ write: (s) => (out += s), style: createStyle(opts.color ?? false), live: opts.live ?? false, ci: opts.ci });
+  events.forEach((e, i) => listener({ ...e, time: 1_700_000_000_000 + i * 1000 }));
+  return out;
+}
+
+const run: SlipwayEvent[] = [
+  { type: "run.start", runId: "r1", command: "test test" },
+  { type: "stage.start", stage: "test", project: "app-test-r1" },
+  { type: "progress", task: "pull postgres:15", id: "layer1", status: "Downloading", current: 50, total: 100 },
+  { type: "container.log", service: "test", container: "test", stream: "stdout", line: "ok 1 - works" },
+  { type: "stage.end", stage: "test", ok: false, durationMs: 1234 },
+  {
+    type: "reports",
+    stage: "test",
+    dir: "/r/test",
+    files: ["unit.xml"],
+    missing: [],
+    junit: { tests: 2, passed: 1, failed: 1, skipped: 0, time: 0.5, failures: [{ suite: "s", name: "breaks", message: "1 !== 2" }], slowest: [{ suite: "s", name: "breaks", time: 0.4 }] },
+  },
+  { type: "cleanup", removed: { containers: 3, networks: 1, volumes: 0, images: 1 } },
+  { type: "verdict", kind: "tests-failed", exitCode: 1, message: "test exited with code 1", durationMs: 5000, runId: "r1" },
+];
+
+test("CI log: plain lines, summary with failures, verdict last; no escape codes without colour", () => {
+  const out = render(run);
+  assert.ok(!out.includes("\u001b"), out);
+  assert.match(out, /test \| ok 1 - works/);
+  assert.match(out, /tests: 1 passed, 1 failed, 0 skipped/);
+  assert.match(out, /✖ s › breaks\n\s+1 !== 2/);
+  assert.match(out, /cleanup: removed 3 containers, 1 networks, 0 volumes, 1 images/);
+  assert.match(out.trim().split("\n").at(-1)!, /^TESTS-FAILED test exited with code 1 \(exit 1, 5\.0s\)$/);
+  assert.ok(!out.includes("Downloading"), "no progress bars in a log");
+});
+
+test("GitHub Actions: a collapsible group per stage", () => {
+  const out = render(run, { ci: "github" });
+  assert.match(out, /::group::stage test \(project app-test-r1\)\n[\s\S]*::endgroup::/);
+});
+
+test("GitLab: section markers per stage", () => {
+  const out = render(run, { ci: "gitlab" });
+  assert.match(out, /section_start:1700000001:test\[collapsed=false\]/);
+  assert.match(out, /section_end:1700000004:test/);
+});
+
+test("a terminal gets a live progress line that is cleared before the next line", () => {
+  const out = render(run, { live: true });
+  assert.match(out, /\r\u001b\[2Kpull postgres:15 █{10}░{10} 50% Downloading/);
+  assert.match(out, /\r\u001b\[2Ktest \| ok 1 - works/);
+});
+
+test("CI flavour from the environment", () => {
+  assert.equal(detectCi({ GITHUB_ACTIONS: "true" }), "github");
+  assert.equal(detectCi({ GITLAB_CI: "true" }), "gitlab");
+  assert.equal(detectCi({}), undefined);
+});
