@@ -31,8 +31,9 @@ PLAIN_OK=0 AUTH_OK=0 MIRROR_USABLE=0
 
 if [ "$WORLD_MANAGED" = 1 ]; then
   log "engine: ours on $DOCKER_HOST (state $SLIPWAY_TESTWORLD_STATE, cache $SLIPWAY_TESTWORLD_CACHE)"
-  step "apt packages" install_packages
   step "restore mirror storage (cache)" restore_mirror_cache
+  mirror_is_current || step "start debootstrap (background)" prebuild_rootfs
+  step "apt packages" install_packages
   step "registries" start_registries
   step "dockerd" start_engine
   PLAIN_OK=1 AUTH_OK=1 MIRROR_USABLE=1
@@ -51,20 +52,22 @@ declare -A present=()
 while read -r n; do present[$n]=1; done < <(docker image ls --format '{{.Repository}}:{{.Tag}}')
 images=()
 for n in "${ALL_NAMES[@]}"; do
-  if [ -n "${present[$n]:-}" ]; then images+=("$n"); else UNAVAILABLE[image:$n]="the engine has no $n and setup could not build it (see $SLIPWAY_TESTWORLD_STATE/log)"; fi
+  if [ -n "${present[$n]:-}" ]; then images+=("$n"); continue; fi
+  skipped=$SLIPWAY_TESTWORLD_STATE/build/${BUILD_DIR[${PRIMARY_OF[$n]}]}.skipped
+  UNAVAILABLE[image:$n]=$(cat "$skipped" 2>/dev/null || echo "the engine has no $n and setup could not build it (see $SLIPWAY_TESTWORLD_STATE/log)")
 done
 [ "$MIRROR_USABLE" = 1 ] && mirror_is_current ||
-  UNAVAILABLE[mirror]=${UNAVAILABLE[mirror]:-"the engine does not pull Docker Hub names through the test world's mirror (http://$MIRROR_ADDR)"}
-[ "$PLAIN_OK" = 1 ] || UNAVAILABLE[plain-registry]=${UNAVAILABLE[plain-registry]:-"no plain registry"}
-[ "$AUTH_OK" = 1 ] || UNAVAILABLE[auth-registry]=${UNAVAILABLE[auth-registry]:-"no basic-auth registry"}
+  UNAVAILABLE["mirror"]=${UNAVAILABLE["mirror"]:-"the engine does not pull Docker Hub names through the test world's mirror (http://$MIRROR_ADDR)"}
+[ "$PLAIN_OK" = 1 ] || UNAVAILABLE["plain-registry"]=${UNAVAILABLE["plain-registry"]:-"no plain registry"}
+[ "$AUTH_OK" = 1 ] || UNAVAILABLE["auth-registry"]=${UNAVAILABLE["auth-registry"]:-"no basic-auth registry"}
 unavailable=""
 for k in "${!UNAVAILABLE[@]}"; do unavailable+="$k"$'\t'"${UNAVAILABLE[$k]}"$'\n'; done
 read -r engine_version engine_api < <(docker version --format '{{.Server.Version}} {{.Server.APIVersion}}')
 W_DOCKER_HOST=$DOCKER_HOST W_MANAGED=$WORLD_MANAGED \
 W_ENGINE_VERSION=$engine_version W_ENGINE_API=$engine_api W_ENGINE_ARCH=$ENGINE_ARCH \
-W_MIRROR=$([ -z "${UNAVAILABLE[mirror]:-}" ] && echo "$MIRROR_ADDR" || true) \
-W_PLAIN=$([ "$PLAIN_OK" = 1 ] && echo "$PLAIN_ADDR" || true) \
-W_AUTH=$([ "$AUTH_OK" = 1 ] && echo "$AUTH_ADDR" || true) W_AUTH_USER=$AUTH_USER \
+W_MIRROR=$(if [ -z "${UNAVAILABLE["mirror"]:-}" ]; then echo "$MIRROR_ADDR"; fi) \
+W_PLAIN=$(if [ "$PLAIN_OK" = 1 ]; then echo "$PLAIN_ADDR"; fi) \
+W_AUTH=$(if [ "$AUTH_OK" = 1 ]; then echo "$AUTH_ADDR"; fi) W_AUTH_USER=$AUTH_USER \
 W_AUTH_PASSWORD=$(cat "$SLIPWAY_TESTWORLD_STATE/etc/auth-password" 2>/dev/null || true) \
 W_IMAGES=$(printf '%s\n' "${images[@]}") W_COMPOSE_V2=$COMPOSE_V2 W_COMPOSE_V1=$COMPOSE_V1 \
 W_UNAVAILABLE=$unavailable W_FIXTURES_HASH=$FIXTURE_HASH \

@@ -30,6 +30,8 @@ step() {
 }
 on_exit() {
   local rc=$?
+  # background work of ours (debootstrap, builds, the compose fetch) must not outlive a failed setup
+  [ $rc = 0 ] || { local j; for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done; }
   if [ $rc -ne 0 ] && [ -n "$CURRENT_STEP" ]; then
     printf 'testworld: setup failed in step "%s" (exit %d); logs are in %s/log\n' \
       "$CURRENT_STEP" "$rc" "$SLIPWAY_TESTWORLD_STATE" >&2

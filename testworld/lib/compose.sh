@@ -3,7 +3,7 @@
 #               and cached; in our world also installed as a docker CLI plugin.
 #   compose v1: Debian bookworm's docker-compose (1.29.2) package.
 # Sets COMPOSE_V2/COMPOSE_V1 to an executable path, or leaves them empty with a reason in UNAVAILABLE.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # sets variables that setup.sh reads
 
 PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
 
@@ -41,11 +41,11 @@ ensure_compose_v2() {
     done
   fi
   if [ ! -x "$cached" ] && ! fetch_compose_v2; then
-    UNAVAILABLE[compose-v2]="could not fetch Debian trixie's docker-compose (see $SLIPWAY_TESTWORLD_STATE/log/compose-v2.log)"
-    warn "${UNAVAILABLE[compose-v2]}"; return 0
+    UNAVAILABLE["compose-v2"]="could not fetch Debian trixie's docker-compose (see $SLIPWAY_TESTWORLD_STATE/log/compose-v2.log)"
+    warn "${UNAVAILABLE["compose-v2"]}"; return 0
   fi
   if [[ "$(compose_v2_version "$cached")" != 2.* ]]; then
-    UNAVAILABLE[compose-v2]="$cached does not run (\`$cached version\` failed)"; warn "${UNAVAILABLE[compose-v2]}"; return 0
+    UNAVAILABLE["compose-v2"]="$cached does not run (\`$cached version\` failed)"; warn "${UNAVAILABLE["compose-v2"]}"; return 0
   fi
   COMPOSE_V2=$cached
   if [ "$WORLD_MANAGED" = 1 ]; then
@@ -65,5 +65,5 @@ ensure_compose_v1() {
   for c in /usr/bin/docker-compose "$(command -v docker-compose || true)"; do
     if [ -x "$c" ] && [[ "$("$c" version --short 2>/dev/null)" == 1.* ]]; then COMPOSE_V1=$c; return; fi
   done
-  UNAVAILABLE[compose-v1]="no docker-compose 1.x (Debian bookworm's docker-compose package has it)"
+  UNAVAILABLE["compose-v1"]="no docker-compose 1.x (Debian bookworm's docker-compose package has it)"
 }

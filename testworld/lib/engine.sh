@@ -1,5 +1,5 @@
 # Find a reachable Docker engine, or start our own dockerd on the default socket.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # sets variables that setup.sh reads
 
 DEFAULT_SOCKET=/var/run/docker.sock
 
@@ -29,6 +29,11 @@ decide_engine() {
   export DOCKER_HOST=unix://$DEFAULT_SOCKET
   if our_dockerd_alive; then WORLD_MANAGED=1; return; fi
   if engine_ping; then WORLD_MANAGED=0; return; fi
+  if [ "$(id -u)" != 0 ] && [ -S $DEFAULT_SOCKET ] && [ ! -w $DEFAULT_SOCKET ]; then
+    die "$DEFAULT_SOCKET exists but $(id -un) may not use it ($(stat -c '%U:%G %A' $DEFAULT_SOCKET)).
+  Add yourself to its group ('sudo usermod -aG $(stat -c %G $DEFAULT_SOCKET) $(id -un)', then log in again),
+  or point DOCKER_HOST at an engine you may use."
+  fi
   if [ "$(id -u)" != 0 ]; then
     die "no Docker engine answers on $DOCKER_HOST, and only root can start one here.
   Either start Docker (Docker Desktop, 'sudo systemctl start docker', or 'sudo dockerd &'),
@@ -64,6 +69,8 @@ start_engine() {
   local dir=$SLIPWAY_TESTWORLD_STATE logf=$SLIPWAY_TESTWORLD_STATE/log/dockerd.log
   write_daemon_json
   if ! our_dockerd_alive; then
+    # every container start and stop logs a dozen lines: keep one old log, start a new one
+    [ "$(stat -c %s "$logf" 2>/dev/null || echo 0)" -lt 50000000 ] || mv "$logf" "$logf.1"
     printf '\n==== %s setup.sh starts dockerd\n' "$(date -Is)" >>"$logf"
     # A pull that misses the mirror would go to Docker Hub: send it to a dead local port so it fails in
     # milliseconds and no traffic leaves the machine. Loopback (the registries) bypasses the proxy.
@@ -71,7 +78,7 @@ start_engine() {
       setsid dockerd --config-file "$dir/etc/daemon.json" >>"$logf" 2>&1 </dev/null 9>&- &
     local pid=$!
     local i
-    for i in $(seq 300); do
+    for _ in $(seq 300); do
       engine_ping && break
       kill -0 $pid 2>/dev/null || die "dockerd exited during startup" "$logf"
       sleep 0.1

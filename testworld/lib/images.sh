@@ -1,18 +1,19 @@
 # Fixture images (images/images.txt): built from Debian packages into the engine, labelled with a hash
 # of their recipe; in a world we manage, also pushed to the mirror under Docker Hub names and the
 # mirror's storage cached as a tar, so the next cold start restores instead of building.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # sets variables that setup.sh reads
 
 FIXTURE_LABEL=org.slipway.testworld.fixtures
 export DOCKER_BUILDKIT=0   # Engine 20.10 + a client without buildx: the classic builder
 
-# Fills PRIMARY (names), BUILD_DIR/ALIASES (by primary), ALL_NAMES.
+# Fills PRIMARY (names), BUILD_DIR/ALIASES (by primary), PRIMARY_OF (by any name), ALL_NAMES.
 read_fixture_list() {
-  PRIMARY=(); ALL_NAMES=(); declare -gA BUILD_DIR=() ALIASES=()
-  local name dir rest
+  PRIMARY=(); ALL_NAMES=(); declare -gA BUILD_DIR=() ALIASES=() PRIMARY_OF=()
+  local name dir rest a
   while read -r name dir rest; do
     case $name in ''|'#'*) continue;; esac
     PRIMARY+=("$name"); BUILD_DIR[$name]=$dir; ALIASES[$name]=$rest
+    for a in "$name" $rest; do PRIMARY_OF[$a]=$name; done
     # shellcheck disable=SC2206
     ALL_NAMES+=("$name" $rest)
   done < "$HERE/images/images.txt"
@@ -22,7 +23,7 @@ read_fixture_list() {
 fixture_hash() {
   {
     (cd "$HERE" && find images -type f | LC_ALL=C sort | xargs sha256sum)
-    sha256sum "$HERE/lib/images.sh"
+    declare -f stage_context build_one   # how images are made; comments and other code do not count
     basename "$(rootfs_tar)"
     node --version 2>/dev/null || true
     busybox 2>/dev/null | head -n1 || true
@@ -76,6 +77,7 @@ stage_context() {
       if [ "$(uname -s)" != Linux ] || [ "$(uname -m)" != "$ENGINE_ARCH" ]; then
         SKIP_REASON="the node fixtures copy the host's node binary, which must be Linux/$ENGINE_ARCH"; return 1
       fi
+      [[ "$(node --version)" == v20.* ]] || warn "the host's node is $(node --version): the node:20 fixtures will carry that one"
       local mods; mods=$(npm root -g 2>/dev/null || echo /usr/lib/node_modules)
       [ -d "$mods/npm" ] || { SKIP_REASON="npm not found next to the host's node ($mods)"; return 1; }
       mkdir -p "$ctx/node/bin" "$ctx/node/lib/node_modules"
@@ -94,7 +96,7 @@ stage_context() {
 
 # build_one PRIMARY: build (or import) one fixture, then tag its aliases.
 build_one() {
-  local p=$1 dir=${BUILD_DIR[$1]} logf=$SLIPWAY_TESTWORLD_STATE/log/build-${BUILD_DIR[$1]}.log t0
+  local p=$1 dir=${BUILD_DIR[$1]} logf=$SLIPWAY_TESTWORLD_STATE/log/build-${1//[:\/]/_}.log t0
   t0=$(now_us)
   if [ "$dir" = - ]; then
     docker import -c 'CMD ["bash"]' -c "LABEL $FIXTURE_LABEL=$FIXTURE_HASH" \
@@ -105,24 +107,41 @@ build_one() {
     if ! stage_context "$dir"; then
       echo "$SKIP_REASON" > "$SLIPWAY_TESTWORLD_STATE/build/$dir.skipped"; warn "skipping $p: $SKIP_REASON"; return 0
     fi
-    docker build --label "$FIXTURE_LABEL=$FIXTURE_HASH" -t "$p" "$SLIPWAY_TESTWORLD_STATE/build/$dir" >"$logf" 2>&1 ||
+    docker build --label "$FIXTURE_LABEL=$FIXTURE_HASH" --build-arg "NODE_VERSION=$(node --version | tr -d v)" \
+      -t "$p" "$SLIPWAY_TESTWORLD_STATE/build/$dir" >"$logf" 2>&1 ||
       die "building fixture image $p failed" "$logf"
     rm -rf "$SLIPWAY_TESTWORLD_STATE/build/$dir"
   fi
   tag_aliases "$p"
-  local built; built=$(fmt_secs $(($(now_us) - t0)))
-  # in our world, push at once: the upload overlaps the builds still running
-  [ "$MIRROR_USABLE" = 0 ] || push_one "$p"
-  printf 'testworld:     %-32s %6ss (+ push %ss)\n' "built $p" "$built" "$(fmt_secs $(($(now_us) - t0)))" >&2
+  printf 'testworld:     %-32s %6ss\n' "built $p" "$(fmt_secs $(($(now_us) - t0)))" >&2
 }
 
-# build_images: debian first, then everything FROM debian or scratch in parallel, then the rest
-# (FROM another fixture). Builds are mostly apt downloads, so parallel pays off even on 2 cores.
+# base_of PRIMARY: the fixture its Dockerfile builds FROM ("-" for debian, "scratch" for busybox).
+base_of() {
+  local dir=${BUILD_DIR[$1]}
+  if [ "$dir" = - ]; then echo -; return; fi
+  awk 'toupper($1) == "FROM" {print $2}' "$HERE/images/$dir/Dockerfile" | tail -n1
+}
+
+# build_tree PRIMARY: build it (when needed), then everything FROM it, in parallel. Builds are mostly
+# dpkg and layer commits, CPU-bound on 2 cores; a dependent starts as soon as its own base is done.
+build_tree() {
+  local p=$1 c n pids=() rc=0
+  if [ "$p" != debian:bookworm-slim ] && primary_needed "$p"; then build_one "$p"; fi
+  for c in "${PRIMARY[@]}"; do
+    local base; base=$(base_of "$c")
+    for n in "$p" ${ALIASES[$p]}; do
+      if [ "$base" = "$n" ]; then build_tree "$c" & pids+=($!); fi
+    done
+  done
+  for c in "${pids[@]}"; do wait "$c" || rc=1; done
+  return $rc
+}
+
 build_images() {
-  local p base pids=() later=() rc=0
   rm -rf "$SLIPWAY_TESTWORLD_STATE/build"; mkdir -p "$SLIPWAY_TESTWORLD_STATE/build"
   if primary_needed debian:bookworm-slim; then
-    step "  debootstrap rootfs (or cache)" ensure_rootfs || true
+    step "  debian rootfs (debootstrap)" wait_rootfs || true
     if [ -z "${ROOTFS_TAR:-}" ] || [ ! -s "$ROOTFS_TAR" ]; then
       warn "no debian rootfs (needs root and debootstrap, or a cached tar); images FROM debian are skipped"
     else
@@ -130,45 +149,37 @@ build_images() {
       prefetch_compose_v2
     fi
   fi
-  for p in "${PRIMARY[@]}"; do
-    [ "${BUILD_DIR[$p]}" != - ] && primary_needed "$p" || continue
-    base=$(awk 'toupper($1) == "FROM" {print $2}' "$HERE/images/${BUILD_DIR[$p]}/Dockerfile" | tail -n1)
-    case $base in scratch|debian:bookworm-slim) build_one "$p" & pids+=($!);; *) later+=("$p");; esac
-  done
-  for p in "${pids[@]}"; do wait "$p" || rc=1; done
-  [ $rc = 0 ] || die "a fixture image build failed (logs above)"
-  pids=()
-  for p in "${later[@]}"; do build_one "$p" & pids+=($!); done
+  local pids=() p rc=0
+  # scratch-based ones need no debian; everything FROM debian only once debian exists (or is the user's)
+  build_tree_scratch() { local c; for c in "${PRIMARY[@]}"; do [ "$(base_of "$c")" != scratch ] || build_tree "$c"; done; }
+  build_tree_scratch & pids+=($!)
+  if docker image inspect debian:bookworm-slim >/dev/null 2>&1; then build_tree debian:bookworm-slim & pids+=($!); fi
   for p in "${pids[@]}"; do wait "$p" || rc=1; done
   [ $rc = 0 ] || die "a fixture image build failed (logs above)"
 }
 
-# pull_images: the mirror holds this recipe's images; fetch what the engine lacks through it.
+# pull_images: the mirror holds this recipe's images; fetch what the engine lacks through it, all at once.
 pull_images() {
-  local p
+  local p pids=() rc=0 logf=$SLIPWAY_TESTWORLD_STATE/log/pull.log
   for p in "${PRIMARY[@]}"; do
     primary_needed "$p" || continue
-    docker pull -q "$p" >>"$SLIPWAY_TESTWORLD_STATE/log/pull.log" 2>&1 ||
-      die "pulling $p through the mirror (http://$MIRROR_ADDR) failed" "$SLIPWAY_TESTWORLD_STATE/log/pull.log"
-    tag_aliases "$p"
+    { docker pull -q "$p" >>"$logf" 2>&1 && tag_aliases "$p"; } & pids+=($!)
   done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  [ $rc = 0 ] || die "pulling fixtures through the mirror (http://$MIRROR_ADDR) failed" "$logf"
 }
 
-# push_one PRIMARY: the image and all its names into the mirror (see push-mirror.mjs for why not
-# `docker push`).
-push_one() {
-  local p=$1 logf=$SLIPWAY_TESTWORLD_STATE/log/push-mirror.log
-  # shellcheck disable=SC2086
-  node "$HERE/lib/push-mirror.mjs" "$MIRROR_ADDR" "$SLIPWAY_TESTWORLD_STATE/push/${p//[:/]/_}" "$p ${ALIASES[$p]}" >>"$logf" 2>&1 ||
-    die "pushing $p to the mirror registry failed" "$logf"
-}
-
-# push_mirror: every fixture the engine has, when the mirror lacks this recipe's set.
+# push_mirror: every fixture the engine has, with all its names, in one `docker save` (shared layers
+# once). Not pushed image by image while others build: the builds already keep both cores busy.
+# See push-mirror.mjs for why not `docker push`.
 push_mirror() {
-  local p
+  local p args=() logf=$SLIPWAY_TESTWORLD_STATE/log/push-mirror.log
   for p in "${PRIMARY[@]}"; do
-    if docker image inspect "$p" >/dev/null 2>&1; then push_one "$p"; fi
+    if docker image inspect "$p" >/dev/null 2>&1; then args+=("$p ${ALIASES[$p]}"); fi
   done
+  [ ${#args[@]} -gt 0 ] || return 0
+  node "$HERE/lib/push-mirror.mjs" "$MIRROR_ADDR" "$SLIPWAY_TESTWORLD_STATE/push" "${args[@]}" >"$logf" 2>&1 ||
+    die "pushing the fixtures to the mirror registry failed" "$logf"
 }
 
 mirror_cache_tar() { echo "$SLIPWAY_TESTWORLD_CACHE/mirror-$FIXTURE_HASH.tar"; }
@@ -200,17 +211,15 @@ ensure_images() {
   fi
   local p any=0
   for p in "${PRIMARY[@]}"; do primary_needed "$p" && any=1; done
-  if [ "$MIRROR_USABLE" = 1 ]; then
-    # the mirror holds an older recipe's images (or none): start it afresh so its cache tar stays small
-    step "  empty the mirror registry" reset_registry mirror "$MIRROR_ADDR"
-  fi
   if [ $any = 1 ]; then
     step "  build fixture images" build_images
     image_status
-  elif [ "$MIRROR_USABLE" = 1 ]; then
-    step "  push fixtures to the mirror" push_mirror
   fi
   if [ "$MIRROR_USABLE" = 1 ]; then
+    # The mirror holds an older recipe's images (or none): refill it from empty storage, so its cache
+    # tar holds no dead blobs. Only now, after the builds: concurrent test runs pull from it meanwhile.
+    step "  empty the mirror registry" reset_registry mirror "$MIRROR_ADDR"
+    step "  push fixtures to the mirror" push_mirror
     echo "$FIXTURE_HASH" > "$SLIPWAY_TESTWORLD_STATE/registry/mirror/fixtures-hash"
     step "  cache the mirror storage" save_mirror_cache
   fi

@@ -12,9 +12,11 @@ WORLD_PACKAGES=(
   curl ca-certificates iptables
 )
 
+# install_packages [PACKAGE...]: the given ones, or all of WORLD_PACKAGES; only what is missing.
 install_packages() {
   local missing=() p
-  for p in "${WORLD_PACKAGES[@]}"; do
+  [ $# -gt 0 ] || set -- "${WORLD_PACKAGES[@]}"
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -gt 0 ] || return 0

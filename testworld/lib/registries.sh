@@ -2,7 +2,7 @@
 #   mirror 127.0.0.1:5001  Docker Hub names (library/...) for the engine's registry-mirrors
 #   auth   127.0.0.1:5002  basic auth (bcrypt htpasswd), for publish tests
 #   plain  127.0.0.1:5003  no auth, for publish tests
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # sets variables that setup.sh reads
 
 MIRROR_ADDR=127.0.0.1:5001
 AUTH_ADDR=127.0.0.1:5002
@@ -45,7 +45,9 @@ start_registry() {
     return 0
   fi
   if registry_answers "$addr"; then
-    die "port ${addr##*:} is taken by a process this test world did not start: $(ss -ltnpH "sport = :${addr##*:}" 2>/dev/null | awk '{print $NF}')"
+    REGISTRY_CONFLICT="port ${addr##*:} is taken by a process this test world did not start: $(ss -ltnpH "sport = :${addr##*:}" 2>/dev/null | awk '{print $NF}')"
+    [ "$WORLD_MANAGED" = 0 ] || die "$REGISTRY_CONFLICT"
+    return 1
   fi
   setsid "$(registry_binary)" serve "$dir/etc/registry-$name.yml" >>"$logf" 2>&1 </dev/null 9>&- &
   echo $! > "$pidfile"
@@ -93,16 +95,20 @@ reuse_registries() {
     why="the engine ($DOCKER_HOST) is not on this host, so it cannot reach registries on this host's 127.0.0.1"
   fi
   if [ -n "$why" ]; then
-    UNAVAILABLE[plain-registry]=$why UNAVAILABLE[auth-registry]=$why UNAVAILABLE[mirror]=$why
+    UNAVAILABLE["plain-registry"]=$why UNAVAILABLE["auth-registry"]=$why UNAVAILABLE["mirror"]=$why
     return 0
   fi
-  write_registry_config plain "$PLAIN_ADDR"; start_registry plain "$PLAIN_ADDR"; PLAIN_OK=1
-  if command -v htpasswd >/dev/null; then
-    ensure_htpasswd; write_registry_config auth "$AUTH_ADDR" auth; start_registry auth "$AUTH_ADDR"; AUTH_OK=1
+  # a port some other process holds makes that registry unavailable, not the whole setup
+  write_registry_config plain "$PLAIN_ADDR"
+  if start_registry plain "$PLAIN_ADDR"; then PLAIN_OK=1; else UNAVAILABLE["plain-registry"]=$REGISTRY_CONFLICT; fi
+  if ! command -v htpasswd >/dev/null; then
+    UNAVAILABLE["auth-registry"]="no htpasswd on this host to make the bcrypt password file (Debian: apache2-utils)"
   else
-    UNAVAILABLE[auth-registry]="no htpasswd on this host to make the bcrypt password file (Debian: apache2-utils)"
+    ensure_htpasswd; write_registry_config auth "$AUTH_ADDR" auth
+    if start_registry auth "$AUTH_ADDR"; then AUTH_OK=1; else UNAVAILABLE["auth-registry"]=$REGISTRY_CONFLICT; fi
   fi
   if docker info --format '{{json .RegistryConfig.Mirrors}}' | grep -qF "$MIRROR_ADDR"; then
-    restore_mirror_cache; write_registry_config mirror "$MIRROR_ADDR"; start_registry mirror "$MIRROR_ADDR"; MIRROR_USABLE=1
+    restore_mirror_cache; write_registry_config mirror "$MIRROR_ADDR"
+    if start_registry mirror "$MIRROR_ADDR"; then MIRROR_USABLE=1; else UNAVAILABLE["mirror"]=$REGISTRY_CONFLICT; fi
   fi
 }

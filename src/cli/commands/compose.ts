@@ -8,7 +8,7 @@ import { loadProject, renderConfig } from "../../compose/load/index.ts";
 import type { Project } from "../../compose/model/index.ts";
 import { composeDown } from "../../compose/runner/down.ts";
 import { composeExec } from "../../compose/runner/exec.ts";
-import { executeImages, planImages, imageRef } from "../../compose/runner/images-phase.ts";
+import { executeImages, planImages } from "../../compose/runner/images-phase.ts";
 import { composeLogs } from "../../compose/runner/logs.ts";
 import { formatPlan } from "../../compose/runner/plan.ts";
 import { composePs, formatPs } from "../../compose/runner/ps.ts";
@@ -16,7 +16,7 @@ import { composeRun } from "../../compose/runner/run.ts";
 import { checkServices, composeUp } from "../../compose/runner/up.ts";
 import { withDependencies } from "../../compose/runner/graph.ts";
 import { teardownRun } from "../../cleanup/teardown-run.ts";
-import { CancelledError, ExitCode } from "../../errors/index.ts";
+import { CancelledError } from "../../errors/index.ts";
 import { ImageResolver } from "../../images/image-resolver.ts";
 import type { RunContext } from "../../pipeline/run-context.ts";
 import { createRunContext } from "../context.ts";
@@ -162,6 +162,14 @@ export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: n
       const project = await load(g, [service]);
       checkServices(project, [service]);
       await using ctx = await context(g);
+      if (g.dryRun) {
+        const deps = o.deps === false ? [] : Object.keys(project.services[service]!.depends_on).filter((d) => project.services[d]);
+        const gates = Object.fromEntries(deps.map((d) => [d, project.services[service]!.depends_on[d]!.condition]));
+        const result = await composeUp(ctx, project, { services: deps, infraFor: [service], gates, lifetime: "persistent", dryRun: true });
+        io.stdout.write(result.imageSteps.map((s) => `  -  ${s.cause}\n`).join("") + formatPlan(result.plan));
+        io.stdout.write(`  -  create and start a one-off ${service} container${command.length ? ` running ${JSON.stringify(command)}` : ""}, attached; exit with its code${o.rm ? "; remove it after" : ""}\n`);
+        return;
+      }
       const environment = Object.fromEntries((o.env ?? []).map((kv) => {
         const eq = kv.indexOf("=");
         return eq < 0 ? [kv, io.env[kv] ?? ""] : [kv.slice(0, eq), kv.slice(eq + 1)];
@@ -195,6 +203,10 @@ export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: n
     .action(async (service: string, command: string[], o: { index?: number; user?: string; workdir?: string }, cmd: Command) => {
       const g = globals(cmd);
       const name = g.projectName ?? (await load(g)).name;
+      if (g.dryRun) {
+        io.stdout.write(`  -  exec ${JSON.stringify(command)} in ${name}-${service}-${o.index ?? 1}\n`);
+        return;
+      }
       await using ctx = await context(g);
       const code = await composeExec(ctx.engine, name, service, command, {
         signal,
@@ -266,12 +278,10 @@ export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: n
           io.stdout.write(steps.map((s) => `  -  ${s.cause}\n`).join("") || "nothing to do\n");
           return;
         }
-        void imageRef;
         await executeImages(project, steps, new ImageResolver(ctx.engine, ctx.events), signal, ctx.events);
       });
   imagesCommand("build");
   imagesCommand("pull");
 
-  void ExitCode;
   return compose;
 }

@@ -6,12 +6,14 @@ set -Eeo pipefail
 
 if [ "${1:0:1}" = '-' ]; then set -- postgres "$@"; fi
 
-if [ "$1" != postgres ]; then exec "$@"; fi
+# other commands, and `postgres --version` / `--help` / `-C ...`, run as they are
+want_help() { local a; for a; do case $a in -'?'|--help|--describe-config|-V|--version|-C) return 0;; esac; done; return 1; }
+if [ "$1" != postgres ] || want_help "$@"; then exec "$@"; fi
 
 if [ "$(id -u)" = 0 ]; then
   mkdir -p "$PGDATA"; chmod 00700 "$PGDATA"
   find "$PGDATA" \! -user postgres -exec chown postgres:postgres '{}' +
-  exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
+  exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
 fi
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
@@ -44,6 +46,7 @@ MSG
     "${psql[@]}" --dbname postgres --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";' >/dev/null
   fi
   for f in /docker-entrypoint-initdb.d/*; do
+    # shellcheck disable=SC1090 # the user's init scripts
     case "$f" in
       *.sh) if [ -x "$f" ]; then echo "running $f"; "$f"; else echo "sourcing $f"; . "$f"; fi ;;
       *.sql) echo "running $f"; "${psql[@]}" --dbname "$POSTGRES_DB" -f "$f" ;;
