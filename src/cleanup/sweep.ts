@@ -6,6 +6,7 @@
 import type { Engine } from "../engine/index.ts";
 import type { EventBus } from "../events/index.ts";
 import { Label } from "../labels/labels.ts";
+import { observeByLabels } from "../compose/runner/observe.ts";
 import { teardownRun } from "./teardown-run.ts";
 import { judgeOwner, type HostFacts } from "./owner.ts";
 
@@ -18,12 +19,7 @@ export interface SweepCandidate {
 }
 
 export async function findAbandonedRuns(engine: Engine, facts: HostFacts, signal?: AbortSignal): Promise<SweepCandidate[]> {
-  const filters = { label: [Label.run] };
-  const [containers, networks, volumes] = await Promise.all([
-    engine.containers.list({ all: true, filters, signal }),
-    engine.networks.list({ filters, signal }),
-    engine.volumes.list({ filters, signal }),
-  ]);
+  const { containers, networks, volumes } = await observeByLabels(engine, { label: [Label.run] }, signal);
   const runs = new Map<string, SweepCandidate & { labels: Record<string, string> }>();
   const note = (labels: Record<string, string> | null, kind: "containers" | "networks" | "volumes") => {
     const runId = labels?.[Label.run];
@@ -32,7 +28,7 @@ export async function findAbandonedRuns(engine: Engine, facts: HostFacts, signal
     entry[kind] += 1;
     runs.set(runId, entry);
   };
-  containers.forEach((c) => note(c.Labels, "containers"));
+  containers.forEach((c) => note(c.labels, "containers"));
   networks.forEach((n) => note(n.Labels, "networks"));
   volumes.forEach((v) => note(v.Labels, "volumes"));
   const out: SweepCandidate[] = [];

@@ -8,31 +8,10 @@ import type { EventBus } from "../events/index.ts";
 import { Label } from "../labels/labels.ts";
 import { executePlan } from "../compose/runner/execute.ts";
 import { planDown, type Plan } from "../compose/runner/plan.ts";
-import type { ObservedProject } from "../compose/runner/observe.ts";
-import { ComposeLabel } from "../labels/labels.ts";
+import { observeByLabels, type ObservedProject } from "../compose/runner/observe.ts";
 
-export async function observeRun(engine: Engine, runId: string, signal?: AbortSignal): Promise<ObservedProject> {
-  const filters = { label: [`${Label.run}=${runId}`] };
-  const [containers, networks, volumes] = await Promise.all([
-    engine.containers.list({ all: true, filters, signal }),
-    engine.networks.list({ filters, signal }),
-    engine.volumes.list({ filters, signal }),
-  ]);
-  return {
-    containers: containers.map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
-      service: c.Labels[ComposeLabel.service] ?? "",
-      index: Number(c.Labels[ComposeLabel.containerNumber] ?? "1"),
-      oneoff: (c.Labels[ComposeLabel.oneoff] ?? "False").toLowerCase() === "true",
-      state: c.State,
-      configHash: c.Labels[Label.configHash],
-      image: c.ImageID,
-      labels: c.Labels,
-    })),
-    networks,
-    volumes,
-  };
+export function observeRun(engine: Engine, runId: string, signal?: AbortSignal): Promise<ObservedProject> {
+  return observeByLabels(engine, { label: [`${Label.run}=${runId}`] }, signal);
 }
 
 export interface TeardownOptions {
