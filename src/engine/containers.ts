@@ -1,6 +1,6 @@
 /** Container endpoints. Removing something already gone is success. */
 import type { Readable } from "node:stream";
-import { isNotFound, isNotModified } from "./engine-error.ts";
+import { isConflict, isNotFound, isNotModified } from "./engine-error.ts";
 import type { EngineHttp } from "./http.ts";
 import type {
   ContainerCreateBody,
@@ -129,9 +129,8 @@ export class Containers {
         signal: opts.signal,
       });
     } catch (err) {
-      // 404: already gone. 409 "removal already in progress" is also a removal under way.
-      if (isNotFound(err)) return;
-      if (err instanceof Error && (err as { status?: number }).status === 409 && /already in progress/i.test(err.message)) return;
+      // 404: already gone. With force, a 409 can only mean a removal already in progress.
+      if (isNotFound(err) || (opts.force && isConflict(err))) return;
       throw err;
     }
   }

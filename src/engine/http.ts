@@ -83,7 +83,7 @@ export class EngineHttp {
       body = JSON.stringify(opts.json);
     }
     const started = performance.now();
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) throw new CancelledError(`${method} ${p} cancelled`, opts.signal.reason);
     let response: Dispatcher.ResponseData;
     try {
       response = await this.#transport.dispatcher.request({

@@ -2,7 +2,9 @@
 import type { Readable } from "node:stream";
 import { isNotFound } from "./engine-error.ts";
 import { encodeRegistryAuth, type EngineHttp } from "./http.ts";
-import { followJsonStream } from "./streams/json-stream.ts";
+import { JsonStreamError, followJsonStream } from "./streams/json-stream.ts";
+import { SlipwayError } from "../errors/index.ts";
+import { EngineApiError } from "./engine-error.ts";
 import type { ImageInspect, ImageSummary, ProgressMessage, RegistryAuth } from "./types.ts";
 import type { Filters } from "./containers.ts";
 
@@ -47,25 +49,29 @@ export class Images {
     this.#http = http;
   }
 
-  /** Pulls `ref`; rejects on an error inside the progress stream. */
+  /** Pulls `ref`; rejects (kind "registry") on a refusal before or inside the progress stream. */
   async pull(ref: string, opts: Signal & { auth?: RegistryAuth; platform?: string; onProgress?: OnProgress } = {}): Promise<ProgressMessage[]> {
     const { repo, tag, digest } = splitImageRef(ref);
-    const response = await this.#http.stream("POST", "/images/create", {
-      query: { fromImage: repo, tag: digest ?? tag ?? "latest", platform: opts.platform },
-      headers: { "X-Registry-Auth": encodeRegistryAuth(opts.auth) },
-      signal: opts.signal,
-    });
+    const response = await registryRefusal(`pull ${ref}`, "PULL_FAILED", () =>
+      this.#http.stream("POST", "/images/create", {
+        query: { fromImage: repo, tag: digest ?? tag ?? "latest", platform: opts.platform },
+        headers: { "X-Registry-Auth": encodeRegistryAuth(opts.auth) },
+        signal: opts.signal,
+      }),
+    );
     return followJsonStream<ProgressMessage>(response.body, opts.onProgress, { signal: opts.signal, kind: "registry", code: "PULL_FAILED", what: `pull ${ref}` });
   }
 
   /** Pushes `ref`; rejects on an error inside the progress stream. */
   async push(ref: string, opts: Signal & { auth?: RegistryAuth; onProgress?: OnProgress } = {}): Promise<ProgressMessage[]> {
     const { repo, tag } = splitImageRef(ref);
-    const response = await this.#http.stream("POST", `/images/${repo}/push`, {
-      query: { tag },
-      headers: { "X-Registry-Auth": encodeRegistryAuth(opts.auth) },
-      signal: opts.signal,
-    });
+    const response = await registryRefusal(`push ${ref}`, "PUSH_FAILED", () =>
+      this.#http.stream("POST", `/images/${repo}/push`, {
+        query: { tag },
+        headers: { "X-Registry-Auth": encodeRegistryAuth(opts.auth) },
+        signal: opts.signal,
+      }),
+    );
     return followJsonStream<ProgressMessage>(response.body, opts.onProgress, { signal: opts.signal, kind: "registry", code: "PUSH_FAILED", what: `push ${ref}` });
   }
 
@@ -92,7 +98,26 @@ export class Images {
       headers,
       signal: opts.signal,
     });
-    return followJsonStream<ProgressMessage>(response.body, opts.onProgress, { signal: opts.signal, kind: "build", code: "BUILD_FAILED", what: "build" });
+    // The builder reports a failing RUN as "returned a non-zero code: N"; what the command printed
+    // came earlier in the stream. Keep its last lines for the error.
+    const tail: string[] = [];
+    const onMessage = (m: ProgressMessage) => {
+      if (m.stream) for (const line of m.stream.split("\n")) if (line.trim()) tail.push(line) > 30 && tail.shift();
+      opts.onProgress?.(m);
+    };
+    try {
+      return await followJsonStream<ProgressMessage>(response.body, onMessage, { signal: opts.signal, kind: "build", code: "BUILD_FAILED", what: "build" });
+    } catch (err) {
+      if (err instanceof JsonStreamError && tail.length) {
+        throw new JsonStreamError(`${err.message}\n  last build output:\n${tail.slice(-15).map((l) => `    ${l}`).join("\n")}`, {
+          code: err.code,
+          kind: err.kind,
+          ...(err.hint ? { hint: err.hint } : {}),
+          ...(err.streamMessage ? { streamMessage: err.streamMessage } : {}),
+        });
+      }
+      throw err;
+    }
   }
 
   inspect(ref: string, opts: Signal = {}): Promise<ImageInspect> {
@@ -124,5 +149,27 @@ export class Images {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+  }
+}
+
+/**
+ * A registry's refusal can come before the progress stream starts, as the HTTP status of the
+ * request itself (404 manifest unknown, 500 from an unreachable registry): that is a registry
+ * failure too, not an engine one.
+ */
+async function registryRefusal<T>(what: string, code: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    if (err instanceof EngineApiError && err.status >= 400) {
+      throw new SlipwayError(`${what} failed: ${err.message}`, {
+        code,
+        kind: "registry",
+        cause: err,
+        hint: "Check the image name and tag, that the registry is reachable, and the credentials for it.",
+        details: { status: err.status },
+      });
+    }
+    throw err;
   }
 }

@@ -46,8 +46,9 @@ export class System {
   }
 
   /**
-   * Subscribes to engine events. The subscription is live when this resolves (headers arrived),
-   * so a caller can subscribe, then act, and not miss the events its action causes.
+   * Subscribes to engine events. The engine sends the response headers just before it registers
+   * the subscription (moby getEvents), so an event in the microseconds between may be missed;
+   * callers that must not miss one (readiness) also inspect the state once after subscribing.
    */
   async events(opts: Signal & { filters?: Filters; since?: number; until?: number } = {}): Promise<AsyncIterable<EngineEvent>> {
     const response = await this.#http.stream("GET", "/events", {

@@ -39,8 +39,12 @@ export class ContainerWatcher implements AsyncDisposable {
     return watcher;
   }
 
+  /**
+   * Keyed by container id, not name: a recreated container reuses its name, and the old one's
+   * `die` must not count as the new one's exit.
+   */
   #dispatch(event: EngineEvent): void {
-    const name = event.Actor.Attributes["name"];
+    const name = event.Actor.ID;
     if (!name) return;
     let state: ContainerEventState | undefined;
     if (event.Action === "start") state = { kind: "started" };
@@ -56,13 +60,14 @@ export class ContainerWatcher implements AsyncDisposable {
     for (const listener of this.#listeners.get(name) ?? []) listener(state);
   }
 
-  /** Everything seen so far for a container, oldest first. */
-  history(name: string): readonly ContainerEventState[] {
-    return this.#last.get(name) ?? [];
+  /** Everything seen so far for a container (by id), oldest first. */
+  history(id: string): readonly ContainerEventState[] {
+    return this.#last.get(id) ?? [];
   }
 
-  /** Calls `listener` for past and future events of `name`; returns the unsubscribe function. */
-  follow(name: string, listener: Listener): () => void {
+  /** Calls `listener` for past and future events of container `id`; returns the unsubscribe function. */
+  follow(id: string, listener: Listener): () => void {
+    const name = id;
     for (const state of this.history(name)) listener(state);
     const set = this.#listeners.get(name) ?? new Set<Listener>();
     set.add(listener);

@@ -82,13 +82,14 @@ export async function waitReady(opts: WaitReadyOptions): Promise<void> {
         else if (state.kind === "health" && state.status === "healthy") finish();
         else if (state.kind === "health" && state.status === "unhealthy") fail("is unhealthy");
       };
-      unfollow = watcher.follow(container, onState);
-      if (settled) return;
-
-      // The state before our subscription, and the healthcheck to probe with.
+      // The container's id (names are reused by recreated containers), its state before our
+      // subscription, and the healthcheck to probe with.
       void (async () => {
         try {
           const info = await engine.containers.inspect(container, { signal });
+          if (settled) return;
+          unfollow = watcher.follow(info.Id, onState);
+          if (settled) return;
           if (condition === "service_completed_successfully") {
             if (!info.State.Running && info.State.Status === "exited") onState({ kind: "exited", exitCode: info.State.ExitCode });
             return;

@@ -7,6 +7,7 @@ import type { Project } from "../compose/model/index.ts";
 import { containerName } from "../compose/runner/names.ts";
 import { replicas } from "../compose/runner/up.ts";
 import type { ContainerWatcher } from "../readiness/container-watcher.ts";
+import type { Engine } from "../engine/index.ts";
 
 export interface DependencyFailure {
   service: string;
@@ -34,33 +35,56 @@ export function longRunningDependencies(project: Project, service: string): stri
 
 export class DependencyMonitor {
   #failure: DependencyFailure | undefined;
-  /** Until the tests start, readiness reports dependency failures; the monitor only after. */
-  #armed = false;
   readonly #unfollow: (() => void)[] = [];
+  readonly #watcher: ContainerWatcher;
+  readonly #engine: Engine;
+  readonly #targets: { service: string; container: string }[] = [];
+  readonly #onFailure: (f: DependencyFailure) => void;
+  #stopped = false;
 
-  constructor(watcher: ContainerWatcher, project: Project, services: string[], onFailure: (f: DependencyFailure) => void) {
+  constructor(engine: Engine, watcher: ContainerWatcher, project: Project, services: string[], onFailure: (f: DependencyFailure) => void) {
+    this.#engine = engine;
+    this.#watcher = watcher;
+    this.#onFailure = onFailure;
     for (const service of services) {
       for (let i = 1; i <= replicas(project, service); i++) {
-        const container = project.services[service]!.container_name && i === 1 ? project.services[service]!.container_name! : containerName(project.name, service, i);
-        this.#unfollow.push(
-          watcher.follow(container, (state) => {
-            if (!this.#armed || this.#failure) return;
-            let what: string | undefined;
-            if (state.kind === "exited") what = `exited with code ${state.exitCode} while the tests were running`;
-            else if (state.kind === "health" && state.status === "unhealthy") what = "became unhealthy while the tests were running";
-            if (what) {
-              this.#failure = { service, container, what };
-              onFailure(this.#failure);
-            }
-          }),
-        );
+        const s = project.services[service]!;
+        this.#targets.push({ service, container: s.container_name && i === 1 ? s.container_name : containerName(project.name, service, i) });
       }
     }
   }
 
-  /** Called when the tests start: from now on a dependency that exits or turns unhealthy fails the run. */
-  arm(): void {
-    this.#armed = true;
+  /**
+   * Called when the tests start (until then, readiness reports dependency failures): from now on
+   * a dependency that exits or turns unhealthy fails the run. Followed by id, since names are
+   * reused by recreated containers.
+   */
+  async arm(): Promise<void> {
+    for (const { service, container } of this.#targets) {
+      const info = await this.#engine.containers.find(container);
+      if (this.#stopped) return;
+      if (!info) continue;
+      const startedEvents = this.#watcher.history(info.Id).length;
+      let seen = 0;
+      this.#unfollow.push(
+        this.#watcher.follow(info.Id, (state) => {
+          // What happened before the tests started was readiness's business.
+          if (seen++ < startedEvents || this.#failure) return;
+          let what: string | undefined;
+          if (state.kind === "exited") what = `exited with code ${state.exitCode} while the tests were running`;
+          else if (state.kind === "health" && state.status === "unhealthy") what = "became unhealthy while the tests were running";
+          if (what) {
+            this.#failure = { service, container, what };
+            this.#onFailure(this.#failure);
+          }
+        }),
+      );
+      // Gone between readiness and now, without an event we saw as new.
+      if (!info.State.Running && !this.#failure) {
+        this.#failure = { service, container, what: `exited with code ${info.State.ExitCode} before the tests started` };
+        this.#onFailure(this.#failure);
+      }
+    }
   }
 
   get failure(): DependencyFailure | undefined {
@@ -68,6 +92,7 @@ export class DependencyMonitor {
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const f of this.#unfollow) f();
   }
 }

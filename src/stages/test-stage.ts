@@ -120,7 +120,7 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
     const runAbort = new AbortController();
     const runSignal = AbortSignal.any([signal, runAbort.signal]);
     setMaxListeners(0, runSignal);
-    monitor = new DependencyMonitor(watcher, project, longRunningDependencies(project, service), (failure) => {
+    monitor = new DependencyMonitor(ctx.engine, watcher, project, longRunningDependencies(project, service), (failure) => {
       dependencyFailure = failure;
       // Fail fast: a test blocked on a dead database would otherwise hang until the timeout.
       if (testContainer) void ctx.engine.containers.kill(testContainer).catch(() => undefined);
@@ -136,7 +136,7 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
       ...(envConfig.command ? { command: envConfig.command } : {}),
       onCreated: (id) => {
         testContainer = id;
-        monitor?.arm();
+        void monitor?.arm().catch(() => undefined);
       },
       onOutput: (stream, data) => {
         for (const line of data.toString("utf8").split(/\r?\n/)) {
