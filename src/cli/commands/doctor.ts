@@ -1,25 +1,25 @@
-import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { parse } from "yaml";
 import { Command } from "commander";
 import { doctorExitCode, runDoctor, type DoctorCheck, type DoctorReport } from "../../doctor/doctor.ts";
 import { endpointFromEnv } from "../../engine/index.ts";
+import { findPipelineConfig, loadPipelineConfig } from "../../config/load-pipeline-config.ts";
+import { SlipwayError } from "../../errors/index.ts";
 import type { CliIo } from "../io.ts";
 import type { Style } from "../../ui/style.ts";
 import { slipwayVersion } from "../version.ts";
 
-/** The registry named by ./slipway.yml (`registry: host` or `registry: { address: host }`), if any. */
-async function registryFromConfig(cwd: string): Promise<string | undefined> {
-  let text: string;
+/**
+ * The registry named by slipway.yml, if there is one; an invalid slipway.yml is reported as a
+ * failing check of its own rather than stopping the other checks.
+ */
+async function pipelineRegistry(cwd: string): Promise<{ registry?: string; check?: DoctorCheck; error?: SlipwayError }> {
+  if (!(await findPipelineConfig(cwd))) return {};
   try {
-    text = await readFile(path.join(cwd, "slipway.yml"), "utf8");
-  } catch {
-    return undefined;
+    const { config, file } = await loadPipelineConfig({ cwd });
+    return { ...(config.registry ? { registry: config.registry.address } : {}), check: { name: "config", status: "ok", detail: `${file} is valid` } };
+  } catch (err) {
+    if (!(err instanceof SlipwayError)) throw err;
+    return { check: { name: "config", status: "fail", detail: err.message, ...(err.hint ? { hint: err.hint } : {}) }, error: err };
   }
-  const doc = parse(text) as { registry?: string | { address?: string; url?: string } } | null;
-  const registry = doc?.registry;
-  if (typeof registry === "string") return registry;
-  return registry?.address ?? registry?.url;
 }
 
 const MARK: Record<DoctorCheck["status"], (s: Style) => string> = {
@@ -44,13 +44,16 @@ export function doctorCommand(io: CliIo, signal: AbortSignal, setExit: (code: nu
     .option("--json", "print the report as JSON")
     .option("--registry <address>", "also check this registry (default: the one in slipway.yml)")
     .action(async (opts: { json?: boolean; registry?: string }) => {
-      const registry = opts.registry ?? (await registryFromConfig(io.cwd));
+      const pipeline = await pipelineRegistry(io.cwd);
+      const registry = opts.registry ?? pipeline.registry;
       const report = await runDoctor({
         endpoint: endpointFromEnv(io.env),
         clientVersion: slipwayVersion(),
         signal,
         ...(registry ? { registry } : {}),
       });
+      if (pipeline.check) report.checks.push(pipeline.check);
+      if (pipeline.error) report.error ??= pipeline.error;
       if (opts.json) {
         io.stdout.write(`${JSON.stringify({ ...report, error: report.error?.toJSON() }, null, 2)}\n`);
       } else {
