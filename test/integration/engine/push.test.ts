@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { SlipwayError } from "../../../src/errors/index.ts";
-import type { Engine, ProgressMessage } from "../../../src/engine/index.ts";
+import { Engine, endpointFromEnv, type ProgressMessage } from "../../../src/engine/index.ts";
 import { pushedDigest } from "../../../src/engine/streams/index.ts";
 import { loadWorldSync } from "../../support/world.ts";
 import { basicAuth, connect, deleteManifest, sweepRun, uniqueName, BUSYBOX } from "./harness.ts";
@@ -106,4 +106,23 @@ test("push without credentials to the auth registry rejects with kind registry",
     assert.equal(e.kind, "registry");
     return true;
   });
+});
+
+test("the client's trace never carries credentials (X-Registry-Auth), at any level", { skip: world.skipReason("auth-registry") }, async () => {
+  const auth = world.require("auth-registry");
+  const traces: unknown[] = [];
+  const traced = await Engine.connect({ endpoint: endpointFromEnv(process.env), trace: (record) => traces.push(record) });
+  try {
+    await using tag = await tempTag(auth.address);
+    const messages = await traced.images.push(tag.ref, { auth: { username: auth.username, password: auth.password, serveraddress: auth.address } });
+    const digest = pushedDigest(messages);
+    if (digest) await deleteManifest(auth.address, tag.repo, digest, auth);
+  } finally {
+    await traced.close();
+  }
+  const text = JSON.stringify(traces);
+  assert.ok(traces.length > 0, "the push was traced");
+  assert.ok(!text.includes(auth.password), "no password");
+  const header = Buffer.from(JSON.stringify({ username: auth.username, password: auth.password, serveraddress: auth.address })).toString("base64");
+  assert.ok(!text.includes(header.slice(0, 16)), "no encoded auth header");
 });
