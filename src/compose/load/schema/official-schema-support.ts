@@ -2,12 +2,21 @@
  * Test support: locating and reading the official compose-spec JSON schema kept beside the
  * project (../shared/reference). Never used at run time; the project does not ship it.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** <repo>/../shared/reference/compose-spec.json */
-export const OFFICIAL_SCHEMA = path.resolve(here, "../../../../../shared/reference/compose-spec.json");
+/**
+ * SLIPWAY_REFERENCE_DIR when set; else <repo>/../shared/reference (the checkout beside the shared
+ * folder); else /work/shared/reference, where these machines keep it (CI clones elsewhere).
+ */
+const candidates = [
+  ...(process.env["SLIPWAY_REFERENCE_DIR"] ? [path.join(process.env["SLIPWAY_REFERENCE_DIR"], "compose-spec.json")] : []),
+  path.resolve(here, "../../../../../shared/reference/compose-spec.json"),
+  "/work/shared/reference/compose-spec.json",
+];
+export const OFFICIAL_SCHEMA = candidates.find((c) => existsSync(c)) ?? candidates[0]!;
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
