@@ -8,7 +8,8 @@ import path from "node:path";
 import type { Project } from "../compose/model/index.ts";
 import { baseImages } from "../images/base-images.ts";
 import { contextHash } from "../images/context-hash.ts";
-import type { ImageResolver } from "../images/image-resolver.ts";
+import type { BuildRequest, ImageResolver } from "../images/image-resolver.ts";
+import { runStage, type Stage, type StageStatus } from "../pipeline/stage.ts";
 import { LABEL_PREFIX } from "../labels/labels.ts";
 import type { RunContext } from "../pipeline/run-context.ts";
 
@@ -23,6 +24,41 @@ export interface BuiltImage {
   freshImages: string[];
 }
 
+interface BuildOutcome {
+  id: string;
+  freshImages: string[];
+}
+
+/**
+ * One image build as a stage: its status is "unchanged" when an image labelled with the same
+ * context hash exists (the build is skipped and that image reused).
+ */
+interface BuildInput {
+  hash: string;
+  request: BuildRequest;
+}
+
+class ImageBuildStage implements Stage<BuildInput, BuildOutcome> {
+  readonly name: string;
+  readonly #resolver: ImageResolver;
+
+  constructor(name: string, resolver: ImageResolver) {
+    this.name = name;
+    this.#resolver = resolver;
+  }
+
+  async status(ctx: RunContext, input: BuildInput): Promise<StageStatus<BuildOutcome>> {
+    const existing = await ctx.engine.images.list({ filters: { label: [`${CONTEXT_HASH_LABEL}=${input.hash}`] }, signal: ctx.signal });
+    if (existing[0]) return { state: "unchanged", reason: "an image of this exact context exists", result: { id: existing[0].Id, freshImages: [] } };
+    return { state: "needed", reason: "no image of this context yet" };
+  }
+
+  async run(ctx: RunContext, input: BuildInput): Promise<BuildOutcome> {
+    const result = await this.#resolver.buildWithDetails(input.request, ctx.signal);
+    return { id: result.id, freshImages: result.freshImages.filter((id) => !result.id.includes(id)) };
+  }
+}
+
 export async function buildServiceImages(
   ctx: RunContext,
   project: Project,
@@ -32,7 +68,7 @@ export async function buildServiceImages(
 ): Promise<Map<string, BuiltImage>> {
   const built = new Map<string, BuiltImage>();
   // Services that build the same thing (same context, target, args) share one build.
-  const byHash = new Map<string, Promise<{ id: string; freshImages: string[]; status: "built" | "unchanged" }>>();
+  const byHash = new Map<string, Promise<BuildOutcome & { status: "built" | "unchanged" }>>();
   await Promise.all(
     services
       .filter((name) => project.services[name]?.build)
@@ -50,31 +86,20 @@ export async function buildServiceImages(
         const tag = tagFor(name);
         let pending = byHash.get(hash);
         if (!pending) {
-          pending = (async () => {
-            const step = `build ${name}`;
-            ctx.events.emit({ type: "step.start", step, cause: `build ${tag}` });
-            const started = ctx.clock.now();
-            const existing = await ctx.engine.images.list({ filters: { label: [`${CONTEXT_HASH_LABEL}=${hash}`] }, signal: ctx.signal });
-            if (existing[0]) {
-              ctx.events.emit({ type: "step.end", step, ok: true, durationMs: ctx.clock.now() - started, note: "unchanged: an image of this exact context exists" });
-              return { id: existing[0].Id, freshImages: [], status: "unchanged" as const };
-            }
-            const result = await resolver.buildWithDetails(
-              {
-                context: build.context,
-                dockerfile: build.dockerfile,
-                tags: [tag],
-                args,
-                labels: { ...build.labels, [CONTEXT_HASH_LABEL]: hash },
-                ...(build.target ? { target: build.target } : {}),
-                noCache: build.no_cache,
-                subject: name,
-              },
-              ctx.signal,
-            );
-            ctx.events.emit({ type: "step.end", step, ok: true, durationMs: ctx.clock.now() - started });
-            return { id: result.id, freshImages: result.freshImages.filter((id) => !result.id.includes(id)), status: "built" as const };
-          })();
+          const stage = new ImageBuildStage(`build ${name}`, resolver);
+          pending = runStage(ctx, stage, {
+            hash,
+            request: {
+              context: build.context,
+              dockerfile: build.dockerfile,
+              tags: [tag],
+              args,
+              labels: { ...build.labels, [CONTEXT_HASH_LABEL]: hash },
+              ...(build.target ? { target: build.target } : {}),
+              noCache: build.no_cache,
+              subject: name,
+            },
+          }).then(({ result, skipped }) => ({ ...result, status: skipped ? ("unchanged" as const) : ("built" as const) }));
           byHash.set(hash, pending);
         }
         const result = await pending;
