@@ -102,7 +102,11 @@ export class Images {
     // came earlier in the stream. Keep its last lines for the error.
     const tail: string[] = [];
     const onMessage = (m: ProgressMessage) => {
-      if (m.stream) for (const line of m.stream.split("\n")) if (line.trim()) tail.push(line) > 30 && tail.shift();
+      for (const line of (m.stream ?? "").split("\n")) {
+        if (!line.trim()) continue;
+        tail.push(line);
+        if (tail.length > 30) tail.shift();
+      }
       opts.onProgress?.(m);
     };
     try {
