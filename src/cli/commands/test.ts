@@ -2,6 +2,9 @@
 import { Command, Option } from "commander";
 import { loadPipelineConfig } from "../../config/load-pipeline-config.ts";
 import { runTestPipeline } from "../../pipeline/run-test-pipeline.ts";
+import { fromError } from "../../pipeline/verdict.ts";
+import { SlipwayError } from "../../errors/index.ts";
+import { EVENT_SCHEMA_VERSION } from "../../events/index.ts";
 import { createRunContext, type OutputMode } from "../context.ts";
 import type { CliIo } from "../io.ts";
 
@@ -21,10 +24,21 @@ export function testCommand(io: CliIo, signal: AbortSignal, setExit: (code: numb
     .option("-q, --quiet", "print only the verdict")
     .addOption(new Option("--output <mode>", "output style").choices(["auto", "plain", "json", "quiet"]).default("auto"))
     .action(async (o: { config?: string; stage: string; keep?: boolean; json?: boolean; quiet?: boolean; output: string }) => {
-      const pipeline = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
       const mode: OutputMode = o.json || o.output === "json" ? "json" : o.quiet || o.output === "quiet" ? "quiet" : "pipeline";
-      await using ctx = await createRunContext(io, signal, mode);
-      const result = await runTestPipeline(ctx, { pipeline, env: envRecord(io.env), stage: o.stage, ...(o.keep ? { keep: true } : {}) });
-      setExit(result.verdict.exitCode);
+      const started = Date.now();
+      try {
+        const pipeline = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
+        await using ctx = await createRunContext(io, signal, mode);
+        const result = await runTestPipeline(ctx, { pipeline, env: envRecord(io.env), stage: o.stage, ...(o.keep ? { keep: true } : {}) });
+        setExit(result.verdict.exitCode);
+      } catch (err) {
+        // Before the run could start (bad slipway.yml, no engine): machines still get a verdict
+        // as the last JSON event; the error itself is rendered once, at the edge.
+        if (mode === "json" && err instanceof SlipwayError) {
+          const verdict = fromError(err);
+          io.stdout.write(`${JSON.stringify({ schemaVersion: EVENT_SCHEMA_VERSION, type: "verdict", kind: verdict.kind, exitCode: verdict.exitCode, message: verdict.message, durationMs: Date.now() - started, runId: "", ...(verdict.hint ? { hint: verdict.hint } : {}), time: Date.now() })}\n`);
+        }
+        throw err;
+      }
     });
 }

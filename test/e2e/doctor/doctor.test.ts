@@ -61,3 +61,19 @@ test("a broken slipway.yml is a config error, exit 3, with file:line:column", as
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("test --json with a broken slipway.yml: the last JSON event is still a verdict (config-error, 3)", async () => {
+  const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+  const path = await import("node:path");
+  const dir = await mkdtemp(path.join(tmpdir(), "slipway-bad-json-"));
+  try {
+    await writeFile(path.join(dir, "slipway.yml"), "environments: []\n");
+    const run = slipway(["test", "--json"], { cwd: dir });
+    assert.equal(await run.exit, 3);
+    const last = JSON.parse(run.stdout().trim().split("\n").at(-1)!) as Record<string, unknown>;
+    assert.deepEqual([last["type"], last["kind"], last["exitCode"], last["schemaVersion"]], ["verdict", "config-error", 3, 1]);
+    noStack(run.stderr());
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
