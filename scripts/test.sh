@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 unit_only=0
 for a in "$@"; do case $a in --unit) unit_only=1;; esac; done
 
+# Types first: TypeScript strict is part of the verdict, and tsx alone does not check types.
+npx --no-install tsc -p tsconfig.json --noEmit
+
 mapfile -t unit < <(find src -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 if [ $unit_only = 1 ]; then
   exec node --import tsx --test --test-reporter=spec "${unit[@]}"
