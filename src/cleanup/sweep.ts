@@ -43,7 +43,7 @@ export async function sweepAbandonedRuns(engine: Engine, events: EventBus, facts
   const candidates = await findAbandonedRuns(engine, facts, opts.signal);
   if (opts.dryRun) return candidates;
   for (const c of candidates) {
-    await teardownRun(engine, events, c.runId, { timeout: 0, ...(opts.signal ? { signal: opts.signal } : {}) });
+    await teardownRun(engine, events, c.runId, { timeout: 0, networkRetries: 0, ...(opts.signal ? { signal: opts.signal } : {}) });
   }
   return candidates;
 }

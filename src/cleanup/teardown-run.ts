@@ -17,6 +17,8 @@ export function observeRun(engine: Engine, runId: string, signal?: AbortSignal):
 export interface TeardownOptions {
   /** Stop timeout in seconds; pipelines use a short one. */
   timeout?: number;
+  /** See ExecuteContext.networkRetries. */
+  networkRetries?: number;
   signal?: AbortSignal;
 }
 
@@ -24,6 +26,6 @@ export async function teardownRun(engine: Engine, events: EventBus, runId: strin
   const signal = opts.signal ?? AbortSignal.timeout(120_000);
   const observed = await observeRun(engine, runId, signal);
   const plan = planDown({ observed, removeVolumes: true, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}) });
-  await executePlan(plan, { engine, signal, events, removeVolumes: true });
+  await executePlan(plan, { engine, signal, events, removeVolumes: true, ...(opts.networkRetries !== undefined ? { networkRetries: opts.networkRetries } : {}) });
   return plan;
 }

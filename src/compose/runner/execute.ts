@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { Engine } from "../../engine/index.ts";
-import { isConflict } from "../../engine/index.ts";
+import { EngineApiError, isConflict } from "../../engine/index.ts";
 import { tarFromEntries } from "../../engine/streams/archive.ts";
 import type { EventBus } from "../../events/index.ts";
 import type { ContainerWatcher } from "../../readiness/container-watcher.ts";
@@ -21,6 +21,11 @@ export interface ExecuteContext {
   readyTimeoutMs?: number;
   /** Remove anonymous volumes with containers (pipeline environments; `down -v`). */
   removeVolumes?: boolean;
+  /**
+   * Retries of a network removal the engine refuses for stale endpoints (default 8, ~5 s). The
+   * sweeper passes 0: a network the engine will not release must not slow every command down.
+   */
+  networkRetries?: number;
 }
 
 export interface ExecuteResult {
@@ -91,7 +96,7 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
       return;
     }
     case "network.remove":
-      await engine.networks.remove(op.networkId, { signal });
+      await removeNetwork(ctx, op.networkId, op.name, signal);
       return;
     case "volume.remove":
       await engine.volumes.remove(op.name, { signal });
@@ -117,4 +122,34 @@ export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<Exec
     ctx.signal,
   );
   return { created };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Removes a network whose containers were just removed. The engine releases endpoints after it
+ * answers the container removal, and sometimes keeps a stale one for good (moby/moby#43286), so
+ * "has active endpoints" (403, by status) is retried after disconnecting what is still attached;
+ * if it persists, it is a warning — the network is left for a later `slipway clean` — never the
+ * failure of a `down` whose containers are all gone.
+ */
+async function removeNetwork(ctx: ExecuteContext, id: string, name: string, signal: AbortSignal): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ctx.engine.networks.remove(id, { signal });
+      return;
+    } catch (err) {
+      if (!(err instanceof EngineApiError) || err.status !== 403) throw err;
+      if (attempt >= (ctx.networkRetries ?? 8)) {
+        ctx.events.emit({ type: "warning", message: `network ${name} still has endpoints the engine has not released (moby/moby#43286); it is left for a later \`slipway clean\`` });
+        return;
+      }
+      const info = await ctx.engine.networks.find(id, { signal });
+      if (!info) return;
+      for (const container of Object.keys(info.Containers ?? {})) {
+        await ctx.engine.networks.disconnect(id, container, { force: true, signal }).catch(() => undefined);
+      }
+      await sleep(Math.min(100 * 2 ** attempt, 1000));
+    }
+  }
 }
