@@ -39,10 +39,13 @@ export async function createRunContext(io: CliIo, signal: AbortSignal, mode: Out
   if (listener) events.on(listener);
   const engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal });
   const owner = currentOwner(newRunId());
-  const swept = await sweepAbandonedRuns(engine, events, { host: hostname(), bootId: bootId(), now: Date.now(), isPidAlive }, { signal: AbortSignal.timeout(60_000) }).catch(() => []);
-  if (swept.length) {
-    events.emit({ type: "log", level: "info", message: `swept ${swept.length} abandoned run(s): ${swept.map((s) => `${s.runId} (${s.reason})`).join(", ")}` });
-  }
+  // The sweep runs beside the command (it only touches runs whose owner is gone, never this one)
+  // and is awaited before the process ends, so a command does not wait for others' leftovers.
+  const sweeping = sweepAbandonedRuns(engine, events, { host: hostname(), bootId: bootId(), now: Date.now(), isPidAlive }, { signal: AbortSignal.timeout(60_000) })
+    .then((swept) => {
+      if (swept.length) events.emit({ type: "log", level: "info", message: `swept ${swept.length} abandoned run(s): ${swept.map((s) => `${s.runId} (${s.reason})`).join(", ")}` });
+    })
+    .catch(() => undefined);
   return {
     signal,
     events,
@@ -51,6 +54,7 @@ export async function createRunContext(io: CliIo, signal: AbortSignal, mode: Out
     owner,
     version: slipwayVersion(),
     async [Symbol.asyncDispose]() {
+      await sweeping;
       await engine.close();
     },
   };
