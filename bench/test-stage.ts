@@ -353,7 +353,12 @@ async function main(): Promise<void> {
   const log = (line: string) => {
     if (!opts.json) console.log(line);
   };
-  const [engineVersion, composeV1] = await Promise.all([capture("docker", ["version", "-f", "{{.Server.Version}} (API {{.Server.APIVersion}})"]), capture("docker-compose", ["version", "--short"])]);
+  const [engineVersion, composeV1, revision, srcChanges] = await Promise.all([
+    capture("docker", ["version", "-f", "{{.Server.Version}} (API {{.Server.APIVersion}})"]),
+    capture("docker-compose", ["version", "--short"]),
+    capture("git", ["rev-parse", "--short", "HEAD"]),
+    capture("git", ["status", "--porcelain", "--", "src", "bin"]),
+  ]);
   const scratch = await mkdtemp(path.join(tmpdir(), "slipway-bench-test-stage-"));
   const copy = path.join(scratch, "todobackend");
   await cp(EXAMPLE, copy, {
@@ -364,7 +369,8 @@ async function main(): Promise<void> {
   if (opts.compiled) clis.push({ peer: "slipway (compiled)", args: [await buildCompiledCli()] });
 
   log(`slipway test vs make -f bench/peer/Makefile test, in ${copy}`);
-  log(`engine ${engineVersion}, docker-compose ${composeV1}, node ${process.versions.node}, ${opts.rounds} warm round(s), ${opts.cold} cold round(s)`);
+  log(`slipway at ${revision}${srcChanges ? " + uncommitted changes in src/ or bin/" : ""}; engine ${engineVersion}, docker-compose ${composeV1}, node ${process.versions.node}`);
+  log(`${opts.rounds} warm round(s), ${opts.cold} cold round(s); load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 
   const rounds: RoundRecord[] = [];
   const runPeer = async (peer: PeerName, label: string): Promise<RunOutcome> => {
