@@ -356,8 +356,9 @@ async function main(): Promise<void> {
   const [engineVersion, composeV1, revision, srcChanges] = await Promise.all([
     capture("docker", ["version", "-f", "{{.Server.Version}} (API {{.Server.APIVersion}})"]),
     capture("docker-compose", ["version", "--short"]),
-    capture("git", ["rev-parse", "--short", "HEAD"]),
-    capture("git", ["status", "--porcelain", "--", "src", "bin"]),
+    // A snapshot (git archive) measured apart from ongoing edits has no .git: say so.
+    capture("git", ["rev-parse", "--short", "HEAD"]).catch(() => "an unknown revision (not a git checkout)"),
+    capture("git", ["status", "--porcelain", "--", "src", "bin"]).catch(() => ""),
   ]);
   const scratch = await mkdtemp(path.join(tmpdir(), "slipway-bench-test-stage-"));
   const copy = path.join(scratch, "todobackend");
