@@ -23,6 +23,7 @@ import { extract as tarExtract, type Extract } from "tar-stream";
 import { InternalError, SlipwayError } from "../../errors/index.ts";
 import { abortable, throwIfCancelled } from "./abortable.ts";
 import { Extraction, type ExtractResult } from "./archive-extraction.ts";
+import { drained } from "./drained.ts";
 
 export { ArchiveUnsafeError, type ExtractResult } from "./archive-extraction.ts";
 export { tarFromEntries, packDirectory, type TarEntry, type PackDirectoryOptions } from "./tar-pack.ts";
@@ -115,17 +116,6 @@ function feed(source: AsyncIterable<Uint8Array>, sink: Extract, signal: AbortSig
   return feeding;
 }
 
-function drained(sink: Extract): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      sink.off("drain", done);
-      sink.off("close", done);
-      resolve();
-    };
-    sink.on("drain", done);
-    sink.on("close", done);
-  });
-}
 
 function classify(error: unknown, what: string | undefined): unknown {
   if (error instanceof SlipwayError) return error;

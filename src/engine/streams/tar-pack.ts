@@ -12,6 +12,7 @@ import { pack as tarPack, type Pack } from "tar-stream";
 import { InternalError, SlipwayError } from "../../errors/index.ts";
 import { throwIfCancelled } from "./abortable.ts";
 import { entryParts } from "./archive-paths.ts";
+import { drained } from "./drained.ts";
 
 export interface TarEntry {
   /** Relative path inside the archive, e.g. "app.conf" or "certs/ca.pem". */
@@ -136,17 +137,6 @@ function addEntry(pack: Pack, header: EntryHeader, content: string | Uint8Array 
   });
 }
 
-function drained(sink: Sink): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      sink.off("drain", done);
-      sink.off("close", done);
-      resolve();
-    };
-    sink.on("drain", done);
-    sink.on("close", done);
-  });
-}
 
 async function* bytesOf(pack: Pack): AsyncGenerator<Uint8Array> {
   for await (const chunk of pack) {
