@@ -20,7 +20,7 @@ import { CancelledError } from "../../errors/index.ts";
 import { ImageResolver } from "../../images/image-resolver.ts";
 import type { RunContext } from "../../pipeline/run-context.ts";
 import { createRunContext } from "../context.ts";
-import type { CliIo } from "../io.ts";
+import { definedEnv, type CliIo } from "../io.ts";
 import { formatIssue } from "../../compose/load/index.ts";
 
 interface GlobalOptions {
@@ -35,11 +35,6 @@ interface GlobalOptions {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function envRecord(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
-}
 
 export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: number) => void): Command {
   const compose = new Command("compose")
@@ -56,7 +51,7 @@ export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: n
   const load = (opts: GlobalOptions, services: string[] = []): Promise<Project> =>
     loadProject({
       workingDir: io.cwd,
-      env: envRecord(io.env),
+      env: definedEnv(io.env),
       ...(opts.file ? { files: opts.file } : {}),
       ...(opts.projectName ? { projectName: opts.projectName } : {}),
       ...(opts.projectDirectory ? { projectDir: opts.projectDirectory } : {}),

@@ -6,13 +6,8 @@ import { fromError } from "../../pipeline/verdict.ts";
 import { SlipwayError } from "../../errors/index.ts";
 import { EVENT_SCHEMA_VERSION } from "../../events/index.ts";
 import { createRunContext, type OutputMode } from "../context.ts";
-import type { CliIo } from "../io.ts";
+import { definedEnv, type CliIo } from "../io.ts";
 
-function envRecord(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
-}
 
 export function testCommand(io: CliIo, signal: AbortSignal, setExit: (code: number) => void): Command {
   return new Command("test")
@@ -29,7 +24,7 @@ export function testCommand(io: CliIo, signal: AbortSignal, setExit: (code: numb
       try {
         const pipeline = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
         await using ctx = await createRunContext(io, signal, mode);
-        const result = await runTestPipeline(ctx, { pipeline, env: envRecord(io.env), stage: o.stage, ...(o.keep ? { keep: true } : {}) });
+        const result = await runTestPipeline(ctx, { pipeline, env: definedEnv(io.env), stage: o.stage, ...(o.keep ? { keep: true } : {}) });
         setExit(result.verdict.exitCode);
       } catch (err) {
         // Before the run could start (bad slipway.yml, no engine): machines still get a verdict

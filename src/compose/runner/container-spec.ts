@@ -166,7 +166,7 @@ function fileMounts(
   each("config", service.configs);
 }
 
-function endpointFor(service: Service, key: string, containerName: string): EndpointSettings {
+function endpointFor(service: Service, key: string): EndpointSettings {
   const net = service.networks[key];
   const aliases = [service.name, ...(net?.aliases ?? [])];
   const endpoint: EndpointSettings = { Aliases: [...new Set(aliases)] };
@@ -176,7 +176,6 @@ function endpointFor(service: Service, key: string, containerName: string): Endp
     if (net.ipv6_address) endpoint.IPAMConfig.IPv6Address = net.ipv6_address;
   }
   if (net?.mac_address) endpoint.MacAddress = net.mac_address;
-  void containerName;
   return endpoint;
 }
 
@@ -279,9 +278,9 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
     if (primary) {
       const primaryName = networkName(project, primary);
       hostConfig.NetworkMode = primaryName;
-      const endpoints: Record<string, EndpointSettings> = { [primaryName]: endpointFor(service, primary, input.name) };
+      const endpoints: Record<string, EndpointSettings> = { [primaryName]: endpointFor(service, primary) };
       for (const key of rest) {
-        const attachment = { network: networkName(project, key), endpoint: endpointFor(service, key, input.name) };
+        const attachment = { network: networkName(project, key), endpoint: endpointFor(service, key) };
         // Engines before API 1.44 accept a single network at create time.
         if (apiAtLeast(input.apiVersion, "1.44")) endpoints[attachment.network] = attachment.endpoint;
         else connectAfterCreate.push(attachment);
