@@ -17,6 +17,8 @@ export function observeRun(engine: Engine, runId: string, signal?: AbortSignal):
 export interface TeardownOptions {
   /** Stop timeout in seconds; pipelines use a short one. */
   timeout?: number;
+  /** Force-remove every container at once, without graceful stops (see DownPlanInput.kill). */
+  kill?: boolean;
   /** See ExecuteContext.networkRetries. */
   networkRetries?: number;
   signal?: AbortSignal;
@@ -25,7 +27,7 @@ export interface TeardownOptions {
 export async function teardownRun(engine: Engine, events: EventBus, runId: string, opts: TeardownOptions = {}): Promise<Plan> {
   const signal = opts.signal ?? AbortSignal.timeout(120_000);
   const observed = await observeRun(engine, runId, signal);
-  const plan = planDown({ observed, removeVolumes: true, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}) });
+  const plan = planDown({ observed, removeVolumes: true, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), ...(opts.kill ? { kill: true } : {}) });
   await executePlan(plan, { engine, signal, events, removeVolumes: true, ...(opts.networkRetries !== undefined ? { networkRetries: opts.networkRetries } : {}) });
   return plan;
 }

@@ -1,5 +1,5 @@
 /** Network endpoints. Removing a network already gone is success. */
-import { isNotFound } from "./engine-error.ts";
+import { isConflict, isNotFound } from "./engine-error.ts";
 import type { EngineHttp } from "./http.ts";
 import type { Filters } from "./containers.ts";
 import type { EndpointSettings, NetworkCreateBody, NetworkInspect } from "./types.ts";
@@ -19,15 +19,21 @@ export class Networks {
    * Creates a network unless one of that name exists. The engine's CheckDuplicate is not atomic
    * (Engine 20.10 creates several networks of one name under concurrent requests, and every later
    * use of the name is then ambiguous), so concurrent calls for one name share a single request,
-   * and a name created meanwhile is looked up rather than created twice.
+   * and a name already taken (409) is looked up and returned.
    */
   ensure(body: NetworkCreateBody, opts: Signal = {}): Promise<{ Id: string; Warning?: string }> {
     const pending = this.#creating.get(body.Name);
     if (pending) return pending;
     const request = (async () => {
-      const existing = await this.find(body.Name, opts);
-      if (existing && existing.Name === body.Name) return { Id: existing.Id };
-      return this.create({ ...body, CheckDuplicate: true }, opts);
+      try {
+        // Created straight away (the usual case: the caller saw none); a name taken is a 409.
+        return await this.create({ ...body, CheckDuplicate: true }, opts);
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        const existing = await this.find(body.Name, opts);
+        if (existing && existing.Name === body.Name) return { Id: existing.Id };
+        throw err;
+      }
     })();
     this.#creating.set(body.Name, request);
     request.then(

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { SlipwayError } from "../errors/index.ts";
 import type { Engine } from "../engine/index.ts";
-import type { ProgressMessage } from "../engine/types.ts";
+import type { ImageInspect, ProgressMessage } from "../engine/types.ts";
 import { builtImageId } from "../engine/streams/json-stream.ts";
 import type { EventBus } from "../events/index.ts";
 import { packContext } from "./build-context.ts";
@@ -36,6 +36,8 @@ export class ImageResolver {
   readonly #engine: Engine;
   readonly #events: EventBus;
   readonly #pulled = new Map<string, Promise<string>>();
+  /** Local lookups by reference, once per run (a build or pull of that reference replaces it). */
+  readonly #local = new Map<string, Promise<ImageInspect | undefined>>();
 
   constructor(engine: Engine, events: EventBus) {
     this.#engine = engine;
@@ -61,6 +63,20 @@ export class ImageResolver {
     };
   }
 
+  /**
+   * The local image `ref` names, inspected once per run: every service of one image, and every
+   * stage of a run, share one lookup (`up` of 30 services of one image makes one request).
+   */
+  lookup(ref: string, signal?: AbortSignal): Promise<ImageInspect | undefined> {
+    let pending = this.#local.get(ref);
+    if (!pending) {
+      pending = this.#engine.images.find(ref, { signal });
+      this.#local.set(ref, pending);
+      pending.catch(() => this.#local.delete(ref));
+    }
+    return pending;
+  }
+
   /** The image id to run for `ref`, pulling according to `policy` (once per run). */
   async ensure(ref: string, policy: PullPolicy = "missing", signal?: AbortSignal): Promise<string> {
     const key = `${policy === "always" ? "always" : "missing"}:${ref}`;
@@ -75,7 +91,7 @@ export class ImageResolver {
 
   async #resolve(ref: string, policy: PullPolicy, signal?: AbortSignal): Promise<string> {
     if (policy !== "always") {
-      const local = await this.#engine.images.find(ref, { signal });
+      const local = await this.lookup(ref, signal);
       if (local) return local.Id;
       if (policy === "never") {
         throw new SlipwayError(`Image ${ref} is not present and pull_policy is never`, {
@@ -98,7 +114,9 @@ export class ImageResolver {
       }
       throw err;
     }
-    const pulled = await this.#engine.images.inspect(ref, { signal });
+    this.#local.delete(ref);
+    const pulled = await this.lookup(ref, signal);
+    if (!pulled) throw new SlipwayError(`Image ${ref} was pulled but the engine does not list it`, { code: "IMAGE_MISSING", kind: "engine" });
     return pulled.Id;
   }
 
@@ -150,6 +168,8 @@ export class ImageResolver {
       onProgress: this.#progress(`build ${req.subject}`),
       signal,
     });
+    // The tags now name the new image: a lookup made before the build is stale.
+    for (const tag of req.tags) this.#local.delete(tag);
     const freshImages = freshStepImages(messages);
     const id = builtImageId(messages);
     if (id) return { id, freshImages };

@@ -51,9 +51,15 @@ export async function runTestPipeline(ctx: RunContext, opts: TestPipelineOptions
     const teardownSignal = AbortSignal.timeout(120_000);
     if (opts.keep && failed && result) {
       ctx.events.emit({ type: "cleanup", removed: { containers: 0, networks: 0, volumes: 0, images: 0 }, kept: `Environment kept for debugging: project ${result.project}. Remove it with: slipway clean --run ${ctx.owner.runId}` });
+      await pruneRuns(opts.pipeline.dir, opts.pipeline.config.history.keep).catch(() => []);
     } else {
-      const plan = await teardownRun(ctx.engine, ctx.events, ctx.owner.runId, { timeout: 2, signal: teardownSignal }).catch(() => []);
-      const images = result ? await removeDanglingBuildImages(ctx, result.built, teardownSignal).catch(() => 0) : 0;
+      // The environment is throwaway and its evidence is kept: killed and removed at once, beside
+      // the removal of the build's dangling images and the pruning of old run records.
+      const [plan, images] = await Promise.all([
+        teardownRun(ctx.engine, ctx.events, ctx.owner.runId, { kill: true, signal: teardownSignal }).catch(() => []),
+        result ? removeDanglingBuildImages(ctx, result.built, teardownSignal).catch(() => 0) : 0,
+        pruneRuns(opts.pipeline.dir, opts.pipeline.config.history.keep).catch(() => []),
+      ]);
       ctx.events.emit({
         type: "cleanup",
         removed: {
@@ -64,7 +70,6 @@ export async function runTestPipeline(ctx: RunContext, opts: TestPipelineOptions
         },
       });
     }
-    await pruneRuns(opts.pipeline.dir, opts.pipeline.config.history.keep).catch(() => []);
   }
   ctx.events.emit({
     type: "verdict",

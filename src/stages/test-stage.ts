@@ -10,13 +10,14 @@ import { loadProject, renderConfig } from "../compose/load/index.ts";
 import type { Project } from "../compose/model/index.ts";
 import { composeRun } from "../compose/runner/run.ts";
 import { withDependencies } from "../compose/runner/graph.ts";
-import { checkServices } from "../compose/runner/up.ts";
+import { checkServices, composeUp } from "../compose/runner/up.ts";
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import type { EnvironmentConfig } from "../config/pipeline-schema.ts";
 import { CancelledError, SlipwayError, isSlipwayError } from "../errors/index.ts";
 import { ImageResolver } from "../images/image-resolver.ts";
 import { ComposeLabel } from "../labels/labels.ts";
 import type { RunContext } from "../pipeline/run-context.ts";
+import { together } from "../pipeline/together.ts";
 import { fromError, passed, testsFailed, type Verdict } from "../pipeline/verdict.ts";
 import { ContainerWatcher } from "../readiness/container-watcher.ts";
 import { collectDiagnostics, formatDiagnostics } from "../readiness/diagnostics.ts";
@@ -66,6 +67,24 @@ async function loadEnvironment(opts: TestStageOptions, env: EnvironmentConfig, p
   });
 }
 
+/**
+ * Services that can start before any image is built: they build nothing and depend on nothing
+ * that does (transitively). Pure.
+ */
+export function servicesIndependentOfBuilds(project: Project, services: string[]): string[] {
+  const memo = new Map<string, boolean>();
+  const independent = (name: string): boolean => {
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    memo.set(name, false); // a cycle is not independent (and is reported elsewhere)
+    const s = project.services[name];
+    const result = !!s && !s.build && Object.keys(s.depends_on).every((dep) => !project.services[dep] || independent(dep));
+    memo.set(name, result);
+    return result;
+  };
+  return services.filter(independent);
+}
+
 export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Promise<TestStageResult> {
   const envConfig = opts.pipeline.config.environments[opts.stage];
   if (!envConfig) {
@@ -104,7 +123,18 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
     await opts.record.writeText(`config-${opts.stage}.yml`, renderConfig(project));
 
     const needed = withDependencies(project, [service, ...(envConfig.wait ?? [])]);
-    const built = await buildServiceImages(stageCtx, project, needed, opts.images, (s) => imageTag(opts.pipeline.name, opts.stage, s));
+    // While the images build, the services that need none (a database…) come up; the rest of the
+    // environment follows once the images are there. The stage's own event subscription (for the
+    // dependency monitor) opens beside them.
+    const early = servicesIndependentOfBuilds(project, needed).filter((s) => s !== service);
+    const stageProject = project;
+    const [built, events] = await together(
+      signal,
+      (s: AbortSignal) => buildServiceImages({ ...stageCtx, signal: s }, stageProject, needed, opts.images, (name) => imageTag(opts.pipeline.name, opts.stage, name)),
+      (s: AbortSignal) => ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${projectName}`], s),
+      (s: AbortSignal) => (early.length ? composeUp({ ...stageCtx, signal: s }, stageProject, { services: early, lifetime: "ephemeral", images: opts.images }) : Promise.resolve(undefined)),
+    );
+    watcher = events;
     result.built = [...built.values()];
     const prebuilt = new Map([...built.values()].map((b) => [b.service, b.imageId]));
 
@@ -116,7 +146,6 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
       }
     }
 
-    watcher = await ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${projectName}`], signal);
     const runAbort = new AbortController();
     const runSignal = AbortSignal.any([signal, runAbort.signal]);
     setMaxListeners(0, runSignal);
@@ -134,7 +163,7 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
       readyTimeoutMs: envConfig.ready_timeout,
       environment: envConfig.env,
       ...(envConfig.command ? { command: envConfig.command } : {}),
-      onCreated: (id) => {
+      onStart: (id) => {
         testContainer = id;
         void monitor?.arm().catch(() => undefined);
       },
@@ -173,6 +202,8 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
 
   // Reports and evidence on any outcome, before teardown (the test container must still exist).
   const evidenceSignal = AbortSignal.timeout(60_000);
+  // Every container's logs and state are kept while the reports are copied out.
+  const evidence = project ? opts.record.collectContainers(ctx.engine, projectName, evidenceSignal).catch(() => undefined) : undefined;
   if (testContainer && envConfig.reports.length > 0) {
     try {
       const reports = await copyReports(ctx.engine, testContainer, envConfig.reports, path.join(opts.reportsRoot, opts.stage), evidenceSignal);
@@ -193,7 +224,7 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
       if (result.verdict.kind === "passed") result.verdict = isSlipwayError(err) ? fromError(err) : { kind: "internal-error", exitCode: 70, message: String(err) };
     }
   }
-  if (project) await opts.record.collectContainers(ctx.engine, projectName, evidenceSignal).catch(() => undefined);
+  await evidence;
   await watcher?.close();
   ctx.events.emit({ type: "stage.end", stage: opts.stage, ok: result.verdict.kind === "passed", durationMs: ctx.clock.now() - started });
   return result;

@@ -26,6 +26,8 @@ export interface ExecuteContext {
    * sweeper passes 0: a network the engine will not release must not slow every command down.
    */
   networkRetries?: number;
+  /** Called with each container this plan creates, as soon as it exists. */
+  onCreated?: (name: string, id: string) => void;
 }
 
 export interface ExecuteResult {
@@ -38,6 +40,7 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
   switch (op.kind) {
     case "network.create":
       try {
+        // One request when none exists; concurrent creates of one name in this process share it.
         await engine.networks.ensure(op.body, { signal });
       } catch (err) {
         // Another process created it between our observation and now: that is what we wanted.
@@ -48,7 +51,7 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
       await engine.volumes.create(op.body, { signal });
       return;
     case "container.remove": {
-      if (op.container.state === "running" || op.container.state === "restarting" || op.container.state === "paused") {
+      if (!op.kill && (op.container.state === "running" || op.container.state === "restarting" || op.container.state === "paused")) {
         await engine.containers.stop(op.container.id, { ...(op.stopTimeout !== undefined ? { timeout: op.stopTimeout } : {}), signal });
       }
       await engine.containers.remove(op.container.id, { force: true, volumes: ctx.removeVolumes ?? false, signal });
@@ -57,6 +60,7 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
     case "container.create": {
       const { Id } = await engine.containers.create(op.spec.body, { name: op.spec.name, signal });
       created.set(op.spec.name, Id);
+      ctx.onCreated?.(op.spec.name, Id);
       for (const attachment of op.spec.connectAfterCreate) {
         await engine.networks.connect(attachment.network, Id, attachment.endpoint, { signal });
       }

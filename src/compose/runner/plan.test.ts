@@ -147,3 +147,40 @@ services:
   assert.equal(ready(false), "service_started");
   assert.equal(ready(true), "service_healthy");
 });
+
+test("a container is created after the start of a dependency it waits on (healthy/completed), not beside it", async () => {
+  const project = await projectFromYaml(yaml);
+  const byId = new Map(up(project).map((o) => [o.id, o]));
+  assert.deepEqual(byId.get("create:demo-migrate-1")!.deps.sort(), ["network:default", "start:demo-db-1"]);
+  assert.deepEqual(byId.get("create:demo-app-1")!.deps.sort(), ["network:default", "start:demo-db-1", "start:demo-migrate-1"]);
+  // A service_started dependency does not delay the create: its readiness costs nothing to overlap.
+  const started = await projectFromYaml(`
+services:
+  cache: { image: busybox }
+  web: { image: busybox, depends_on: [cache] }
+`);
+  const ops = new Map(up(started).map((o) => [o.id, o]));
+  assert.deepEqual(ops.get("create:demo-web-1")!.deps, ["network:default"]);
+});
+
+test("a one-off is created in the plan beside its dependencies, after their starts, and never started by it", async () => {
+  const project = await projectFromYaml(yaml);
+  const app = project.services["app"]!;
+  const spec = buildContainerSpec({ project, service: app, index: 1, name: "demo-app-run-1", image: "busybox", configHash: "x", runLabels: {}, apiVersion: "1.41", oneoff: {} });
+  const plan = planUp({
+    project,
+    services: ["db", "migrate"],
+    desired: desired(project),
+    observed: empty,
+    resourceLabels: {},
+    waitAll: false,
+    infraFor: ["app"],
+    gates: { db: "service_healthy", migrate: "service_completed_successfully" },
+    oneoff: { service: "app", spec },
+  });
+  const byId = new Map(plan.map((o) => [o.id, o]));
+  assert.deepEqual(byId.get("create:demo-app-run-1")!.deps.sort(), ["network:default", "start:demo-db-1", "start:demo-migrate-1"]);
+  assert.ok(!plan.some((o) => o.kind === "container.start" && o.name === "demo-app-run-1"));
+  assert.ok(byId.has("ready:migrate") && byId.has("ready:db"));
+  assert.match(formatPlan(plan), /create one-off demo-app-run-1/);
+});

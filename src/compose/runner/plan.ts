@@ -12,7 +12,8 @@ import type { NetworkCreateBody, VolumeCreateBody } from "../../engine/types.ts"
 export type Operation =
   | { kind: "network.create"; id: string; deps: string[]; cause: string; key: string; body: NetworkCreateBody }
   | { kind: "volume.create"; id: string; deps: string[]; cause: string; key: string; body: VolumeCreateBody }
-  | { kind: "container.remove"; id: string; deps: string[]; cause: string; container: ObservedContainer; stopTimeout?: number }
+  /** `kill`: force-remove at once, without a graceful stop first. */
+  | { kind: "container.remove"; id: string; deps: string[]; cause: string; container: ObservedContainer; stopTimeout?: number; kill?: boolean }
   | { kind: "container.create"; id: string; deps: string[]; cause: string; service: string; index: number; spec: ContainerSpec }
   | { kind: "container.start"; id: string; deps: string[]; cause: string; service: string; index: number; name: string }
   | {
@@ -55,6 +56,8 @@ export interface UpPlanInput {
   infraFor?: string[];
   /** Extra readiness gates, e.g. the dependencies of a one-off `run` container. */
   gates?: Record<string, "service_started" | "service_healthy" | "service_completed_successfully">;
+  /** A one-off container (`run`) to create beside the dependencies; its caller starts it. */
+  oneoff?: { service: string; spec: ContainerSpec };
 }
 
 const NS_PER_S = 1_000_000_000;
@@ -62,6 +65,12 @@ const NS_PER_S = 1_000_000_000;
 export function stopTimeoutSeconds(project: Project, service: string): number | undefined {
   const grace = project.services[service]?.stop_grace_period;
   return grace === undefined ? undefined : Math.ceil(grace / NS_PER_S);
+}
+
+type Condition = "service_started" | "service_healthy" | "service_completed_successfully";
+
+function dependsOnConditions(project: Project, service: string): Record<string, Condition> {
+  return Object.fromEntries(Object.entries(project.services[service]?.depends_on ?? {}).map(([dep, d]) => [dep, d.condition]));
 }
 
 export function planUp(input: UpPlanInput): Plan {
@@ -122,6 +131,13 @@ export function planUp(input: UpPlanInput): Plan {
 
   const createdNetworkOps = new Set(ops.filter((o) => o.kind === "network.create").map((o) => o.id));
   const createdVolumeOps = new Set(ops.filter((o) => o.kind === "volume.create").map((o) => o.id));
+  const infraDepsOf = (name: string): string[] => {
+    const service = project.services[name]!;
+    return [
+      ...(service.network_mode ? [] : Object.keys(service.networks).map((n) => `network:${n}`).filter((id) => createdNetworkOps.has(id))),
+      ...service.volumes.filter((v) => v.type === "volume" && v.source).map((v) => `volume:${v.source}`).filter((id) => createdVolumeOps.has(id)),
+    ];
+  };
   const startIds = new Map<string, string[]>();
   const readyContainers = new Map<string, string[]>();
 
@@ -138,10 +154,7 @@ export function planUp(input: UpPlanInput): Plan {
     if (!selected.has(d.service)) continue;
     const service = project.services[d.service]!;
     const existing = observed.containers.find((c) => !c.oneoff && c.service === d.service && c.index === d.index);
-    const infraDeps = [
-      ...(service.network_mode ? [] : Object.keys(service.networks).map((n) => `network:${n}`).filter((id) => createdNetworkOps.has(id))),
-      ...service.volumes.filter((v) => v.type === "volume" && v.source).map((v) => `volume:${v.source}`).filter((id) => createdVolumeOps.has(id)),
-    ];
+    const infraDeps = infraDepsOf(service.name);
     const depReady = Object.keys(service.depends_on)
       .filter((dep) => selected.has(dep))
       .map((dep) => `ready:${dep}`);
@@ -175,6 +188,22 @@ export function planUp(input: UpPlanInput): Plan {
       startIds.set(d.service, [...(startIds.get(d.service) ?? []), startId]);
     }
     readyContainers.set(d.service, [...(readyContainers.get(d.service) ?? []), d.spec.name]);
+  }
+
+  if (input.oneoff) {
+    const { service, spec } = input.oneoff;
+    ops.push({ kind: "container.create", id: `create:${spec.name}`, deps: infraDepsOf(service), cause: `create one-off ${spec.name}`, service, index: 1, spec });
+  }
+
+  // A container whose dependency takes time to get ready (healthy, or completed) is created after
+  // that dependency's start: its create then overlaps the wait instead of competing with the start.
+  for (const op of ops) {
+    if (op.kind !== "container.create") continue;
+    const conditions = op.spec.name === input.oneoff?.spec.name ? { ...dependsOnConditions(project, op.service), ...input.gates } : dependsOnConditions(project, op.service);
+    for (const [dep, condition] of Object.entries(conditions)) {
+      if (condition === "service_started" || !selected.has(dep)) continue;
+      op.deps.push(...(startIds.get(dep) ?? []));
+    }
   }
 
   // A readiness gate for every service someone waits on (or all, with --wait).
@@ -213,6 +242,11 @@ export interface DownPlanInput {
   removeVolumes: boolean;
   /** Stop timeout override in seconds (`down -t`). */
   timeout?: number;
+  /**
+   * A throwaway environment whose evidence is already kept (a pipeline stage's): every container
+   * is force-removed at once (killed, no graceful stop, no dependency order).
+   */
+  kill?: boolean;
 }
 
 /** Services a container's service depends on, from compose's depends_on label ("db:service_healthy:false,…"). */
@@ -235,6 +269,10 @@ export function planDown(input: DownPlanInput): Plan {
           .map((other) => `remove:${other.name}`);
     const oneoffsOfService = observed.containers.filter((o) => o.oneoff && o.service !== c.service).map((o) => `remove:${o.name}`);
     const stopTimeout = input.timeout ?? (project ? stopTimeoutSeconds(project, c.service) : undefined);
+    if (input.kill) {
+      ops.push({ kind: "container.remove", id: `remove:${c.name}`, deps: [], cause: `remove ${c.name}: throwaway environment, killed`, container: c, kill: true });
+      continue;
+    }
     ops.push({
       kind: "container.remove",
       id: `remove:${c.name}`,

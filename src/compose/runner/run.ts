@@ -11,9 +11,8 @@ import { labelsFor, type RunContext } from "../../pipeline/run-context.ts";
 import type { Lifetime } from "../../labels/labels.ts";
 import type { Project } from "../model/index.ts";
 import { serviceConfigHash } from "./config-hash.ts";
-import { buildContainerSpec, type OneOffOverrides } from "./container-spec.ts";
-import { executePlan } from "./execute.ts";
-import { executeImages, planImages, imageRef } from "./images-phase.ts";
+import { buildContainerSpec, type ContainerSpec, type OneOffOverrides } from "./container-spec.ts";
+import { imageRef } from "./images-phase.ts";
 import { oneoffContainerName } from "./names.ts";
 import { checkServices, composeUp } from "./up.ts";
 
@@ -30,8 +29,10 @@ export interface RunOptions extends OneOffOverrides {
   prebuilt?: Map<string, string>;
   /** Raw output of the container as it arrives. */
   onOutput?: (stream: StreamName, data: Buffer) => void;
-  /** Called once the container exists (for cleanup on a second Ctrl-C, evidence…). */
+  /** Called once the container exists (created while its dependencies get ready). */
   onCreated?: (id: string, name: string) => void;
+  /** Called when its dependencies are ready, just before the container starts. */
+  onStart?: (id: string, name: string) => void;
 }
 
 export interface RunResult {
@@ -47,38 +48,50 @@ export async function composeRun(ctx: RunContext, project: Project, serviceName:
 
   const deps = opts.noDeps ? [] : Object.keys(service.depends_on).filter((d) => project.services[d]);
   const gates = Object.fromEntries(deps.map((d) => [d, service.depends_on[d]!.condition]));
-  const [, imageIds] = await Promise.all([
-    // Dependencies up and ready, and the one-off's own networks and volumes in place.
-    composeUp(ctx, project, { services: deps, infraFor: [serviceName], lifetime: opts.lifetime, images, gates, ...(opts.prebuilt ? { prebuilt: opts.prebuilt } : {}), ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) }),
-    (async () => {
-      const prebuilt = opts.prebuilt?.get(serviceName);
-      if (prebuilt) return new Map([[serviceName, prebuilt]]);
-      const present = new Set<string>();
-      const ref = imageRef(project, service);
-      if (await ctx.engine.images.find(ref, { signal: ctx.signal })) present.add(ref);
-      return executeImages(project, planImages({ project, services: [serviceName], present }), images, ctx.signal, ctx.events);
-    })(),
-  ]);
-
   const name = opts.name ?? oneoffContainerName(project.name, serviceName, randomBytes(4).toString("hex"));
-  const imageId = imageIds.get(serviceName) ?? imageRef(project, service);
-  const spec = buildContainerSpec({
-    project,
-    service,
-    index: 1,
-    name,
-    image: imageId,
-    configHash: serviceConfigHash(service, imageIds.get(serviceName)),
-    runLabels: labelsFor(ctx, opts.lifetime),
-    apiVersion: ctx.engine.apiVersion,
-    oneoff: opts,
-  });
-  const { created } = await executePlan(
-    [{ kind: "container.create", id: `create:${name}`, deps: [], cause: `create one-off ${name}`, service: serviceName, index: 1, spec }],
-    { engine: ctx.engine, signal: ctx.signal, events: ctx.events },
-  );
-  const id = created.get(name)!;
-  opts.onCreated?.(id, name);
+  const runLabels = labelsFor(ctx, opts.lifetime);
+  let createdId: string | undefined;
+  let spec: ContainerSpec | undefined;
+  // Dependencies up and ready, the one-off's own networks and volumes in place, and the one-off
+  // itself created in the same plan (while its dependencies get ready), not yet started.
+  try {
+    await composeUp(ctx, project, {
+      services: deps,
+      infraFor: [serviceName],
+      lifetime: opts.lifetime,
+      images,
+      gates,
+      ...(opts.prebuilt ? { prebuilt: opts.prebuilt } : {}),
+      ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
+      oneoff: {
+        service: serviceName,
+        name,
+        spec: (imageId) =>
+          (spec = buildContainerSpec({
+            project,
+            service,
+            index: 1,
+            name,
+            image: imageId ?? imageRef(project, service),
+            configHash: serviceConfigHash(service, imageId),
+            runLabels,
+            apiVersion: ctx.engine.apiVersion,
+            oneoff: opts,
+          })),
+      },
+      onOneOffCreated: (id) => {
+        createdId = id;
+        opts.onCreated?.(id, name);
+      },
+    });
+  } catch (err) {
+    // It never ran: remove it, as if it had never been created (teardown must not need the run's signal).
+    if (createdId) await ctx.engine.containers.remove(createdId, { force: true, volumes: true }).catch(() => undefined);
+    throw err;
+  }
+  if (!createdId || !spec) throw new Error(`one-off ${name} was not created by the plan`);
+  const id = createdId;
+  opts.onStart?.(id, name);
   try {
     // Both registered before start: nothing the container writes or its exit can be missed.
     const output = await ctx.engine.containers.attach(id, { signal: ctx.signal });

@@ -10,7 +10,7 @@ import { ContainerWatcher } from "../../readiness/container-watcher.ts";
 import { labelsFor, type RunContext } from "../../pipeline/run-context.ts";
 import type { Project } from "../model/index.ts";
 import { serviceConfigHash } from "./config-hash.ts";
-import { buildContainerSpec } from "./container-spec.ts";
+import { buildContainerSpec, type ContainerSpec } from "./container-spec.ts";
 import { executePlan } from "./execute.ts";
 import { withDependencies } from "./graph.ts";
 import { executeImages, imageRef, planImages, type ImageStep } from "./images-phase.ts";
@@ -38,6 +38,10 @@ export interface UpOptions {
   images?: ImageResolver;
   /** Image ids already built or chosen by the caller (a pipeline's build step), by service. */
   prebuilt?: Map<string, string>;
+  /** A one-off container to create beside the dependencies (not started here). */
+  oneoff?: OneOffRequest;
+  /** Called as soon as the one-off exists (before the dependencies are ready). */
+  onOneOffCreated?: (id: string) => void;
 }
 
 export interface UpResult {
@@ -46,6 +50,8 @@ export interface UpResult {
   /** Container names per service. */
   containers: Map<string, string[]>;
   imageIds: Map<string, string>;
+  /** The one-off container's id, when one was asked for and created. */
+  oneoffId?: string;
 }
 
 export function checkServices(project: Project, names: string[]): void {
@@ -64,68 +70,97 @@ export function replicas(project: Project, service: string): number {
   return s.deploy?.replicas ?? s.scale ?? 1;
 }
 
+/** A one-off container (`run`) created in the same plan as its dependencies, started by the caller. */
+export interface OneOffRequest {
+  service: string;
+  name: string;
+  /** The container spec, once the one-off's image id is known (undefined: its reference as written). */
+  spec: (imageId: string | undefined) => ContainerSpec;
+}
+
+/** Whether a plan for these options can contain readiness gates (then the event subscription is needed). */
+function mayWaitForReadiness(project: Project, services: string[], opts: UpOptions): boolean {
+  if (opts.wait || (opts.gates && Object.keys(opts.gates).length > 0)) return true;
+  const selected = new Set(services);
+  return services.some((name) => Object.keys(project.services[name]!.depends_on).some((dep) => selected.has(dep)));
+}
+
 export async function composeUp(ctx: RunContext, project: Project, opts: UpOptions): Promise<UpResult> {
   const requested = opts.services ?? Object.keys(project.services);
   checkServices(project, requested);
   const services = withDependencies(project, requested);
   const resolver = opts.images ?? new ImageResolver(ctx.engine, ctx.events);
+  const oneoff = opts.oneoff;
+  const imageServices = [...new Set([...services, ...(oneoff ? [oneoff.service] : [])])].filter((s) => !opts.prebuilt?.has(s));
 
-  const present = new Set<string>();
-  await Promise.all(
-    services.map(async (name) => {
-      const ref = imageRef(project, project.services[name]!);
-      if (await ctx.engine.images.find(ref, { signal: ctx.signal })) present.add(ref);
-    }),
-  );
-  const imageSteps = planImages({
-    project,
-    services: services.filter((s) => !opts.prebuilt?.has(s)),
-    present,
-    ...(opts.build ? { build: opts.build } : {}),
-    ...(opts.pull ? { pull: opts.pull } : {}),
-  });
+  // What is independent happens at once: the local image lookups (one per reference), the snapshot
+  // of what exists, and — when anything will be waited on — the event subscription, which must be
+  // live before anything starts so that no exit or health change can be missed.
+  const watching = !opts.dryRun && mayWaitForReadiness(project, services, opts)
+    ? ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${project.name}`], ctx.signal)
+    : undefined;
+  try {
+    const present = new Set<string>();
+    const [observed] = await Promise.all([
+      observeProject(ctx.engine, project.name, ctx.signal),
+      ...imageServices.map(async (name) => {
+        const ref = imageRef(project, project.services[name]!);
+        if (await resolver.lookup(ref, ctx.signal)) present.add(ref);
+      }),
+    ]);
+    const imageSteps = planImages({
+      project,
+      services: imageServices,
+      present,
+      ...(opts.build ? { build: opts.build } : {}),
+      ...(opts.pull ? { pull: opts.pull } : {}),
+    });
 
-  const observed = await observeProject(ctx.engine, project.name, ctx.signal);
-  const runLabels = labelsFor(ctx, opts.lifetime);
-  const imageIds = opts.dryRun ? new Map<string, string>() : await executeImages(project, imageSteps, resolver, ctx.signal, ctx.events);
-  for (const [service, id] of opts.prebuilt ?? []) imageIds.set(service, id);
+    const runLabels = labelsFor(ctx, opts.lifetime);
+    const imageIds = opts.dryRun ? new Map<string, string>() : await executeImages(project, imageSteps, resolver, ctx.signal, ctx.events);
+    for (const [service, id] of opts.prebuilt ?? []) imageIds.set(service, id);
 
-  const desired: DesiredContainer[] = [];
-  const containers = new Map<string, string[]>();
-  for (const name of services) {
-    const service = project.services[name]!;
-    const imageId = imageIds.get(name) ?? imageRef(project, service);
-    const configHash = serviceConfigHash(service, imageIds.get(name));
-    for (let index = 1; index <= replicas(project, name); index++) {
-      const cname = service.container_name && index === 1 ? service.container_name : containerName(project.name, name, index);
-      const spec = buildContainerSpec({ project, service, index, name: cname, image: imageId, configHash, runLabels, apiVersion: ctx.engine.apiVersion });
-      desired.push({ service: name, index, spec, configHash });
-      containers.set(name, [...(containers.get(name) ?? []), cname]);
+    const desired: DesiredContainer[] = [];
+    const containers = new Map<string, string[]>();
+    for (const name of services) {
+      const service = project.services[name]!;
+      const imageId = imageIds.get(name) ?? imageRef(project, service);
+      const configHash = serviceConfigHash(service, imageIds.get(name));
+      for (let index = 1; index <= replicas(project, name); index++) {
+        const cname = service.container_name && index === 1 ? service.container_name : containerName(project.name, name, index);
+        const spec = buildContainerSpec({ project, service, index, name: cname, image: imageId, configHash, runLabels, apiVersion: ctx.engine.apiVersion });
+        desired.push({ service: name, index, spec, configHash });
+        containers.set(name, [...(containers.get(name) ?? []), cname]);
+      }
     }
+
+    const plan = planUp({
+      project,
+      services,
+      desired,
+      observed,
+      resourceLabels: { ...runLabels, [ComposeLabel.project]: project.name },
+      waitAll: opts.wait ?? false,
+      ...(opts.forceRecreate ? { forceRecreate: true } : {}),
+      ...(opts.removeOrphans ? { removeOrphans: true } : {}),
+      ...(opts.gates ? { gates: opts.gates } : {}),
+      ...(opts.infraFor ? { infraFor: opts.infraFor } : {}),
+      ...(oneoff ? { oneoff: { service: oneoff.service, spec: oneoff.spec(imageIds.get(oneoff.service)) } } : {}),
+    });
+    if (opts.dryRun) return { imageSteps, plan, containers, imageIds };
+
+    const watcher = await watching;
+    const { created } = await executePlan(plan, {
+      engine: ctx.engine,
+      signal: ctx.signal,
+      events: ctx.events,
+      ...(watcher ? { watcher } : {}),
+      ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
+      ...(oneoff ? { onCreated: (name: string, id: string) => { if (name === oneoff.name) opts.onOneOffCreated?.(id); } } : {}),
+    });
+    const oneoffId = oneoff ? created.get(oneoff.name) : undefined;
+    return { imageSteps, plan, containers, imageIds, ...(oneoffId ? { oneoffId } : {}) };
+  } finally {
+    await watching?.then((w) => w.close(), () => undefined);
   }
-
-  const plan = planUp({
-    project,
-    services,
-    desired,
-    observed,
-    resourceLabels: { ...runLabels, [ComposeLabel.project]: project.name },
-    waitAll: opts.wait ?? false,
-    ...(opts.forceRecreate ? { forceRecreate: true } : {}),
-    ...(opts.removeOrphans ? { removeOrphans: true } : {}),
-    ...(opts.gates ? { gates: opts.gates } : {}),
-    ...(opts.infraFor ? { infraFor: opts.infraFor } : {}),
-  });
-  if (opts.dryRun) return { imageSteps, plan, containers, imageIds };
-
-  // Subscribed before anything starts, so no exit or health change can be missed.
-  await using watcher = await ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${project.name}`], ctx.signal);
-  await executePlan(plan, {
-    engine: ctx.engine,
-    signal: ctx.signal,
-    events: ctx.events,
-    watcher,
-    ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
-  });
-  return { imageSteps, plan, containers, imageIds };
 }

@@ -1,0 +1,23 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { projectFromYaml } from "../compose/runner/test-support.ts";
+import { servicesIndependentOfBuilds, stageProjectName } from "./test-stage.ts";
+
+test("services that build nothing and depend on nothing that builds come up beside the build", async () => {
+  const project = await projectFromYaml(`
+services:
+  db: { image: postgres:15 }
+  cache: { image: redis:7, depends_on: [db] }
+  migrate: { build: ., depends_on: [db] }
+  proxy: { image: nginx, depends_on: [migrate] }
+  test: { build: ., depends_on: [db, cache, migrate] }
+`);
+  const all = Object.keys(project.services);
+  assert.deepEqual(servicesIndependentOfBuilds(project, all).sort(), ["cache", "db"]);
+  // Only among those asked for.
+  assert.deepEqual(servicesIndependentOfBuilds(project, ["cache", "test"]), ["cache"]);
+});
+
+test("stage project names are unique per run and valid compose project names", () => {
+  assert.equal(stageProjectName("Todo.Backend", "test", "20261123-174911-50a68c"), "todobackend-test-50a68c");
+});
