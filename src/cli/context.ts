@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import { isPidAlive } from "../cleanup/owner.ts";
 import { sweepAbandonedRuns } from "../cleanup/sweep.ts";
-import { Engine, endpointFromEnv } from "../engine/index.ts";
+import { Engine, endpointFromEnv, type TraceRecord } from "../engine/index.ts";
 import { EventBus, type Listener } from "../events/index.ts";
 import { bootId, currentOwner, newRunId } from "../pipeline/run-identity.ts";
 import type { RunContext } from "../pipeline/run-context.ts";
@@ -37,7 +37,12 @@ export async function createRunContext(io: CliIo, signal: AbortSignal, mode: Out
   const events = new EventBus();
   const listener = renderer(io, mode);
   if (listener) events.on(listener);
-  const engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal });
+  // SLIPWAY_TRACE=1: every engine request on stderr, with when it ended (ms since start-up) and
+  // how long it took. Method, path and status only: never headers or bodies.
+  const trace = io.env["SLIPWAY_TRACE"]
+    ? (t: TraceRecord) => void io.stderr.write(`trace ${performance.now().toFixed(0).padStart(6)} ms  ${t.method} ${t.path} → ${t.status} (${t.ms.toFixed(1)} ms)\n`)
+    : undefined;
+  const engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal, ...(trace ? { trace } : {}) });
   const owner = currentOwner(newRunId());
   // The sweep runs beside the command (it only touches runs whose owner is gone, never this one)
   // and is awaited before the process ends, so a command does not wait for others' leftovers.

@@ -3,6 +3,7 @@
  * The edge: reads argv, env and the terminal, handles Ctrl-C, renders errors once and maps
  * them to documented exit codes (README, "Exit codes"). Nothing below cli/ does any of this.
  */
+import "./process-tuning.ts";
 import { CommanderError } from "commander";
 import { ExitCode, isAbortError } from "../errors/index.ts";
 import { renderError, toSlipwayError } from "../ui/error-renderer.ts";

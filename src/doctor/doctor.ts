@@ -3,7 +3,6 @@
  * reports what it saw; the report decides the exit code (engine problems first).
  */
 import { statfs } from "node:fs/promises";
-import { request } from "undici";
 import { ExitCode, SlipwayError, isSlipwayError } from "../errors/index.ts";
 import { Engine, describeEndpoint, type EngineEndpoint, MIN_API_VERSION, MAX_API_VERSION } from "../engine/index.ts";
 
@@ -138,6 +137,8 @@ export function registryBaseUrls(address: string): string[] {
 
 async function checkRegistry(report: DoctorReport, address: string, signal: AbortSignal): Promise<void> {
   let lastError = "";
+  // Loaded here, not at start-up: undici's full API is only needed for this check.
+  const { request } = await import("undici");
   for (const url of registryBaseUrls(address)) {
     try {
       const response = await request(url, { method: "GET", signal });

@@ -4,7 +4,7 @@
  * duration only — never headers, so X-Registry-Auth can never reach a log at any level.
  */
 import type { Readable } from "node:stream";
-import type { Dispatcher } from "undici";
+import { request, type Dispatcher } from "./undici-core.ts";
 import { CancelledError, isAbortError } from "../errors/index.ts";
 import { EngineApiError, EngineUnreachableError } from "./engine-error.ts";
 import { describeEndpoint, type EngineEndpoint } from "./endpoint.ts";
@@ -86,7 +86,7 @@ export class EngineHttp {
     if (opts.signal?.aborted) throw new CancelledError(`${method} ${p} cancelled`, opts.signal.reason);
     let response: Dispatcher.ResponseData;
     try {
-      response = await this.#transport.dispatcher.request({
+      response = await request(this.#transport.dispatcher, {
         origin: this.#transport.origin,
         method,
         path: fullPath,

@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { Duplex } from "node:stream";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Agent, type Dispatcher, buildConnector } from "undici";
+import { Agent, type Connector, type Dispatcher } from "./undici-core.ts";
 import type { EngineEndpoint } from "./endpoint.ts";
 
 export interface Transport {
@@ -136,7 +136,7 @@ export function createTransport(endpoint: EngineEndpoint): Transport {
     case "ssh": {
       const controlPath = path.join(tmpdir(), `slipway-ssh-${process.pid}-%C`);
       const args = sshArgs(endpoint, controlPath);
-      const connect: buildConnector.connector = (_options, callback) => {
+      const connect: Connector = (_options, callback) => {
         try {
           const socket = new ChildProcessSocket("ssh", args);
           // undici expects the callback after the socket is usable; a pipe is usable at once.

@@ -13,8 +13,9 @@ export interface CliRun {
   stderr(): string;
 }
 
-export function slipway(args: string[], opts: { cwd: string; env?: Record<string, string> }): CliRun {
-  const child = spawn(process.execPath, [bin, ...args], {
+/** Runs the CLI from its sources, or `opts.bin` (e.g. the published bundle). */
+export function slipway(args: string[], opts: { cwd: string; env?: Record<string, string>; bin?: string }): CliRun {
+  const child = spawn(process.execPath, [opts.bin ?? bin, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: "1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,54 @@
+/**
+ * The CLI as it is published: the esbuild bundle (scripts/bundle-cli.mjs, `npm run build`), built
+ * into a scratch folder and run against the real engine — its deep undici imports, its require()
+ * shim and its baked-in version must work outside the source tree.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { repoRoot, slipway } from "../support.ts";
+
+const run = promisify(execFile);
+let dir = "";
+let bin = "";
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "slipway-bundle-"));
+  await run(process.execPath, [path.join(repoRoot, "scripts/bundle-cli.mjs"), "--outdir", path.join(dir, "bin")], { cwd: repoRoot });
+  bin = path.join(dir, "bin/slipway.js");
+});
+
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("the bundle knows its version without package.json beside it", async () => {
+  const { version } = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
+  const cli = slipway(["--version"], { cwd: dir, bin });
+  assert.equal(await cli.exit, 0, cli.stderr());
+  assert.equal(cli.stdout().trim(), version);
+});
+
+test("the bundle talks to the engine: doctor, then compose up, ps and down", async () => {
+  const doctor = slipway(["doctor", "--json"], { cwd: dir, bin });
+  assert.equal(await doctor.exit, 0, doctor.stdout() + doctor.stderr());
+  assert.equal((JSON.parse(doctor.stdout()) as { checks: { name: string; status: string }[] }).checks[0]?.status, "ok");
+
+  const project = `bundle-${process.pid}`;
+  await writeFile(path.join(dir, "compose.yaml"), 'services:\n  one:\n    image: busybox\n    command: ["sleep", "60"]\n    init: true\n');
+  try {
+    const up = slipway(["compose", "-p", project, "up", "--wait"], { cwd: dir, bin });
+    assert.equal(await up.exit, 0, up.stderr());
+    const ps = slipway(["compose", "-p", project, "ps", "--format", "json"], { cwd: dir, bin });
+    assert.equal(await ps.exit, 0, ps.stderr());
+    const rows = JSON.parse(ps.stdout()) as { service: string; state: string }[];
+    assert.deepEqual(rows.map((r) => [r.service, r.state]), [["one", "running"]]);
+  } finally {
+    const down = slipway(["compose", "-p", project, "down", "-t", "1"], { cwd: dir, bin });
+    assert.equal(await down.exit, 0, down.stderr());
+  }
+});
