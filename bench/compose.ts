@@ -4,8 +4,8 @@
  *   1. `up -d` and `down -v -t 1`, separately, of 1, 10 and 30 busybox services (`sleep 300`,
  *      `init: true`, `stop_grace_period: 1s`):
  *        slipway       the library in-process: loadProject + composeUp / loadProject + composeDown
- *        cli           `slipway compose` as a process, compiled (an esbuild bundle of src/cli/main.ts,
- *                      standing in for dist/cli/main.js, which is what users run)
+ *        cli           `slipway compose` as a process: the published CLI, bundled from the working
+ *                      tree by scripts/bundle-cli.mjs (what `npm run build` makes, dist/bin/slipway.js)
  *        cli (tsx)     `node bin/slipway-dev.mjs compose`, the development entry point; by default
  *                      only for 1 service and ps, since its cost over `cli` is a constant start-up
  *        compose v2    `docker compose up -d` / `down -v -t 1`
@@ -49,6 +49,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { buildPublishedCli } from "./published-cli.ts";
 import { Pool } from "undici";
 import { loadProject } from "../src/compose/load/index.ts";
 import { composeDown } from "../src/compose/runner/down.ts";
@@ -541,29 +542,6 @@ function envRecord(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-/** The compiled CLI: an esbuild bundle of src/cli/main.ts (tsx's esbuild), in the ignored bench/.out. */
-async function buildCli(): Promise<string | undefined> {
-  try {
-    // esbuild comes with tsx (not a dependency of ours): typed here by the one call we make.
-    const esbuild = (await import("esbuild" as string)) as { build(options: Record<string, unknown>): Promise<unknown> };
-    const outfile = path.join(ROOT, "bench/.out/slipway-cli.mjs");
-    await esbuild.build({
-      entryPoints: [path.join(ROOT, "src/cli/main.ts")],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      packages: "external",
-      outfile,
-      logLevel: "error",
-    });
-    return outfile;
-  } catch (err) {
-    console.error(`(no compiled CLI peer: ${(err as Error).message.split("\n")[0]})`);
-    return undefined;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
@@ -899,7 +877,7 @@ async function main(): Promise<void> {
   const raw = new RawEngine(endpoint.socketPath, lib.ctx.engine.apiVersion);
   const dir = await mkdtemp(path.join(tmpdir(), "slipway-bench-compose-"));
   const proxy = options.profileV2 === "none" ? undefined : await TracingProxy.start(dir, endpoint.socketPath);
-  const cli = await buildCli();
+  const cli = await buildPublishedCli("compose");
   const peers: Peer[] = [lib];
   if (cli) peers.push(processPeer("cli", process.execPath, [cli, "compose"]));
   if (options.devCli !== "none") peers.push(processPeer("cli (tsx)", process.execPath, [path.join(ROOT, "bin/slipway-dev.mjs"), "compose"]));

@@ -3,9 +3,9 @@
  * docker-compose v1 driven by make, in the style of the todobackend course, seed 000), on
  * examples/todobackend, measured in one process against the real engine:
  *
- *   slipway   `node bin/slipway-dev.mjs test --json` as a process (the development entry point,
- *             TypeScript through tsx); with --compiled, also an esbuild bundle of src/cli/main.ts,
- *             standing in for dist/cli/main.js
+ *   slipway   `slipway test --json` as a process: the published CLI, bundled from the working tree by
+ *             scripts/bundle-cli.mjs (what `npm run build` makes); with --dev, also
+ *             `node bin/slipway-dev.mjs test --json` (the development entry point, through tsx)
  *   make      `make -f bench/peer/Makefile test`: pull db, build --pull, up -d db, poll its health
  *             every second, run migrate, run test, docker cp the reports, down -v --rmi local
  *
@@ -23,7 +23,7 @@
  * Phases: Slipway's are read from its `--json` events (times in ms since the epoch); make's from the
  * time each `=> …` line of the Makefile reached our pipe.
  *
- *   node --import tsx bench/test-stage.ts [--rounds 4] [--cold 1] [--compiled] [--keep-copy] [--logs DIR] [--json]
+ *   node --import tsx bench/test-stage.ts [--rounds 4] [--cold 1] [--dev] [--keep-copy] [--logs DIR] [--json]
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -32,6 +32,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { buildPublishedCli } from "./published-cli.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const EXAMPLE = path.join(ROOT, "examples/todobackend");
@@ -46,12 +47,12 @@ const RUN_TIMEOUT_MS = 600_000;
 const SLIPWAY_TAGS = ["todobackend-test-test:slipway", "todobackend-test-migrate:slipway"];
 const MAKE_TAG = "todobackend-test:latest";
 
-type PeerName = "slipway" | "slipway (compiled)" | "make";
+type PeerName = "slipway" | "slipway (tsx)" | "make";
 
 interface Options {
   rounds: number;
   cold: number;
-  compiled: boolean;
+  dev: boolean;
   keepCopy: boolean;
   json: boolean;
   /** Folder to keep every run's output in (one file per run), for reading what a peer did. */
@@ -68,7 +69,7 @@ function options(): Options {
   return {
     rounds: Math.max(1, numberFlag("rounds", 4)),
     cold: numberFlag("cold", 1),
-    compiled: process.argv.includes("--compiled"),
+    dev: process.argv.includes("--dev"),
     keepCopy: process.argv.includes("--keep-copy"),
     json: process.argv.includes("--json"),
     ...(process.argv.includes("--logs") ? { logs: path.resolve(process.argv[process.argv.indexOf("--logs") + 1] ?? "bench/.out/test-stage-logs") } : {}),
@@ -318,25 +319,6 @@ async function imageId(ref: string): Promise<string | undefined> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The compiled CLI (optional peer)
-
-async function buildCompiledCli(): Promise<string> {
-  const esbuild = (await import("esbuild")) as typeof import("esbuild");
-  const outfile = path.join(ROOT, "bench/.out/slipway-cli-test-stage.mjs");
-  await esbuild.build({
-    entryPoints: [path.join(ROOT, "src/cli/main.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    outfile,
-    logLevel: "error",
-  });
-  return outfile;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Main
 
 interface RoundRecord {
@@ -366,8 +348,8 @@ async function main(): Promise<void> {
     recursive: true,
     filter: (src) => !["node_modules", "reports", ".slipway", "dist"].includes(path.basename(src)) || path.dirname(src) !== EXAMPLE,
   });
-  const clis: { peer: PeerName; args: string[] }[] = [{ peer: "slipway", args: [path.join(ROOT, "bin/slipway-dev.mjs")] }];
-  if (opts.compiled) clis.push({ peer: "slipway (compiled)", args: [await buildCompiledCli()] });
+  const clis: { peer: PeerName; args: string[] }[] = [{ peer: "slipway", args: [await buildPublishedCli("test-stage")] }];
+  if (opts.dev) clis.push({ peer: "slipway (tsx)", args: [path.join(ROOT, "bin/slipway-dev.mjs")] });
 
   log(`slipway test vs make -f bench/peer/Makefile test, in ${copy}`);
   log(`slipway at ${revision}${srcChanges ? " + uncommitted changes in src/ or bin/" : ""}; engine ${engineVersion}, docker-compose ${composeV1}, node ${process.versions.node}`);
