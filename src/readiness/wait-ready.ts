@@ -105,7 +105,7 @@ export async function waitReady(opts: WaitReadyOptions): Promise<void> {
           if (opts.probe === false) return;
           while (!signal.aborted) {
             if (await probeOnce(engine, container, health!, signal)) return finish();
-            await sleep(opts.probeIntervalMs ?? 100, signal);
+            await sleep(opts.probeIntervalMs ?? 50, signal);
           }
         } catch (err) {
           if (!signal.aborted) finish(err as Error);
