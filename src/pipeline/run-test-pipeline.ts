@@ -42,8 +42,14 @@ export async function runTestPipeline(ctx: RunContext, opts: TestPipelineOptions
   const images = new ImageResolver(ctx.engine, ctx.events);
   let result: TestStageResult | undefined;
   let verdict: Verdict;
+  // Containers the stage is done with are removed at once, while it still collects the rest
+  // (unless a failed environment may have to be kept).
+  const released: Promise<boolean>[] = [];
+  const release = opts.keep
+    ? undefined
+    : (id: string) => void released.push(ctx.engine.containers.remove(id, { force: true, volumes: true, signal: AbortSignal.timeout(120_000) }).then(() => true, () => false));
   try {
-    result = await runTestStage(ctx, { stage, pipeline: opts.pipeline, env: opts.env, record, redactor, reportsRoot: path.join(opts.pipeline.dir, "reports"), images });
+    result = await runTestStage(ctx, { stage, pipeline: opts.pipeline, env: opts.env, record, redactor, reportsRoot: path.join(opts.pipeline.dir, "reports"), images, ...(release ? { release } : {}) });
     verdict = result.verdict;
   } finally {
     const failed = !result || result.verdict.kind !== "passed";
@@ -55,15 +61,17 @@ export async function runTestPipeline(ctx: RunContext, opts: TestPipelineOptions
     } else {
       // The environment is throwaway and its evidence is kept: killed and removed at once, beside
       // the removal of the build's dangling images and the pruning of old run records.
-      const [plan, images] = await Promise.all([
-        teardownRun(ctx.engine, ctx.events, ctx.owner.runId, { kill: true, signal: teardownSignal }).catch(() => []),
+      const [[early, plan], images] = await Promise.all([
+        // What was released is gone first, so that teardown only meets what is left (never a
+        // container whose removal is still in progress).
+        Promise.all(released).then(async (removed) => [removed.filter(Boolean).length, await teardownRun(ctx.engine, ctx.events, ctx.owner.runId, { kill: true, signal: teardownSignal }).catch(() => [])] as const),
         result ? removeDanglingBuildImages(ctx, result.built, teardownSignal).catch(() => 0) : 0,
         pruneRuns(opts.pipeline.dir, opts.pipeline.config.history.keep).catch(() => []),
       ]);
       ctx.events.emit({
         type: "cleanup",
         removed: {
-          containers: plan.filter((o) => o.kind === "container.remove").length,
+          containers: early + plan.filter((o) => o.kind === "container.remove").length,
           networks: plan.filter((o) => o.kind === "network.remove").length,
           volumes: plan.filter((o) => o.kind === "volume.remove").length,
           images,

@@ -38,6 +38,12 @@ export interface TestStageOptions {
   reportsRoot: string;
   /** Image resolver shared by the run's stages (each image pulled once per run). */
   images: ImageResolver;
+  /**
+   * Called with each container the stage no longer needs — its evidence kept and, for the test
+   * container, its reports copied — so the caller can remove it while the rest is still being
+   * collected. Not given when the environment may have to be kept (--keep).
+   */
+  release?: (containerId: string) => void;
 }
 
 export interface TestStageResult {
@@ -202,9 +208,8 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
 
   // Reports and evidence on any outcome, before teardown (the test container must still exist).
   const evidenceSignal = AbortSignal.timeout(60_000);
-  // Every container's logs and state are kept while the reports are copied out.
-  const evidence = project ? opts.record.collectContainers(ctx.engine, projectName, evidenceSignal).catch(() => undefined) : undefined;
-  if (testContainer && envConfig.reports.length > 0) {
+  const reportsCopied = (async () => {
+    if (!testContainer || envConfig.reports.length === 0) return;
     try {
       const reports = await copyReports(ctx.engine, testContainer, envConfig.reports, path.join(opts.reportsRoot, opts.stage), evidenceSignal);
       result.reports = reports;
@@ -223,7 +228,13 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
     } catch (err) {
       if (result.verdict.kind === "passed") result.verdict = isSlipwayError(err) ? fromError(err) : { kind: "internal-error", exitCode: 70, message: String(err) };
     }
-  }
+  })();
+  // Every container's logs and state are kept while the reports are copied out; each container is
+  // released as soon as nothing more is needed from it.
+  const release = opts.release;
+  const kept = release ? (id: string) => (id === testContainer ? reportsCopied.then(() => release(id)) : release(id)) : undefined;
+  const evidence = project ? opts.record.collectContainers(ctx.engine, projectName, evidenceSignal, kept).catch(() => undefined) : undefined;
+  await reportsCopied;
   await evidence;
   await watcher?.close();
   ctx.events.emit({ type: "stage.end", stage: opts.stage, ok: result.verdict.kind === "passed", durationMs: ctx.clock.now() - started });

@@ -117,3 +117,21 @@ test("the database killed mid-test: a dependency failure, not the test's own cod
   assert.match(String(verdict["message"]), /db exited with code \d+ while the tests were running/);
   assert.equal(await leftovers(engine, runId), 0);
 });
+
+test("--keep after a failure: the environment stays up, the summary says how to remove it, and that removes it", async () => {
+  const dir = scenario("test-fails");
+  await fresh(dir);
+  const run = slipway(["test", "--keep"], { cwd: dir });
+  const code = await run.exit;
+  const out = run.stdout();
+  assert.equal(code, 1, out + run.stderr());
+  const runId = /run (\S+)/.exec(out)![1]!;
+  assert.match(out, new RegExp(`slipway clean --run ${runId.replace(/[-]/g, "\\-")}`));
+  await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
+  const filters = { label: [`${Label.run}=${runId}`] };
+  const kept = await engine.containers.list({ all: true, filters });
+  assert.deepEqual(kept.map((c) => c.Labels["com.docker.compose.service"]).sort(), ["db", "migrate", "test"], "the failed environment is kept whole");
+  const clean = slipway(["clean", "--run", runId], { cwd: dir });
+  assert.equal(await clean.exit, 0, clean.stdout() + clean.stderr());
+  assert.equal(await leftovers(engine, runId), 0);
+});
