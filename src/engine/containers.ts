@@ -168,12 +168,26 @@ export class Containers {
     try {
       const response = await this.#http.stream("HEAD", `/containers/${encodeURIComponent(id)}/archive`, { query: { path }, signal: opts.signal });
       await (response.body as unknown as { dump(): Promise<void> }).dump();
-      const header = response.headers["x-docker-container-path-stat"];
-      const value = Array.isArray(header) ? header[0] : header;
-      if (!value) return undefined;
-      const stat = JSON.parse(Buffer.from(value, "base64").toString("utf8")) as { name: string; size: number; mode: number; mtime: string; linkTarget: string };
-      // Go's os.FileMode keeps the directory flag in bit 31.
-      return { ...stat, isDirectory: (stat.mode & 0x80000000) !== 0 };
+      return pathStat(response.headers);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * `path` as a tar stream with what it is, in one request (the engine sends the stat in a header
+   * of the archive's answer too), or undefined when nothing is there.
+   */
+  async readArchive(id: string, path: string, opts: Signal = {}): Promise<{ stat: PathStat; tar: Readable & AsyncIterable<Buffer> } | undefined> {
+    try {
+      const response = await this.#http.stream("GET", `/containers/${encodeURIComponent(id)}/archive`, { query: { path }, signal: opts.signal });
+      const stat = pathStat(response.headers);
+      if (!stat) {
+        await (response.body as unknown as { dump(): Promise<void> }).dump();
+        return undefined;
+      }
+      return { stat, tar: response.body };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -205,4 +219,13 @@ export class Containers {
   async rename(id: string, name: string, opts: Signal = {}): Promise<void> {
     await this.#http.none("POST", `/containers/${encodeURIComponent(id)}/rename`, { query: { name }, signal: opts.signal });
   }
+}
+
+/** The engine's X-Docker-Container-Path-Stat header (base64 JSON); Go's os.FileMode keeps the directory flag in bit 31. */
+function pathStat(headers: Record<string, string | string[] | undefined>): PathStat | undefined {
+  const header = headers["x-docker-container-path-stat"];
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const stat = JSON.parse(Buffer.from(value, "base64").toString("utf8")) as { name: string; size: number; mode: number; mtime: string; linkTarget: string };
+  return { ...stat, isDirectory: (stat.mode & 0x80000000) !== 0 };
 }

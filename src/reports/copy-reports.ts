@@ -50,12 +50,13 @@ export async function copyReports(engine: Engine, container: string, specs: Repo
   const missing: string[] = [];
   for (const spec of specs) {
     const target = specs.length === 1 ? dest : path.join(dest, path.posix.basename(spec.path));
-    const stat = await engine.containers.statPath(container, spec.path, { signal });
-    if (!stat) {
+    // One request: the archive's answer says what the path is.
+    const archive = await engine.containers.readArchive(container, spec.path, { signal });
+    if (!archive) {
       if (spec.required) missing.push(spec.path);
       continue;
     }
-    const tar = await engine.containers.getArchive(container, spec.path, { signal });
+    const { stat, tar } = archive;
     // The archive of a folder holds the folder itself: strip it, so its files land in `target`.
     await extractArchive(tar, target, { stripComponents: stat.isDirectory ? 1 : 0, what: `reports from ${container}:${spec.path}`, signal });
     if (stat.isDirectory && spec.required && (await listFiles(target)).length === 0) missing.push(spec.path);

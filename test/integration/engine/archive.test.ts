@@ -131,3 +131,21 @@ test("putArchive into a path that does not exist is a 404, classified by status"
     return true;
   });
 });
+
+test("readArchive: the tar and what the path is, in one request; nothing there is undefined", async () => {
+  await using ctr = await containerWithFiles();
+  await using tmp = await tempDir();
+  const dir = await engine.containers.readArchive(ctr.id, "/out/sub");
+  assert.ok(dir);
+  assert.equal(dir.stat.name, "sub");
+  assert.equal(dir.stat.isDirectory, true);
+  await extractArchive(dir.tar, path.join(tmp.path, "dir"), { stripComponents: 1 });
+  assert.deepEqual((await readdir(path.join(tmp.path, "dir"))).sort(), ["b.txt", "deeper", "dirlink"]);
+  const file = await engine.containers.readArchive(ctr.id, "/out/a.txt");
+  assert.ok(file);
+  assert.equal(file.stat.isDirectory, false);
+  assert.equal(file.stat.size, 6);
+  await extractArchive(file.tar, path.join(tmp.path, "file"));
+  assert.equal(await readFile(path.join(tmp.path, "file/a.txt"), "utf8"), "hello\n");
+  assert.equal(await engine.containers.readArchive(ctr.id, "/nothing/here"), undefined);
+});
