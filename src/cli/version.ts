@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 
-/** Set by the bundler (scripts/build.mjs) in the published CLI; absent when run from sources. */
+/** Set by the bundler (scripts/bundle-cli.mjs) in the published CLI; absent when run from sources. */
 declare const __SLIPWAY_VERSION__: string | undefined;
 
 /** The package version: baked into the bundle, or read from package.json two levels above src/cli. */

@@ -182,7 +182,13 @@ export class Containers {
   async readArchive(id: string, path: string, opts: Signal = {}): Promise<{ stat: PathStat; tar: Readable & AsyncIterable<Buffer> } | undefined> {
     try {
       const response = await this.#http.stream("GET", `/containers/${encodeURIComponent(id)}/archive`, { query: { path }, signal: opts.signal });
-      const stat = pathStat(response.headers);
+      let stat: PathStat | undefined;
+      try {
+        stat = pathStat(response.headers);
+      } catch (err) {
+        await (response.body as unknown as { dump(): Promise<void> }).dump();
+        throw err;
+      }
       if (!stat) {
         await (response.body as unknown as { dump(): Promise<void> }).dump();
         return undefined;

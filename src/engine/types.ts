@@ -63,6 +63,7 @@ export interface HostConfig {
   NanoCpus?: number;
   PidMode?: string;
   IpcMode?: string;
+  UTSMode?: string;
   UsernsMode?: string;
   GroupAdd?: string[];
   LogConfig?: { Type: string; Config?: Record<string, string> };

@@ -64,15 +64,19 @@ export class ImageResolver {
   }
 
   /**
-   * The local image `ref` names, inspected once per run: every service of one image, and every
-   * stage of a run, share one lookup (`up` of 30 services of one image makes one request).
+   * The local image `ref` names, inspected once per run once found: every service of one image,
+   * and every stage of a run, share one lookup (`up` of 30 services of one image makes one request).
    */
   lookup(ref: string, signal?: AbortSignal): Promise<ImageInspect | undefined> {
     let pending = this.#local.get(ref);
     if (!pending) {
       pending = this.#engine.images.find(ref, { signal });
       this.#local.set(ref, pending);
-      pending.catch(() => this.#local.delete(ref));
+      // Only what exists is remembered: an image may appear later in the run (a build, a tag).
+      pending.then(
+        (found) => !found && this.#local.delete(ref),
+        () => this.#local.delete(ref),
+      );
     }
     return pending;
   }

@@ -18,6 +18,17 @@ services:
   assert.deepEqual(servicesIndependentOfBuilds(project, ["cache", "test"]), ["cache"]);
 });
 
+test("a one-shot something waits on to complete is not brought up early (it must run once, gated)", async () => {
+  const project = await projectFromYaml(`
+services:
+  db: { image: postgres:15 }
+  seed: { image: postgres:15, depends_on: [db] }
+  after-seed: { image: busybox, depends_on: { seed: { condition: service_completed_successfully } } }
+  test: { build: ., depends_on: { db: { condition: service_started }, seed: { condition: service_completed_successfully } } }
+`);
+  assert.deepEqual(servicesIndependentOfBuilds(project, Object.keys(project.services)).sort(), ["db"]);
+});
+
 test("stage project names are unique per run and valid compose project names", () => {
   assert.equal(stageProjectName("Todo.Backend", "test", "20261123-174911-50a68c"), "todobackend-test-50a68c");
 });

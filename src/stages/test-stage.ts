@@ -74,17 +74,22 @@ async function loadEnvironment(opts: TestStageOptions, env: EnvironmentConfig, p
 }
 
 /**
- * Services that can start before any image is built: they build nothing and depend on nothing
- * that does (transitively). Pure.
+ * Services that can start before any image is built: they build nothing, depend on nothing that
+ * does (transitively), and are not one-shots something waits on to complete. Pure.
  */
 export function servicesIndependentOfBuilds(project: Project, services: string[]): string[] {
+  // One-shots awaited to completion run once, gated, with the rest of the environment: brought up
+  // early, nothing would wait for them, and the later `up` would start them a second time.
+  const oneShots = new Set(
+    services.flatMap((name) => Object.entries(project.services[name]?.depends_on ?? {}).filter(([, d]) => d.condition === "service_completed_successfully").map(([dep]) => dep)),
+  );
   const memo = new Map<string, boolean>();
   const independent = (name: string): boolean => {
     const known = memo.get(name);
     if (known !== undefined) return known;
     memo.set(name, false); // a cycle is not independent (and is reported elsewhere)
     const s = project.services[name];
-    const result = !!s && !s.build && Object.keys(s.depends_on).every((dep) => !project.services[dep] || independent(dep));
+    const result = !!s && !s.build && !oneShots.has(name) && Object.keys(s.depends_on).every((dep) => !project.services[dep] || independent(dep));
     memo.set(name, result);
     return result;
   };
@@ -138,7 +143,7 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
       signal,
       (s: AbortSignal) => buildServiceImages({ ...stageCtx, signal: s }, stageProject, needed, opts.images, (name) => imageTag(opts.pipeline.name, opts.stage, name)),
       (s: AbortSignal) => ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${projectName}`], s),
-      (s: AbortSignal) => (early.length ? composeUp({ ...stageCtx, signal: s }, stageProject, { services: early, lifetime: "ephemeral", images: opts.images }) : Promise.resolve(undefined)),
+      (s: AbortSignal) => (early.length ? composeUp({ ...stageCtx, signal: s }, stageProject, { services: early, lifetime: "ephemeral", images: opts.images, readyTimeoutMs: envConfig.ready_timeout }) : Promise.resolve(undefined)),
     );
     watcher = events;
     result.built = [...built.values()];

@@ -154,3 +154,26 @@ services:
   assert.match(spec.body.HostConfig!.Binds![0]!, /\/created:\/a:rw$/);
   assert.ok(spec.body.HostConfig!.Mounts!.some((m) => m.Type === "bind" && m.Target === "/b"));
 });
+
+test("service: namespaces and volumes_from name the referenced service's first container (its container_name when set)", async () => {
+  const project = await projectFromYaml(`
+services:
+  app: { image: busybox, container_name: the-app }
+  db: { image: busybox }
+  sidecar:
+    image: busybox
+    network_mode: "service:app"
+    ipc: "service:db"
+    pid: "service:db"
+    uts: host
+    volumes_from: ["app:ro", "db", "container:outside:rw"]
+`);
+  const service = project.services["sidecar"]!;
+  const spec = buildContainerSpec({ project, service, index: 1, name: "demo-sidecar-1", image: "busybox", configHash: "x", runLabels: {}, apiVersion: "1.41" });
+  const host = spec.body.HostConfig!;
+  assert.equal(host.NetworkMode, "container:the-app");
+  assert.equal(host.IpcMode, "container:demo-db-1");
+  assert.equal(host.PidMode, "container:demo-db-1");
+  assert.equal(host.UTSMode, "host");
+  assert.deepEqual(host.VolumesFrom, ["the-app:ro", "demo-db-1", "outside:rw"]);
+});

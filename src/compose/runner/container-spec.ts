@@ -8,7 +8,7 @@ import { ComposeLabel, Label } from "../../labels/labels.ts";
 import type { ContainerCreateBody, EndpointSettings, HostConfig, Mount } from "../../engine/types.ts";
 import { apiAtLeast } from "../../engine/version.ts";
 import type { FileMount, Project, Service, ServiceVolume } from "../model/index.ts";
-import { networkName, volumeName } from "./names.ts";
+import { containerName, networkName, volumeName } from "./names.ts";
 
 export interface OneOffOverrides {
   command?: string[];
@@ -255,8 +255,10 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
   if (service.mem_limit !== undefined) hostConfig.Memory = service.mem_limit;
   if (service.cpus !== undefined) hostConfig.NanoCpus = Math.round(service.cpus * 1e9);
   if (service.pids_limit !== undefined) hostConfig.PidsLimit = service.pids_limit;
-  if (service.pid) hostConfig.PidMode = service.pid;
-  if (service.ipc) hostConfig.IpcMode = service.ipc;
+  if (service.pid) hostConfig.PidMode = namespaceMode(project, service.pid);
+  if (service.ipc) hostConfig.IpcMode = namespaceMode(project, service.ipc);
+  if (service.uts) hostConfig.UTSMode = namespaceMode(project, service.uts);
+  if (service.volumes_from.length) hostConfig.VolumesFrom = service.volumes_from.map((from) => volumesFrom(project, from));
   if (service.userns_mode) hostConfig.UsernsMode = service.userns_mode;
   if (service.cgroup_parent) hostConfig.CgroupParent = service.cgroup_parent;
   if (service.oom_kill_disable !== undefined) hostConfig.OomKillDisable = service.oom_kill_disable;
@@ -268,10 +270,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
   const connectAfterCreate: NetworkAttachment[] = [];
   let networkingConfig: ContainerCreateBody["NetworkingConfig"];
   if (service.network_mode) {
-    hostConfig.NetworkMode = service.network_mode.startsWith("service:")
-      ? // `service:x` runs in the network namespace of x's first container.
-        `container:${project.name}-${service.network_mode.slice("service:".length)}-1`
-      : service.network_mode;
+    hostConfig.NetworkMode = namespaceMode(project, service.network_mode);
   } else {
     const keys = orderedNetworks(service);
     const [primary, ...rest] = keys;
@@ -333,4 +332,21 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
     }
   }
   return { name: input.name, body, connectAfterCreate, copies, warnings };
+}
+
+/** The container a `service:x` reference means: x's first container (its container_name when set). */
+export function firstContainerOf(project: Project, service: string): string {
+  return project.services[service]?.container_name ?? containerName(project.name, service, 1);
+}
+
+/** network_mode, ipc, pid, uts: `service:x` shares x's first container's namespace. */
+function namespaceMode(project: Project, value: string): string {
+  return value.startsWith("service:") ? `container:${firstContainerOf(project, value.slice("service:".length))}` : value;
+}
+
+/** volumes_from: `x[:ro|rw]` is service x's first container; `container:name[:ro|rw]` a container by name. */
+function volumesFrom(project: Project, value: string): string {
+  if (value.startsWith("container:")) return value.slice("container:".length);
+  const [service, mode] = value.split(":");
+  return `${firstContainerOf(project, service!)}${mode ? `:${mode}` : ""}`;
 }

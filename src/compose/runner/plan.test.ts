@@ -184,3 +184,27 @@ test("a one-off is created in the plan beside its dependencies, after their star
   assert.ok(byId.has("ready:migrate") && byId.has("ready:db"));
   assert.match(formatPlan(plan), /create one-off demo-app-run-1/);
 });
+
+test("a container joining another service's namespace or volumes is created after that container", async () => {
+  const project = await projectFromYaml(`
+services:
+  app: { image: busybox }
+  sidecar: { image: busybox, network_mode: "service:app", ipc: "service:app" }
+  backup: { image: busybox, volumes_from: ["app:ro"] }
+`);
+  const byId = new Map(up(project).map((o) => [o.id, o]));
+  assert.ok(byId.get("create:demo-sidecar-1")!.deps.includes("create:demo-app-1"));
+  assert.ok(byId.get("create:demo-backup-1")!.deps.includes("create:demo-app-1"));
+  // And started after it: the loader adds a service_started dependency for each reference.
+  assert.ok(byId.get("start:demo-sidecar-1")!.deps.includes("ready:app"));
+});
+
+test("a one-off named like a container of the project is a usage error, not a cycle", async () => {
+  const project = await projectFromYaml(yaml);
+  const app = project.services["app"]!;
+  const spec = buildContainerSpec({ project, service: app, index: 1, name: "demo-db-1", image: "busybox", configHash: "x", runLabels: {}, apiVersion: "1.41", oneoff: {} });
+  assert.throws(
+    () => planUp({ project, services: ["db", "migrate"], desired: desired(project), observed: empty, resourceLabels: {}, waitAll: false, infraFor: ["app"], gates: { db: "service_healthy" }, oneoff: { service: "app", spec } }),
+    (err: Error & { code?: string }) => err.code === "CONTAINER_NAME_IN_USE" && /service db/.test(err.message),
+  );
+});

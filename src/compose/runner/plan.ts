@@ -3,8 +3,9 @@
  * they compare the desired project with one snapshot of what exists and return operations,
  * each with its dependencies and its cause. The executor runs them without deciding anything.
  */
-import type { Project } from "../model/index.ts";
-import type { ContainerSpec } from "./container-spec.ts";
+import { SlipwayError } from "../../errors/index.ts";
+import type { Project, Service } from "../model/index.ts";
+import { firstContainerOf, type ContainerSpec } from "./container-spec.ts";
 import { networkName, volumeName } from "./names.ts";
 import type { ObservedContainer, ObservedProject } from "./observe.ts";
 import type { NetworkCreateBody, VolumeCreateBody } from "../../engine/types.ts";
@@ -14,7 +15,7 @@ export type Operation =
   | { kind: "volume.create"; id: string; deps: string[]; cause: string; key: string; body: VolumeCreateBody }
   /** `kill`: force-remove at once, without a graceful stop first. */
   | { kind: "container.remove"; id: string; deps: string[]; cause: string; container: ObservedContainer; stopTimeout?: number; kill?: boolean }
-  | { kind: "container.create"; id: string; deps: string[]; cause: string; service: string; index: number; spec: ContainerSpec }
+  | { kind: "container.create"; id: string; deps: string[]; cause: string; service: string; index: number; spec: ContainerSpec; oneoff?: boolean }
   | { kind: "container.start"; id: string; deps: string[]; cause: string; service: string; index: number; name: string }
   | {
       kind: "service.ready";
@@ -68,6 +69,15 @@ export function stopTimeoutSeconds(project: Project, service: string): number | 
 }
 
 type Condition = "service_started" | "service_healthy" | "service_completed_successfully";
+
+/** Services whose first container this one joins: `service:x` namespaces and volumes_from. */
+function sharedContainerServices(service: Service): string[] {
+  const refs = [service.network_mode, service.ipc, service.pid, service.uts]
+    .filter((v): v is string => !!v && v.startsWith("service:"))
+    .map((v) => v.slice("service:".length));
+  for (const from of service.volumes_from) if (!from.startsWith("container:")) refs.push(from.split(":")[0]!);
+  return refs;
+}
 
 function dependsOnConditions(project: Project, service: string): Record<string, Condition> {
   return Object.fromEntries(Object.entries(project.services[service]?.depends_on ?? {}).map(([dep, d]) => [dep, d.condition]));
@@ -192,17 +202,31 @@ export function planUp(input: UpPlanInput): Plan {
 
   if (input.oneoff) {
     const { service, spec } = input.oneoff;
-    ops.push({ kind: "container.create", id: `create:${spec.name}`, deps: infraDepsOf(service), cause: `create one-off ${spec.name}`, service, index: 1, spec });
+    const taken = input.desired.find((d) => d.spec.name === spec.name) ?? observed.containers.find((c) => c.name === spec.name);
+    if (taken) {
+      throw new SlipwayError(`Container name ${spec.name} is already used by a container of service ${taken.service} in project ${project.name}`, {
+        code: "CONTAINER_NAME_IN_USE",
+        kind: "usage",
+        hint: "Choose another --name, or leave it out for a generated one.",
+      });
+    }
+    ops.push({ kind: "container.create", id: `create:${spec.name}`, deps: infraDepsOf(service), cause: `create one-off ${spec.name}`, service, index: 1, spec, oneoff: true });
   }
 
-  // A container whose dependency takes time to get ready (healthy, or completed) is created after
-  // that dependency's start: its create then overlaps the wait instead of competing with the start.
+  const createIds = new Set(ops.filter((o) => o.kind === "container.create").map((o) => o.id));
   for (const op of ops) {
     if (op.kind !== "container.create") continue;
-    const conditions = op.spec.name === input.oneoff?.spec.name ? { ...dependsOnConditions(project, op.service), ...input.gates } : dependsOnConditions(project, op.service);
+    // A container whose dependency takes time to get ready (healthy, or completed) is created after
+    // that dependency's start: its create then overlaps the wait instead of competing with the start.
+    const conditions = op.oneoff ? { ...dependsOnConditions(project, op.service), ...input.gates } : dependsOnConditions(project, op.service);
     for (const [dep, condition] of Object.entries(conditions)) {
       if (condition === "service_started" || !selected.has(dep)) continue;
       op.deps.push(...(startIds.get(dep) ?? []));
+    }
+    // A container sharing another service's namespace or volumes needs that container to exist.
+    for (const ref of sharedContainerServices(project.services[op.service]!)) {
+      const id = `create:${firstContainerOf(project, ref)}`;
+      if (createIds.has(id) && id !== op.id) op.deps.push(id);
     }
   }
 

@@ -8,7 +8,7 @@ import { CancelledError, SlipwayError } from "../../errors/index.ts";
 import { demuxStream, type StreamName } from "../../engine/streams/demux.ts";
 import { ImageResolver } from "../../images/image-resolver.ts";
 import { labelsFor, type RunContext } from "../../pipeline/run-context.ts";
-import type { Lifetime } from "../../labels/labels.ts";
+import { Label, type Lifetime } from "../../labels/labels.ts";
 import type { Project } from "../model/index.ts";
 import { serviceConfigHash } from "./config-hash.ts";
 import { buildContainerSpec, type ContainerSpec, type OneOffOverrides } from "./container-spec.ts";
@@ -85,8 +85,12 @@ export async function composeRun(ctx: RunContext, project: Project, serviceName:
       },
     });
   } catch (err) {
-    // It never ran: remove it, as if it had never been created (teardown must not need the run's signal).
-    if (createdId) await ctx.engine.containers.remove(createdId, { force: true, volumes: true }).catch(() => undefined);
+    // It never ran: remove it, as if it had never been created. By id when its create answered;
+    // by name when the create was cut short (e.g. Ctrl-C) and may still have happened — only if
+    // the container of that name is this run's. Not the run's signal: it may be aborted.
+    const signal = AbortSignal.timeout(30_000);
+    const id = createdId ?? (await ctx.engine.containers.find(name, { signal }).catch(() => undefined).then((c) => (c?.Config.Labels?.[Label.run] === ctx.owner.runId ? c.Id : undefined)));
+    if (id) await ctx.engine.containers.remove(id, { force: true, volumes: true, signal }).catch(() => undefined);
     throw err;
   }
   if (!createdId || !spec) throw new Error(`one-off ${name} was not created by the plan`);

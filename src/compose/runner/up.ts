@@ -99,6 +99,9 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
   const watching = !opts.dryRun && mayWaitForReadiness(project, services, opts)
     ? ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${project.name}`], ctx.signal)
     : undefined;
+  // Failing on its own while the reads below are in flight must not be an unhandled rejection:
+  // it is awaited (and thrown) before anything starts.
+  watching?.catch(() => undefined);
   try {
     const present = new Set<string>();
     const [observed] = await Promise.all([

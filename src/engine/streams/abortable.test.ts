@@ -50,3 +50,17 @@ test("carries the abort reason as the cause", async () => {
   assert.throws(() => throwIfCancelled(controller.signal), CancelledError);
   assert.doesNotThrow(() => throwIfCancelled(undefined));
 });
+
+test("an already-aborted signal: cancelled at once, and the source is closed without being read", async () => {
+  let reads = 0;
+  let closed = false;
+  const source: AsyncIterable<number> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => (reads++, { done: false, value: 1 }),
+      return: async () => ((closed = true), { done: true, value: undefined }),
+    }),
+  };
+  await assert.rejects(all(abortable(source, AbortSignal.abort())), CancelledError);
+  assert.equal(reads, 0);
+  assert.equal(closed, true, "an HTTP body left open would hold its connection");
+});

@@ -15,8 +15,12 @@ export async function* abortable<T>(source: AsyncIterable<T>, signal?: AbortSign
     yield* source;
     return;
   }
-  if (signal.aborted) throw cancelled(signal);
   const iterator = source[Symbol.asyncIterator]();
+  if (signal.aborted) {
+    // Nothing will read it: close it now, as an abort mid-read does.
+    await iterator.return?.();
+    throw cancelled(signal);
+  }
   let rejectOnAbort: (e: unknown) => void = () => {};
   const aborted = new Promise<never>((_, reject) => {
     rejectOnAbort = reject;

@@ -385,6 +385,32 @@ test("passes the source's own error through and writes nothing", async () => {
   }
 });
 
+test("a source that is never read (already cancelled, or the destination exists) is closed all the same", async () => {
+  const box = await sandbox();
+  try {
+    const archive = await rawTar([{ name: "a", content: "x" }]);
+    const tracked = () => {
+      const state = { closed: false };
+      const source: AsyncIterable<Uint8Array> = {
+        [Symbol.asyncIterator]: () => ({
+          next: async () => ({ done: false, value: archive }),
+          return: async () => ((state.closed = true), { done: true, value: undefined }),
+        }),
+      };
+      return { source, state };
+    };
+    const cancelled = tracked();
+    await assert.rejects(extractArchive(cancelled.source, box.dest, { signal: AbortSignal.abort() }), CancelledError);
+    assert.equal(cancelled.state.closed, true);
+    await mkdir(box.dest);
+    const occupied = tracked();
+    await assert.rejects(extractArchive(occupied.source, box.dest));
+    assert.equal(occupied.state.closed, true);
+  } finally {
+    await rm(box.base, { recursive: true, force: true });
+  }
+});
+
 test("aborts while the source is stalled, closes it and writes nothing", async () => {
   const box = await sandbox();
   try {

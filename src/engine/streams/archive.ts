@@ -56,12 +56,19 @@ export async function extractArchive(source: AsyncIterable<Uint8Array>, dest: st
   if (!Number.isInteger(strip) || strip < 0) {
     throw new InternalError(`stripComponents must be a non-negative integer, got ${strip}`);
   }
-  throwIfCancelled(options.signal);
-  await assertDestinationFree(target);
-  const parent = path.dirname(target);
-  await mkdir(parent, { recursive: true });
-  // Same directory as the destination, so the final rename is atomic and never crosses filesystems.
-  const temp = await mkdtemp(path.join(parent, `.${path.basename(target)}.slipway-extract-`));
+  let temp: string;
+  try {
+    throwIfCancelled(options.signal);
+    await assertDestinationFree(target);
+    await mkdir(path.dirname(target), { recursive: true });
+    // Same directory as the destination, so the final rename is atomic and never crosses filesystems.
+    temp = await mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.slipway-extract-`));
+  } catch (error) {
+    // Never read: close it all the same (an HTTP body left open holds its connection).
+    if (source instanceof Readable) source.destroy();
+    else await source[Symbol.asyncIterator]().return?.();
+    throw error;
+  }
   const extraction = new Extraction(temp, target, strip, options.what);
   const extract = tarExtract();
   // A parse error surfaces in the entry being read as a bare "Stream was destroyed": keep the real one.
