@@ -128,3 +128,19 @@ test("run streams the container's output, stdout and stderr apart", async () => 
   assert.equal(out.join(""), "to-out\nünïcødé ✓\n");
   assert.equal(err.join(""), "to-err\n");
 });
+
+test("service: namespaces and volumes_from: the one-off shares the app's network, PID namespace and volumes", async () => {
+  await using ctx = await testContext();
+  const name = uniqueProject("shared");
+  const project = await load("shared-namespaces", name);
+  try {
+    const out: Buffer[] = [];
+    const result = await composeRun(ctx, project, "sidecar", { lifetime: "ephemeral", rm: true, onOutput: (_s, d) => out.push(d) });
+    assert.equal(result.exitCode, 0, Buffer.concat(out).toString());
+    const app = await ctx.engine.containers.inspect(`${name}-the-app`);
+    // Its volume, read-only, and the app's hostname (one network namespace).
+    assert.deepEqual(Buffer.concat(out).toString().trim().split("\n"), ["shared", app.Config.Hostname]);
+  } finally {
+    await composeDown(ctx, name, { project, removeVolumes: true, timeout: 1 });
+  }
+});
