@@ -162,7 +162,7 @@ export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: n
         const gates = Object.fromEntries(deps.map((d) => [d, project.services[service]!.depends_on[d]!.condition]));
         const result = await composeUp(ctx, project, { services: deps, infraFor: [service], gates, lifetime: "persistent", dryRun: true });
         io.stdout.write(result.imageSteps.map((s) => `  -  ${s.cause}\n`).join("") + formatPlan(result.plan));
-        io.stdout.write(`  -  create and start a one-off ${service} container${command.length ? ` running ${JSON.stringify(command)}` : ""}, attached; exit with its code${o.rm ? "; remove it after" : ""}\n`);
+        io.stdout.write(`  -  create a one-off ${service} container${command.length ? ` running ${JSON.stringify(command)}` : ""} while its dependencies get ready, start it attached once they are; exit with its code${o.rm ? "; remove it after" : ""}\n`);
         return;
       }
       const environment = Object.fromEntries((o.env ?? []).map((kv) => {
