@@ -58,13 +58,10 @@ export class RunRecord {
 
   /**
    * Logs and health history of every container of the project, and the full inspect of those
-   * that failed (exited non-zero, unhealthy or dead).
+   * that failed (exited non-zero, unhealthy or dead). `kept` is called for each container as soon
+   * as its evidence is written (e.g. to remove it at once), with its labels.
    */
-  /**
-   * Every container's logs and health history, and `inspect` of those that failed. `kept` is
-   * called for each container as soon as its evidence is written (e.g. to remove it at once).
-   */
-  async collectContainers(engine: Engine, project: string, signal?: AbortSignal, kept?: (id: string) => void | Promise<void>): Promise<void> {
+  async collectContainers(engine: Engine, project: string, signal?: AbortSignal, kept?: (id: string, labels: Record<string, string>) => void | Promise<void>): Promise<void> {
     const containers = await engine.containers.list({ all: true, filters: projectFilter(project), signal });
     await Promise.all(
       containers.map(async (c) => {
@@ -79,7 +76,7 @@ export class RunRecord {
         } catch {
           // Evidence is best effort: a container may vanish while we look.
         }
-        await kept?.(c.Id);
+        await kept?.(c.Id, c.Labels);
       }),
     );
   }

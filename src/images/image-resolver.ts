@@ -73,10 +73,8 @@ export class ImageResolver {
       pending = this.#engine.images.find(ref, { signal });
       this.#local.set(ref, pending);
       // Only what exists is remembered: an image may appear later in the run (a build, a tag).
-      pending.then(
-        (found) => !found && this.#local.delete(ref),
-        () => this.#local.delete(ref),
-      );
+      const forget = () => this.#local.get(ref) === pending && this.#local.delete(ref);
+      pending.then((found) => !found && forget(), forget);
     }
     return pending;
   }

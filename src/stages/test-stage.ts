@@ -15,7 +15,7 @@ import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import type { EnvironmentConfig } from "../config/pipeline-schema.ts";
 import { CancelledError, SlipwayError, isSlipwayError } from "../errors/index.ts";
 import { ImageResolver } from "../images/image-resolver.ts";
-import { ComposeLabel } from "../labels/labels.ts";
+import { ComposeLabel, Label } from "../labels/labels.ts";
 import type { RunContext } from "../pipeline/run-context.ts";
 import { together } from "../pipeline/together.ts";
 import { fromError, passed, testsFailed, type Verdict } from "../pipeline/verdict.ts";
@@ -139,7 +139,7 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
     // dependency monitor) opens beside them.
     const early = servicesIndependentOfBuilds(project, needed).filter((s) => s !== service);
     const stageProject = project;
-    const [built, events] = await together(
+    const [built, events, earlyUp] = await together(
       signal,
       (s: AbortSignal) => buildServiceImages({ ...stageCtx, signal: s }, stageProject, needed, opts.images, (name) => imageTag(opts.pipeline.name, opts.stage, name)),
       (s: AbortSignal) => ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${projectName}`], s),
@@ -169,6 +169,8 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
 
     const run = await composeRun({ ...stageCtx, signal: runSignal }, project, service, {
       lifetime: "ephemeral",
+      // What came up during the build is not started again (a one-shot that already ran).
+      startedThisRun: new Set([...(earlyUp?.containers.values() ?? [])].flat()),
       images: opts.images,
       prebuilt,
       readyTimeoutMs: envConfig.ready_timeout,
@@ -237,7 +239,14 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
   // Every container's logs and state are kept while the reports are copied out; each container is
   // released as soon as nothing more is needed from it.
   const release = opts.release;
-  const kept = release ? (id: string) => (id === testContainer ? reportsCopied.then(() => release(id)) : release(id)) : undefined;
+  // Only this run's own containers: the project name carries a short run suffix, which another
+  // run's (kept) environment could share.
+  const kept = release
+    ? (id: string, labels: Record<string, string>) => {
+        if (labels[Label.run] !== ctx.owner.runId) return;
+        return id === testContainer ? reportsCopied.then(() => release(id)) : release(id);
+      }
+    : undefined;
   const evidence = project ? opts.record.collectContainers(ctx.engine, projectName, evidenceSignal, kept).catch(() => undefined) : undefined;
   await reportsCopied;
   await evidence;

@@ -2,7 +2,7 @@
 import { SlipwayError } from "../../errors/index.ts";
 import type { Engine } from "../../engine/index.ts";
 import { demuxStream, type StreamName } from "../../engine/streams/demux.ts";
-import { containerName } from "./names.ts";
+import { ComposeLabel } from "../../labels/labels.ts";
 
 export interface ExecOptions {
   index?: number;
@@ -14,10 +14,18 @@ export interface ExecOptions {
 }
 
 export async function composeExec(engine: Engine, projectName: string, service: string, command: string[], opts: ExecOptions = {}): Promise<number> {
-  const name = containerName(projectName, service, opts.index ?? 1);
-  const info = await engine.containers.find(name, { signal: opts.signal });
-  if (!info || !info.State.Running) {
-    throw new SlipwayError(`Service ${service} has no running container ${name}`, {
+  // Found by compose's labels, as compose does: a container_name is honoured, and a project
+  // docker compose made is found too.
+  const index = opts.index ?? 1;
+  const [info] = await engine.containers.list({
+    filters: {
+      label: [`${ComposeLabel.project}=${projectName}`, `${ComposeLabel.service}=${service}`, `${ComposeLabel.containerNumber}=${index}`, `${ComposeLabel.oneoff}=False`],
+      status: ["running"],
+    },
+    signal: opts.signal,
+  });
+  if (!info) {
+    throw new SlipwayError(`Service ${service} has no running container number ${index} in project ${projectName}`, {
       code: "NOT_RUNNING",
       kind: "config",
       hint: `Start it with \`slipway compose up -d ${service}\`.`,

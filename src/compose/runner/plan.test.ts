@@ -107,6 +107,15 @@ test("stopped but unchanged: only started", async () => {
   assert.equal(plan.filter((o) => o.kind === "container.start").length, 3);
 });
 
+test("exited containers this run already started (a one-shot done) are not started again; their readiness is still checked", async () => {
+  const project = await projectFromYaml(yaml);
+  const plan = up(project, observedFrom(project, { state: "exited" }), { startedThisRun: new Set(["demo-migrate-1"]) });
+  const starts = plan.filter((o) => o.kind === "container.start").map((o) => o.id).sort();
+  assert.deepEqual(starts, ["start:demo-app-1", "start:demo-db-1"]);
+  const ready = plan.find((o) => o.id === "ready:migrate");
+  assert.ok(ready && ready.kind === "service.ready" && ready.condition === "service_completed_successfully" && ready.deps.length === 0);
+});
+
 test("down: dependents are removed before their dependencies, then networks, volumes only with -v", async () => {
   const project = await projectFromYaml(yaml);
   const observed = observedFrom(project);

@@ -59,6 +59,8 @@ export interface UpPlanInput {
   gates?: Record<string, "service_started" | "service_healthy" | "service_completed_successfully">;
   /** A one-off container (`run`) to create beside the dependencies; its caller starts it. */
   oneoff?: { service: string; spec: ContainerSpec };
+  /** Containers (by name) this run already started: found exited (a one-shot done), they are not run again. */
+  startedThisRun?: ReadonlySet<string>;
 }
 
 const NS_PER_S = 1_000_000_000;
@@ -187,7 +189,7 @@ export function planUp(input: UpPlanInput): Plan {
       });
       ops.push({ kind: "container.create", id: `create:${d.spec.name}`, deps: [...infraDeps, `remove:${existing.name}`], cause: `recreate ${d.spec.name}: ${why}`, service: d.service, index: d.index, spec: d.spec });
       cause = `start ${d.spec.name}: recreated`;
-    } else if (existing.state !== "running") {
+    } else if (existing.state !== "running" && !input.startedThisRun?.has(existing.name)) {
       cause = `start ${d.spec.name}: exists unchanged but is ${existing.state}`;
     } else {
       needsStart = false;

@@ -33,6 +33,8 @@ export interface RunOptions extends OneOffOverrides {
   onCreated?: (id: string, name: string) => void;
   /** Called when its dependencies are ready, just before the container starts. */
   onStart?: (id: string, name: string) => void;
+  /** Containers (by name) this run already started: not started twice (see UpOptions). */
+  startedThisRun?: ReadonlySet<string>;
 }
 
 export interface RunResult {
@@ -63,6 +65,7 @@ export async function composeRun(ctx: RunContext, project: Project, serviceName:
       gates,
       ...(opts.prebuilt ? { prebuilt: opts.prebuilt } : {}),
       ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
+      ...(opts.startedThisRun ? { startedThisRun: opts.startedThisRun } : {}),
       oneoff: {
         service: serviceName,
         name,
@@ -89,7 +92,9 @@ export async function composeRun(ctx: RunContext, project: Project, serviceName:
     // by name when the create was cut short (e.g. Ctrl-C) and may still have happened — only if
     // the container of that name is this run's. Not the run's signal: it may be aborted.
     const signal = AbortSignal.timeout(30_000);
-    const id = createdId ?? (await ctx.engine.containers.find(name, { signal }).catch(() => undefined).then((c) => (c?.Config.Labels?.[Label.run] === ctx.owner.runId ? c.Id : undefined)));
+    // Inspect by name also matches an id prefix: only a container of exactly this name counts.
+    const ours = (c: { Name: string; Config: { Labels: Record<string, string> | null } } | undefined) => c?.Name === `/${name}` && c.Config.Labels?.[Label.run] === ctx.owner.runId;
+    const id = createdId ?? (await ctx.engine.containers.find(name, { signal }).catch(() => undefined).then((c) => (ours(c) ? c!.Id : undefined)));
     if (id) await ctx.engine.containers.remove(id, { force: true, volumes: true, signal }).catch(() => undefined);
     throw err;
   }

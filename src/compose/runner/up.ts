@@ -42,6 +42,8 @@ export interface UpOptions {
   oneoff?: OneOffRequest;
   /** Called as soon as the one-off exists (before the dependencies are ready). */
   onOneOffCreated?: (id: string) => void;
+  /** Containers (by name) this run already started, e.g. while images built: not started twice. */
+  startedThisRun?: ReadonlySet<string>;
 }
 
 export interface UpResult {
@@ -148,6 +150,7 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
       ...(opts.removeOrphans ? { removeOrphans: true } : {}),
       ...(opts.gates ? { gates: opts.gates } : {}),
       ...(opts.infraFor ? { infraFor: opts.infraFor } : {}),
+      ...(opts.startedThisRun ? { startedThisRun: opts.startedThisRun } : {}),
       ...(oneoff ? { oneoff: { service: oneoff.service, spec: oneoff.spec(imageIds.get(oneoff.service)) } } : {}),
     });
     if (opts.dryRun) return { imageSteps, plan, containers, imageIds };

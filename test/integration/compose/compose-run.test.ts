@@ -129,7 +129,7 @@ test("run streams the container's output, stdout and stderr apart", async () => 
   assert.equal(err.join(""), "to-err\n");
 });
 
-test("service: namespaces and volumes_from: the one-off shares the app's network, PID namespace and volumes", async () => {
+test("service: namespaces and volumes_from: the one-off shares the app's network, IPC and PID namespaces and volumes", async () => {
   await using ctx = await testContext();
   const name = uniqueProject("shared");
   const project = await load("shared-namespaces", name);
@@ -138,8 +138,12 @@ test("service: namespaces and volumes_from: the one-off shares the app's network
     const result = await composeRun(ctx, project, "sidecar", { lifetime: "ephemeral", rm: true, onOutput: (_s, d) => out.push(d) });
     assert.equal(result.exitCode, 0, Buffer.concat(out).toString());
     const app = await ctx.engine.containers.inspect(`${name}-the-app`);
-    // Its volume, read-only, and the app's hostname (one network namespace).
-    assert.deepEqual(Buffer.concat(out).toString().trim().split("\n"), ["shared", app.Config.Hostname]);
+    const appNs: Buffer[] = [];
+    assert.equal(await composeExec(ctx.engine, name, "app", ["sh", "-c", "readlink /proc/self/ns/ipc && readlink /proc/self/ns/pid"], { onOutput: (_s, d) => appNs.push(d) }), 0);
+    const [ipc, pid] = Buffer.concat(appNs).toString().trim().split("\n");
+    assert.match(ipc!, /^ipc:\[\d+\]$/);
+    // Its volume, the app's hostname (one network namespace), and the app's IPC and PID namespaces.
+    assert.deepEqual(Buffer.concat(out).toString().trim().split("\n"), ["shared", app.Config.Hostname, ipc, pid]);
   } finally {
     await composeDown(ctx, name, { project, removeVolumes: true, timeout: 1 });
   }
