@@ -82,6 +82,10 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
     case "container.start":
       await engine.containers.start(op.name, { signal });
       return;
+    case "container.restart":
+      await engine.containers.stop(op.name, { ...(op.stopTimeout !== undefined ? { timeout: op.stopTimeout } : {}), signal });
+      await engine.containers.start(op.name, { signal });
+      return;
     case "service.ready": {
       if (!ctx.watcher) throw new Error("service.ready needs a container watcher");
       await Promise.all(

@@ -217,3 +217,31 @@ test("a one-off named like a container of the project is a usage error, not a cy
     (err: Error & { code?: string }) => err.code === "CONTAINER_NAME_IN_USE" && /service db/.test(err.message),
   );
 });
+
+test("after a dependency is recreated: restart: true restarts a dependent; one in its namespace is recreated", async () => {
+  const project = await projectFromYaml(`
+services:
+  app: { image: busybox }
+  sidecar: { image: busybox, network_mode: "service:app" }
+  worker: { image: busybox, depends_on: { app: { condition: service_started, restart: true } } }
+  other: { image: busybox, depends_on: [app] }
+`);
+  const observed = observedFrom(project);
+  observed.containers.find((c) => c.service === "app")!.configHash = "changed";
+  const plan = up(project, observed);
+  const byId = new Map(plan.map((o) => [o.id, o]));
+  assert.ok(byId.has("create:demo-app-1"), "app is recreated");
+  // Its namespace was resolved to the old app's id at create: recreated, after the new app.
+  assert.ok(byId.has("remove:demo-sidecar-1"), formatPlan(plan));
+  assert.ok(byId.get("create:demo-sidecar-1")!.deps.includes("create:demo-app-1"));
+  assert.ok(byId.get("start:demo-sidecar-1")!.deps.includes("ready:app"));
+  // An explicit restart: true without a shared namespace: stopped and started in place.
+  const restart = byId.get("restart:demo-worker-1");
+  assert.ok(restart && restart.kind === "container.restart", formatPlan(plan));
+  assert.deepEqual(restart.deps, ["ready:app"]);
+  assert.match(restart.cause, /app recreated \(depends_on restart: true\)/);
+  // A plain depends_on (restart: false) leaves the dependent alone.
+  assert.ok(!byId.has("restart:demo-other-1") && !byId.has("remove:demo-other-1"));
+  // Nothing restarts when nothing was recreated.
+  assert.ok(!up(project, observedFrom(project)).some((o) => o.kind === "container.restart"));
+});

@@ -17,6 +17,8 @@ export type Operation =
   | { kind: "container.remove"; id: string; deps: string[]; cause: string; container: ObservedContainer; stopTimeout?: number; kill?: boolean }
   | { kind: "container.create"; id: string; deps: string[]; cause: string; service: string; index: number; spec: ContainerSpec; oneoff?: boolean }
   | { kind: "container.start"; id: string; deps: string[]; cause: string; service: string; index: number; name: string }
+  /** Stop and start again, in place (a dependency with `restart: true` was recreated). */
+  | { kind: "container.restart"; id: string; deps: string[]; cause: string; service: string; name: string; stopTimeout?: number }
   | {
       kind: "service.ready";
       id: string;
@@ -151,6 +153,8 @@ export function planUp(input: UpPlanInput): Plan {
     ];
   };
   const startIds = new Map<string, string[]>();
+  const recreated = new Set<string>();
+  const untouched: { d: DesiredContainer; existing: ObservedContainer }[] = [];
   const readyContainers = new Map<string, string[]>();
 
   // Orphans: containers of this project whose service is gone from the file.
@@ -188,11 +192,13 @@ export function planUp(input: UpPlanInput): Plan {
         ...(stopTimeout !== undefined ? { stopTimeout } : {}),
       });
       ops.push({ kind: "container.create", id: `create:${d.spec.name}`, deps: [...infraDeps, `remove:${existing.name}`], cause: `recreate ${d.spec.name}: ${why}`, service: d.service, index: d.index, spec: d.spec });
+      recreated.add(d.service);
       cause = `start ${d.spec.name}: recreated`;
     } else if (existing.state !== "running" && !input.startedThisRun?.has(existing.name)) {
       cause = `start ${d.spec.name}: exists unchanged but is ${existing.state}`;
     } else {
       needsStart = false;
+      if (existing.state === "running") untouched.push({ d, existing });
     }
     if (needsStart) {
       const createDep = ops.some((o) => o.id === `create:${d.spec.name}`) ? [`create:${d.spec.name}`] : [];
@@ -257,6 +263,37 @@ export function planUp(input: UpPlanInput): Plan {
       condition,
       containers: readyContainers.get(name) ?? [],
     });
+  }
+
+  // A running container left as it is restarts when a dependency it declares `restart: true` for
+  // was recreated (compose-go sets it for `service:` namespaces, volumes_from and links). One that
+  // shares the dependency's namespace or volumes is recreated instead: the engine resolved
+  // `container:<name>` to the old container's id when it created it, so a restart cannot rejoin.
+  const opIds = new Set(ops.map((o) => o.id));
+  for (const { d, existing } of untouched) {
+    const service = project.services[d.service]!;
+    const because = Object.entries(service.depends_on)
+      .filter(([dep, spec]) => spec.restart && recreated.has(dep) && selected.has(dep))
+      .map(([dep]) => dep);
+    if (because.length === 0) continue;
+    const after = because.flatMap((dep) => (opIds.has(`ready:${dep}`) ? [`ready:${dep}`] : (startIds.get(dep) ?? [])));
+    const stopTimeout = stopTimeoutSeconds(project, d.service);
+    const shared = sharedContainerServices(service).filter((ref) => because.includes(ref));
+    const why = `${because.join(", ")} recreated (depends_on restart: true)`;
+    let id: string;
+    if (shared.length > 0) {
+      ops.push({ kind: "container.remove", id: `remove:${existing.name}`, deps: [], cause: `remove ${existing.name}: ${why}, and it shares its namespace or volumes`, container: existing, ...(stopTimeout !== undefined ? { stopTimeout } : {}) });
+      const createDeps = [`remove:${existing.name}`, ...shared.map((ref) => `create:${firstContainerOf(project, ref)}`).filter((c) => opIds.has(c)), ...infraDepsOf(d.service)];
+      ops.push({ kind: "container.create", id: `create:${d.spec.name}`, deps: createDeps, cause: `recreate ${d.spec.name}: ${why}`, service: d.service, index: d.index, spec: d.spec });
+      id = `start:${d.spec.name}`;
+      ops.push({ kind: "container.start", id, deps: [`create:${d.spec.name}`, ...after], cause: `start ${d.spec.name}: recreated`, service: d.service, index: d.index, name: d.spec.name });
+    } else {
+      id = `restart:${d.spec.name}`;
+      ops.push({ kind: "container.restart", id, deps: after, cause: `restart ${d.spec.name}: ${why}`, service: d.service, name: d.spec.name, ...(stopTimeout !== undefined ? { stopTimeout } : {}) });
+    }
+    // Whoever waits on this service waits for it to be back.
+    const ready = ops.find((o) => o.id === `ready:${d.service}`);
+    if (ready) ready.deps.push(id);
   }
   return ops;
 }

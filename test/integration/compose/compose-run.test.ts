@@ -148,3 +148,28 @@ test("service: namespaces and volumes_from: the one-off shares the app's network
     await composeDown(ctx, name, { project, removeVolumes: true, timeout: 1 });
   }
 });
+
+test("up after a change recreates the app, and the sidecar in its namespace with it (depends_on restart: true)", async () => {
+  await using ctx = await testContext();
+  const name = uniqueProject("restartdeps");
+  const netns = async (service: string) => {
+    const out: Buffer[] = [];
+    assert.equal(await composeExec(ctx.engine, name, service, ["readlink", "/proc/self/ns/net"], { onOutput: (_s, d) => out.push(d) }), 0);
+    return Buffer.concat(out).toString().trim();
+  };
+  try {
+    await composeUp(ctx, await load("restart-dependents", name, { MARK: "one" }), { lifetime: "ephemeral", wait: true });
+    assert.equal(await netns("sidecar"), await netns("app"));
+    const second = await composeUp(ctx, await load("restart-dependents", name, { MARK: "two" }), { lifetime: "ephemeral", wait: true });
+    assert.deepEqual(second.plan.filter((o) => o.kind === "container.create").map((o) => o.id).sort(), [`create:${name}-app-1`, `create:${name}-sidecar-1`]);
+    // The engine resolved `container:<name>` to an id when it created the sidecar: it must name the
+    // new app (namespace inode numbers can be reused, so those alone prove nothing here).
+    const app = await ctx.engine.containers.inspect(`${name}-app-1`);
+    const sidecar = await ctx.engine.containers.inspect(`${name}-sidecar-1`);
+    assert.equal(sidecar.HostConfig.NetworkMode, `container:${app.Id}`);
+    assert.equal(sidecar.State.Running, true);
+    assert.equal(await netns("sidecar"), await netns("app"));
+  } finally {
+    await composeDown(ctx, name, { removeVolumes: true, timeout: 1 });
+  }
+});
