@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { SlipwayError } from "../errors/index.ts";
+import { CancelledError, SlipwayError } from "../errors/index.ts";
 import type { Engine } from "../engine/index.ts";
 import type { ImageInspect, ProgressMessage } from "../engine/types.ts";
 import { builtImageId } from "../engine/streams/json-stream.ts";
@@ -70,13 +70,15 @@ export class ImageResolver {
   lookup(ref: string, signal?: AbortSignal): Promise<ImageInspect | undefined> {
     let pending = this.#local.get(ref);
     if (!pending) {
-      pending = this.#engine.images.find(ref, { signal });
+      // Shared, so no caller's signal cancels it for the others (an inspect takes milliseconds);
+      // each caller stops waiting on its own signal below.
+      pending = this.#engine.images.find(ref);
       this.#local.set(ref, pending);
       // Only what exists is remembered: an image may appear later in the run (a build, a tag).
       const forget = () => this.#local.get(ref) === pending && this.#local.delete(ref);
       pending.then((found) => !found && forget(), forget);
     }
-    return pending;
+    return untilAborted(pending, signal);
   }
 
   /** The image id to run for `ref`, pulling according to `policy` (once per run). */
@@ -195,4 +197,24 @@ export function freshStepImages(messages: ProgressMessage[]): string[] {
     }
   }
   return out;
+}
+
+/** `promise`, or a CancelledError as soon as `signal` aborts (the work itself goes on for others). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new CancelledError("image lookup cancelled", signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError("image lookup cancelled", signal.reason));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
 }

@@ -5,8 +5,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { SlipwayError } from "../../../src/errors/index.ts";
-import type { Engine, ProgressMessage } from "../../../src/engine/index.ts";
+import { CancelledError, SlipwayError } from "../../../src/errors/index.ts";
+import { Engine, endpointFromEnv, type ProgressMessage } from "../../../src/engine/index.ts";
+import { EventBus } from "../../../src/events/index.ts";
+import { ImageResolver } from "../../../src/images/image-resolver.ts";
 import { builtImageId, pushedDigest, tarFromEntries } from "../../../src/engine/streams/index.ts";
 import { loadWorldSync } from "../../support/world.ts";
 import { connect, deleteManifest, execIn, sweepRun, tempContainer, testLabels, uniqueName, BUSYBOX } from "./harness.ts";
@@ -175,4 +177,28 @@ test("a failing RUN rejects with kind build, and the message carries the command
   assert.ok(seen.some((m) => m.stream?.includes("slipway-build-output")), "output streamed");
   // ...and a user reading only the error must see it too.
   assert.match(err.message, /slipway-build-output/, `the error does not show the command's output: ${err.message}`);
+});
+
+test("ImageResolver.lookup: one request for concurrent callers; one caller's cancel stops only its own wait", async () => {
+  const calls: string[] = [];
+  const traced = await Engine.connect({ endpoint: endpointFromEnv(process.env), trace: (t) => void calls.push(`${t.method} ${t.path}`) });
+  try {
+    const resolver = new ImageResolver(traced, new EventBus());
+    const cancelled = new AbortController();
+    const first = resolver.lookup(BUSYBOX, cancelled.signal);
+    const second = resolver.lookup(BUSYBOX, new AbortController().signal);
+    cancelled.abort();
+    await assert.rejects(first, CancelledError);
+    const image = await second;
+    assert.ok(image?.Id.startsWith("sha256:"), "the other caller still gets the image");
+    assert.ok(await resolver.lookup(BUSYBOX), "found images are remembered");
+    assert.equal(calls.filter((c) => c.startsWith("GET /images/")).length, 1, calls.join("\n"));
+    // Not found is not remembered: an image may appear later in the run.
+    const missing = `slipway-missing-${randomBytes(4).toString("hex")}:x`;
+    assert.equal(await resolver.lookup(missing), undefined);
+    assert.equal(await resolver.lookup(missing), undefined);
+    assert.equal(calls.filter((c) => c.includes(encodeURIComponent(missing)) || c.includes(missing)).length, 2, calls.join("\n"));
+  } finally {
+    await traced.close();
+  }
 });
