@@ -13,14 +13,26 @@ export interface ContextHashInput {
   dockerfile: string;
   args: Record<string, string>;
   target?: string;
-  baseImageIds: string[];
+  /** May still be pulling: the files are hashed meanwhile. */
+  baseImageIds: string[] | Promise<string[]>;
+  /** A digest of the same context's files computed already (services sharing a context). */
+  filesDigest?: Promise<string>;
 }
 
 export async function contextHash(input: ContextHashInput): Promise<string> {
+  const [files, bases] = await Promise.all([input.filesDigest ?? contextFilesDigest(input.context, input.dockerfile), input.baseImageIds]);
+  return createHash("sha256")
+    .update(JSON.stringify({ dockerfile: input.dockerfile, args: Object.entries(input.args).sort(), target: input.target ?? "", bases }))
+    .update("\0")
+    .update(files)
+    .digest("hex");
+}
+
+/** The files the context sends (after .dockerignore), with their paths, modes and contents. */
+export async function contextFilesDigest(context: string, dockerfile: string): Promise<string> {
   const hash = createHash("sha256");
-  hash.update(JSON.stringify({ dockerfile: input.dockerfile, args: Object.entries(input.args).sort(), target: input.target ?? "", bases: input.baseImageIds }));
-  for (const rel of await contextFiles(input.context, input.dockerfile)) {
-    const abs = path.join(input.context, rel);
+  for (const rel of await contextFiles(context, dockerfile)) {
+    const abs = path.join(context, rel);
     const stat = await lstat(abs);
     hash.update(`\0${rel}\0${stat.mode & 0o777}\0`);
     if (stat.isSymbolicLink()) hash.update(await readlink(abs));

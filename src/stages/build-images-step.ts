@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Project } from "../compose/model/index.ts";
 import { baseImages } from "../images/base-images.ts";
-import { contextHash } from "../images/context-hash.ts";
+import { contextFilesDigest, contextHash } from "../images/context-hash.ts";
 import type { BuildRequest, ImageResolver } from "../images/image-resolver.ts";
 import { runStage, type Stage, type StageStatus } from "../pipeline/stage.ts";
 import { LABEL_PREFIX } from "../labels/labels.ts";
@@ -69,6 +69,8 @@ export async function buildServiceImages(
   const built = new Map<string, BuiltImage>();
   // Services that build the same thing (same context, target, args) share one build.
   const byHash = new Map<string, Promise<BuildOutcome & { status: "built" | "unchanged" }>>();
+  // Services built from one context (migrate and test from one Dockerfile…) hash its files once.
+  const digests = new Map<string, Promise<string>>();
   await Promise.all(
     services
       .filter((name) => project.services[name]?.build)
@@ -76,13 +78,21 @@ export async function buildServiceImages(
         const build = project.services[name]!.build!;
         const dockerfilePath = path.resolve(build.context, build.dockerfile);
         const text = await readFile(dockerfilePath, "utf8").catch(() => "");
-        const baseIds = await Promise.all(baseImages(text).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
+        // The bases are pulled (fresh, once per run) while the context's files are hashed.
+        const baseIds = Promise.all(baseImages(text).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
+        baseIds.catch(() => undefined); // awaited in contextHash; a failure is thrown there
         const args: Record<string, string> = {};
         for (const [k, v] of Object.entries(build.args)) {
           const value = v ?? project.environment[k];
           if (value !== undefined) args[k] = value;
         }
-        const hash = await contextHash({ context: build.context, dockerfile: build.dockerfile, args, ...(build.target ? { target: build.target } : {}), baseImageIds: baseIds });
+        const filesKey = `${build.context}\0${build.dockerfile}`;
+        let filesDigest = digests.get(filesKey);
+        if (!filesDigest) {
+          filesDigest = contextFilesDigest(build.context, build.dockerfile);
+          digests.set(filesKey, filesDigest);
+        }
+        const hash = await contextHash({ context: build.context, dockerfile: build.dockerfile, args, ...(build.target ? { target: build.target } : {}), baseImageIds: baseIds, filesDigest });
         const tag = tagFor(name);
         let pending = byHash.get(hash);
         if (!pending) {
