@@ -3,23 +3,17 @@
  * extracted safely (an escaping symlink condemns the whole archive, nothing is written), and what
  * `PUT /archive` receives from tarFromEntries lands in the container byte for byte.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { lstat, readFile, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Engine } from "../../../src/engine/index.ts";
 import { ArchiveUnsafeError, extractArchive, tarFromEntries } from "../../../src/engine/streams/index.ts";
-import { connect, execIn, runToExit, sweepRun, tempContainer, tempDir, type TempContainer } from "./harness.ts";
+import { execIn, runToExit, tempContainer, tempDir, type TempContainer, useEngine } from "./harness.ts";
 
 let engine: Engine;
-before(async () => {
-  engine = await connect();
-});
-after(async () => {
-  await sweepRun(engine);
-  await engine.close();
-});
+useEngine((e) => (engine = e));
 
 /** A stopped container holding /out (safe) and /evil (an absolute symlink escaping the copy). */
 async function containerWithFiles(): Promise<TempContainer> {

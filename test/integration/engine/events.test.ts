@@ -9,19 +9,13 @@
  * subscription is gap-free; the replay and the live feed can overlap by an event (the buffer is
  * appended under a lock, the publish happens after it), hence the dedupe by timeNano.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Engine, EngineEvent } from "../../../src/engine/index.ts";
-import { connect, sweepRun, tempContainer, uniqueName } from "./harness.ts";
+import { tempContainer, uniqueName, useEngine } from "./harness.ts";
 
 let engine: Engine;
-before(async () => {
-  engine = await connect();
-});
-after(async () => {
-  await sweepRun(engine);
-  await engine.close();
-});
+useEngine((e) => (engine = e));
 
 /** Drops a repeated event (same action at the same nanosecond), see the file comment. */
 function deduped(events: EngineEvent[]): EngineEvent[] {

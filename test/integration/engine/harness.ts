@@ -3,7 +3,9 @@
  * everything a test file creates, unique names, and resources that remove themselves
  * (`await using`). Each test file is its own process under node:test, so RUN_ID is per file.
  */
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { after, before } from "node:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -110,6 +112,31 @@ export async function sweepRun(engine: Engine): Promise<void> {
   }
   for (const n of await engine.networks.list({ filters })) await engine.networks.remove(n.Id);
   for (const v of await engine.volumes.list({ filters })) await engine.volumes.remove(v.Name, { force: true });
+}
+
+/**
+ * A test file's engine: connected before its tests; after them, whatever the file's run label still
+ * selects is swept and the connection closed. `set` receives the engine (`useEngine((e) => (engine = e))`).
+ */
+export function useEngine(set: (engine: Engine) => void): void {
+  let engine: Engine | undefined;
+  before(async () => {
+    engine = await connect();
+    set(engine);
+  });
+  after(async () => {
+    if (!engine) return;
+    await sweepRun(engine);
+    await engine.close();
+  });
+}
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => assert.fail("expected a rejection"),
+    (e: unknown) => e,
+  );
 }
 
 export function basicAuth(username: string, password: string): string {

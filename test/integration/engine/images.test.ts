@@ -2,7 +2,7 @@
  * Pull and build against the real engine and the test world's registries. A failure inside a
  * progress stream must reject with the right kind ("registry", "build"), never pass as a success.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { CancelledError, SlipwayError } from "../../../src/errors/index.ts";
@@ -11,25 +11,12 @@ import { EventBus } from "../../../src/events/index.ts";
 import { ImageResolver } from "../../../src/images/image-resolver.ts";
 import { builtImageId, pushedDigest, tarFromEntries } from "../../../src/engine/streams/index.ts";
 import { loadWorldSync } from "../../support/world.ts";
-import { connect, deleteManifest, execIn, sweepRun, tempContainer, testLabels, uniqueName, BUSYBOX } from "./harness.ts";
+import { deleteManifest, execIn, tempContainer, testLabels, uniqueName, BUSYBOX, useEngine, rejection } from "./harness.ts";
 
 const world = loadWorldSync();
 
 let engine: Engine;
-before(async () => {
-  engine = await connect();
-});
-after(async () => {
-  await sweepRun(engine);
-  await engine.close();
-});
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => assert.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-}
+useEngine((e) => (engine = e));
 
 /**
  * Builds `dockerfile` and tags the result `tag` with a separate call, so that tests which only need

@@ -2,20 +2,14 @@
  * Container lifecycle against the real engine: the exit wait is registered before start (STYLE.md),
  * so every exit code arrives, including an auto-removed container's.
  */
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { EngineApiError, isConflict, isNotFound, type Engine } from "../../../src/engine/index.ts";
 import { demuxStream, splitLines } from "../../../src/engine/streams/index.ts";
-import { connect, execIn, runToExit, sweepRun, tempContainer, testLabels, uniqueName, BUSYBOX } from "./harness.ts";
+import { execIn, runToExit, tempContainer, testLabels, uniqueName, BUSYBOX, useEngine } from "./harness.ts";
 
 let engine: Engine;
-before(async () => {
-  engine = await connect();
-});
-after(async () => {
-  await sweepRun(engine);
-  await engine.close();
-});
+useEngine((e) => (engine = e));
 
 /** Commands whose container exits with the code on the left. Signals come from the container itself. */
 const exitCases: [number, string, string[]][] = [

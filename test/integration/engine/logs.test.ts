@@ -13,20 +13,14 @@
  * - local keeps the bytes but drops the newline that ends the long line, so it runs into the
  *   next one (seen on 20.10.24).
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Engine } from "../../../src/engine/index.ts";
 import { demuxStream, splitLines, type LogLine } from "../../../src/engine/streams/index.ts";
-import { connect, readLines, runToExit, sweepRun, tempContainer } from "./harness.ts";
+import { readLines, runToExit, tempContainer, useEngine } from "./harness.ts";
 
 let engine: Engine;
-before(async () => {
-  engine = await connect();
-});
-after(async () => {
-  await sweepRun(engine);
-  await engine.close();
-});
+useEngine((e) => (engine = e));
 
 const LONG_REPEAT = 20_000;
 const SEQ_COUNT = 3_000;

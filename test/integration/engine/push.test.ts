@@ -3,24 +3,18 @@
  * (HTTP 200, then an `errorDetail`) must reject: docker-modem's followProgress swallows exactly
  * this, and a CD tool that reports a failed publish as done is worse than one that crashes.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SlipwayError } from "../../../src/errors/index.ts";
 import { Engine, endpointFromEnv, type ProgressMessage } from "../../../src/engine/index.ts";
 import { pushedDigest } from "../../../src/engine/streams/index.ts";
 import { loadWorldSync } from "../../support/world.ts";
-import { basicAuth, connect, deleteManifest, sweepRun, uniqueName, BUSYBOX } from "./harness.ts";
+import { basicAuth, deleteManifest, uniqueName, BUSYBOX, useEngine } from "./harness.ts";
 
 const world = loadWorldSync();
 
 let engine: Engine;
-before(async () => {
-  engine = await connect();
-});
-after(async () => {
-  await sweepRun(engine);
-  await engine.close();
-});
+useEngine((e) => (engine = e));
 
 interface TempTag extends AsyncDisposable {
   ref: string;

@@ -2,26 +2,13 @@
  * Networks and volumes against the real engine: create, inspect, list by label, remove; removing
  * what is already gone is success; failures are classified by HTTP status (404, 409), never by text.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EngineApiError, isConflict, isNotFound, type Engine } from "../../../src/engine/index.ts";
-import { connect, runFilters, runToExit, sweepRun, tempContainer, testLabels, uniqueName, RUN_LABEL, RUN_ID } from "./harness.ts";
+import { runFilters, runToExit, tempContainer, testLabels, uniqueName, RUN_LABEL, RUN_ID, useEngine, rejection } from "./harness.ts";
 
 let engine: Engine;
-before(async () => {
-  engine = await connect();
-});
-after(async () => {
-  await sweepRun(engine);
-  await engine.close();
-});
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => assert.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-}
+useEngine((e) => (engine = e));
 
 test("network: create, inspect, list by label, connect a container, remove, remove again", async () => {
   const name = uniqueName("net");
