@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fromError, passed, testsFailed, verdictExitCode } from "./verdict.ts";
+import { fromError, passed, testsFailed, verdictExitCode, verdictOf } from "./verdict.ts";
 import { SlipwayError } from "../errors/index.ts";
 
 test("a failed test run keeps the test's own code; 0 can never be a failure", () => {
@@ -17,4 +17,9 @@ test("every other outcome has its fixed code, told apart from a test's code by i
   assert.equal(verdictExitCode("config-error"), 3);
   assert.equal(verdictExitCode("engine-error"), 4);
   assert.equal(verdictExitCode("cancelled"), 130);
+});
+
+test("verdictOf fills in the documented code of its kind", () => {
+  assert.deepEqual(verdictOf("dependency-failed", "db died", "look at its logs"), { kind: "dependency-failed", exitCode: 7, message: "db died", hint: "look at its logs" });
+  assert.deepEqual(verdictOf("internal-error", "bug"), { kind: "internal-error", exitCode: 70, message: "bug" });
 });

@@ -48,6 +48,11 @@ export function fromError(error: SlipwayError): Verdict {
   };
 }
 
+/** A verdict of any kind but a test failure (whose code is the test container's own), with its fixed code. */
+export function verdictOf(kind: Exclude<VerdictKind, "tests-failed">, message: string, hint?: string): Verdict {
+  return { kind, exitCode: verdictExitCode(kind), message, ...(hint ? { hint } : {}) };
+}
+
 export function verdictExitCode(kind: VerdictKind): number {
   switch (kind) {
     case "passed":

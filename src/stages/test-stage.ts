@@ -18,7 +18,7 @@ import { ImageResolver } from "../images/image-resolver.ts";
 import { ComposeLabel, Label } from "../labels/labels.ts";
 import type { RunContext } from "../pipeline/run-context.ts";
 import { together } from "../pipeline/together.ts";
-import { fromError, passed, testsFailed, type Verdict } from "../pipeline/verdict.ts";
+import { fromError, passed, testsFailed, verdictOf, type Verdict } from "../pipeline/verdict.ts";
 import { ContainerWatcher } from "../readiness/container-watcher.ts";
 import { collectDiagnostics, formatDiagnostics } from "../readiness/diagnostics.ts";
 import { copyReports, type CopiedReports } from "../reports/copy-reports.ts";
@@ -94,6 +94,11 @@ export function servicesIndependentOfBuilds(project: Project, services: string[]
     return result;
   };
   return services.filter(independent);
+}
+
+async function dependencyVerdict(ctx: RunContext, failure: DependencyFailure, hint?: string): Promise<Verdict> {
+  const d = await collectDiagnostics(ctx.engine, failure.container);
+  return verdictOf("dependency-failed", `Dependency ${failure.service} ${failure.what}\n${formatDiagnostics(d)}`, hint);
 }
 
 export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Promise<TestStageResult> {
@@ -190,20 +195,18 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
     result.testExitCode = run.exitCode;
 
     if (dependencyFailure) {
-      const d = await collectDiagnostics(ctx.engine, dependencyFailure.container);
-      result.verdict = { kind: "dependency-failed", exitCode: 7, message: `Dependency ${dependencyFailure.service} ${dependencyFailure.what}\n${formatDiagnostics(d)}`, hint: `The test's own exit code (${run.exitCode}) is not the verdict: its dependency failed first.` };
+      result.verdict = await dependencyVerdict(ctx, dependencyFailure, `The test's own exit code (${run.exitCode}) is not the verdict: its dependency failed first.`);
     } else if (run.exitCode !== 0) {
       result.verdict = testsFailed(run.exitCode, `${service} exited with code ${run.exitCode}`);
     }
   } catch (err) {
     monitor?.stop();
     if (dependencyFailure && err instanceof CancelledError && !ctx.signal.aborted && !timeout.signal.aborted) {
-      const d = await collectDiagnostics(ctx.engine, dependencyFailure.container);
-      result.verdict = { kind: "dependency-failed", exitCode: 7, message: `Dependency ${dependencyFailure.service} ${dependencyFailure.what}\n${formatDiagnostics(d)}` };
+      result.verdict = await dependencyVerdict(ctx, dependencyFailure);
     } else if (timeout.signal.aborted && !ctx.signal.aborted) {
-      result.verdict = { kind: "timeout", exitCode: 8, message: `Stage ${opts.stage} took longer than its timeout (${Math.round(envConfig.timeout / 1000)} s)`, hint: `Raise environments.${opts.stage}.timeout in slipway.yml, or find what hangs in the evidence.` };
+      result.verdict = verdictOf("timeout", `Stage ${opts.stage} took longer than its timeout (${Math.round(envConfig.timeout / 1000)} s)`, `Raise environments.${opts.stage}.timeout in slipway.yml, or find what hangs in the evidence.`);
     } else if (ctx.signal.aborted) {
-      result.verdict = { kind: "cancelled", exitCode: 130, message: "cancelled" };
+      result.verdict = verdictOf("cancelled", "cancelled");
     } else if (isSlipwayError(err)) {
       result.verdict = fromError(err);
     } else {
@@ -230,10 +233,10 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
         ...(reports.junit ? { junit: reports.junit } : {}),
       });
       if (reports.missing.length > 0 && result.verdict.kind === "passed") {
-        result.verdict = { kind: "reports-missing", exitCode: 9, message: `Required reports not found in ${service}: ${reports.missing.join(", ")}`, hint: "Check environments.*.reports paths in slipway.yml and where the tests write their reports." };
+        result.verdict = verdictOf("reports-missing", `Required reports not found in ${service}: ${reports.missing.join(", ")}`, "Check environments.*.reports paths in slipway.yml and where the tests write their reports.");
       }
     } catch (err) {
-      if (result.verdict.kind === "passed") result.verdict = isSlipwayError(err) ? fromError(err) : { kind: "internal-error", exitCode: 70, message: String(err) };
+      if (result.verdict.kind === "passed") result.verdict = isSlipwayError(err) ? fromError(err) : verdictOf("internal-error", String(err));
     }
   })();
   // Every container's logs and state are kept while the reports are copied out; each container is
