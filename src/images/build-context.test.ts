@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, mkdir, writeFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, mkdir, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tar from "tar-stream";
 import { contextFiles, packContext } from "./build-context.ts";
+import { contextFilesDigest, contextHash } from "./context-hash.ts";
 
 async function fixture(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "ctx-"));
@@ -62,5 +63,23 @@ test("packContext produces a tar with the files' contents", async () => {
     assert.equal(seen.get("Dockerfile"), "FROM x");
   } finally {
     await rm(dir, { recursive: true });
+  }
+});
+
+test("a build context that does not exist is a config error naming it, not a crash", async () => {
+  const missing = path.join(tmpdir(), "slipway-no-such-context");
+  await assert.rejects(contextFiles(missing, "Dockerfile"), (err: Error & { code?: string; kind?: string }) => err.code === "BUILD_CONTEXT_MISSING" && err.kind === "config" && err.message.includes(missing));
+});
+
+test("the context hash sees every mode bit the tar carries (setuid too)", async () => {
+  const dir = await fixture({ Dockerfile: "FROM scratch\n", "run.sh": "echo\n" });
+  try {
+    const hash = async () => contextHash({ context: dir, dockerfile: "Dockerfile", args: {}, baseImageIds: [], filesDigest: contextFilesDigest(dir, "Dockerfile") });
+    await chmod(path.join(dir, "run.sh"), 0o755);
+    const before = await hash();
+    await chmod(path.join(dir, "run.sh"), 0o4755);
+    assert.notEqual(await hash(), before);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -9,6 +9,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import dockerignoreModule from "@balena/dockerignore";
 import tar from "tar-stream";
+import { SlipwayError } from "../errors/index.ts";
 
 export async function readDockerignore(contextDir: string, dockerfile: string): Promise<string[]> {
   // BuildKit also reads <Dockerfile>.dockerignore; the legacy builder only .dockerignore.
@@ -34,7 +35,13 @@ export async function contextFiles(contextDir: string, dockerfile: string): Prom
   const always = new Set([dockerfile.split(path.sep).join("/"), ".dockerignore"]);
   const out: string[] = [];
   const walk = async (rel: string) => {
-    const entries = await readdir(path.join(contextDir, rel), { withFileTypes: true });
+    const entries = await readdir(path.join(contextDir, rel), { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+      // The context itself missing is the user's to fix; anything else (permissions…) is reported as is.
+      if (rel === "" && (err.code === "ENOENT" || err.code === "ENOTDIR")) {
+        throw new SlipwayError(`Build context ${contextDir} is not a folder`, { code: "BUILD_CONTEXT_MISSING", kind: "config", hint: "Check build.context in the compose file (relative to the file's folder)." });
+      }
+      throw err;
+    });
     for (const entry of entries) {
       const relPath = rel ? `${rel}/${entry.name}` : entry.name;
       const ignored = ig.ignores(relPath) && !always.has(relPath);

@@ -34,7 +34,7 @@ export async function contextFilesDigest(context: string, dockerfile: string): P
   for (const rel of await contextFiles(context, dockerfile)) {
     const abs = path.join(context, rel);
     const stat = await lstat(abs);
-    hash.update(`\0${rel}\0${stat.mode & 0o777}\0`);
+    hash.update(`\0${rel}\0${stat.mode & 0o7777}\0`); // the mode bits the context's tar carries
     if (stat.isSymbolicLink()) hash.update(await readlink(abs));
     else if (stat.isFile()) hash.update(await readFile(abs));
   }
