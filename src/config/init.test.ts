@@ -33,3 +33,14 @@ test("init without a Dockerfile says what is missing", async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("init on a broken compose file: a config error (exit 3) with file and line, not a crash", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "broken-"));
+  try {
+    await writeFile(path.join(dir, "Dockerfile"), "FROM node:20-slim\n");
+    await writeFile(path.join(dir, "compose.yaml"), "services:\n  app: { build: .\n");
+    await assert.rejects(guessProject(dir), (err: Error & { exitCode?: number }) => err.exitCode === 3 && /compose\.yaml:\d+:\d+/.test(err.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

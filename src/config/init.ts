@@ -5,9 +5,9 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { parse } from "yaml";
 import { SlipwayError } from "../errors/index.ts";
 import { normalizeProjectName } from "../compose/load/project-name.ts";
+import { parseYaml } from "../compose/load/parse.ts";
 
 export interface InitGuess {
   name: string;
@@ -32,8 +32,10 @@ export async function guessProject(dir: string): Promise<InitGuess> {
   }
   const testCompose = composeFiles.find((f) => /test/.test(f)) ?? composeFiles[0]!;
   const releaseCompose = composeFiles.find((f) => /release|prod/.test(f));
-  const doc = parse(await readFile(path.join(dir, testCompose), "utf8")) as { services?: Record<string, unknown> } | null;
-  const services = Object.keys(doc?.services ?? {});
+  // Parsed as the loader parses (a broken file is a config error with its position, exit 3).
+  const composePath = path.join(dir, testCompose);
+  const servicesNode = parseYaml(await readFile(composePath, "utf8"), composePath).entries.find((e) => e.key === "services")?.value;
+  const services = servicesNode?.kind === "map" ? servicesNode.entries.map((e) => e.key) : [];
   const testService = services.find((s) => /test/.test(s)) ?? services[0] ?? "test";
   return { name: normalizeProjectName(path.basename(dir)) || "app", testCompose, testService, dockerfile, ...(releaseCompose ? { releaseCompose } : {}) };
 }
