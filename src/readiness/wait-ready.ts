@@ -4,6 +4,7 @@
  * engine). `service_healthy` also races the container's own healthcheck command run through exec.
  */
 import { setMaxListeners } from "node:events";
+import { setTimeout as delay } from "node:timers/promises";
 import { CancelledError, SlipwayError } from "../errors/index.ts";
 import type { Engine } from "../engine/index.ts";
 import type { ContainerWatcher, ContainerEventState } from "./container-watcher.ts";
@@ -27,11 +28,8 @@ export interface WaitReadyOptions {
   probeIntervalMs?: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
-  });
+/** Resolves after `ms`, or at once when `signal` aborts; leaves no listener behind either way. */
+const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined);
 
 export async function waitReady(opts: WaitReadyOptions): Promise<void> {
   const { engine, watcher, container, service, condition } = opts;
