@@ -161,21 +161,6 @@ export class Containers {
   }
 
   /**
-   * What is at `path` in the container (name, size, mode, whether a directory), or undefined when
-   * nothing is there. The engine answers HEAD /archive with the stat in a header.
-   */
-  async statPath(id: string, path: string, opts: Signal = {}): Promise<PathStat | undefined> {
-    try {
-      const response = await this.#http.stream("HEAD", `/containers/${encodeURIComponent(id)}/archive`, { query: { path }, signal: opts.signal });
-      await (response.body as unknown as { dump(): Promise<void> }).dump();
-      return pathStat(response.headers);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  /**
    * `path` as a tar stream with what it is, in one request (the engine sends the stat in a header
    * of the archive's answer too), or undefined when nothing is there.
    */

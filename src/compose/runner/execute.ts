@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { Engine } from "../../engine/index.ts";
-import { EngineApiError, isConflict } from "../../engine/index.ts";
+import { EngineApiError } from "../../engine/index.ts";
 import { tarFromEntries } from "../../engine/streams/archive.ts";
 import type { EventBus } from "../../events/index.ts";
 import type { ContainerWatcher } from "../../readiness/container-watcher.ts";
@@ -39,13 +39,9 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
   const { engine } = ctx;
   switch (op.kind) {
     case "network.create":
-      try {
-        // One request when none exists; concurrent creates of one name in this process share it.
-        await engine.networks.ensure(op.body, { signal });
-      } catch (err) {
-        // Another process created it between our observation and now: that is what we wanted.
-        if (!isConflict(err)) throw err;
-      }
+      // One request when none exists; concurrent creates of one name in this process share it, and
+      // one another process made meanwhile (409) is looked up: that is what we wanted.
+      await engine.networks.ensure(op.body, { signal });
       return;
     case "volume.create":
       await engine.volumes.create(op.body, { signal });
