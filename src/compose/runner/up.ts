@@ -52,8 +52,6 @@ export interface UpResult {
   /** Container names per service. */
   containers: Map<string, string[]>;
   imageIds: Map<string, string>;
-  /** The one-off container's id, when one was asked for and created. */
-  oneoffId?: string;
 }
 
 export function checkServices(project: Project, names: string[]): void {
@@ -80,7 +78,10 @@ export interface OneOffRequest {
   spec: (imageId: string | undefined) => ContainerSpec;
 }
 
-/** Whether a plan for these options can contain readiness gates (then the event subscription is needed). */
+/**
+ * Whether the plan will likely contain readiness gates, so the event subscription can open beside
+ * the first reads. Only a guess for speed: the plan itself decides (see composeUp).
+ */
 function mayWaitForReadiness(project: Project, services: string[], opts: UpOptions): boolean {
   if (opts.wait || (opts.gates && Object.keys(opts.gates).length > 0)) return true;
   const selected = new Set(services);
@@ -98,7 +99,7 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
   // What is independent happens at once: the local image lookups (one per reference), the snapshot
   // of what exists, and — when anything will be waited on — the event subscription, which must be
   // live before anything starts so that no exit or health change can be missed.
-  const watching = !opts.dryRun && mayWaitForReadiness(project, services, opts)
+  let watching = !opts.dryRun && mayWaitForReadiness(project, services, opts)
     ? ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${project.name}`], ctx.signal)
     : undefined;
   // Failing on its own while the reads below are in flight must not be an unhandled rejection:
@@ -155,8 +156,10 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
     });
     if (opts.dryRun) return { imageSteps, plan, containers, imageIds };
 
+    // The plan decides: a gate the guess above did not foresee still gets its subscription.
+    if (!watching && plan.some((op) => op.kind === "service.ready")) watching = ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${project.name}`], ctx.signal);
     const watcher = await watching;
-    const { created } = await executePlan(plan, {
+    await executePlan(plan, {
       engine: ctx.engine,
       signal: ctx.signal,
       events: ctx.events,
@@ -164,8 +167,7 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
       ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
       ...(oneoff ? { onCreated: (name: string, id: string) => { if (name === oneoff.name) opts.onOneOffCreated?.(id); } } : {}),
     });
-    const oneoffId = oneoff ? created.get(oneoff.name) : undefined;
-    return { imageSteps, plan, containers, imageIds, ...(oneoffId ? { oneoffId } : {}) };
+    return { imageSteps, plan, containers, imageIds };
   } finally {
     await watching?.then((w) => w.close(), () => undefined);
   }
