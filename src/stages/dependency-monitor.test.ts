@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { longRunningDependencies } from "./dependency-monitor.ts";
-import { stageProjectName } from "./test-stage.ts";
 import { projectFromYaml } from "../compose/runner/test-support.ts";
 
 test("long-running dependencies: transitive, one-shots awaited to completion left out", async () => {
@@ -19,9 +18,4 @@ services:
       api: { condition: service_started }
 `);
   assert.deepEqual(longRunningDependencies(project, "test").sort(), ["api", "cache", "db"]);
-});
-
-test("stage project names are unique per run and valid compose project names", () => {
-  assert.equal(stageProjectName("Todo.Backend", "test", "20261123-155806-608a5a"), "todobackend-test-608a5a");
-  assert.notEqual(stageProjectName("a", "test", "20261123-155806-aaaaaa"), stageProjectName("a", "test", "20261123-155806-bbbbbb"));
 });
