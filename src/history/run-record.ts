@@ -6,12 +6,23 @@
 import { appendFile, mkdir, readdir, rm, writeFile, cp } from "node:fs/promises";
 import path from "node:path";
 import type { Engine } from "../engine/index.ts";
+import { SlipwayError } from "../errors/index.ts";
 import type { Listener } from "../events/index.ts";
 import { readLogLines } from "../readiness/diagnostics.ts";
 import { projectFilter } from "../compose/runner/observe.ts";
 import type { Redactor } from "./redact.ts";
 
 export const RUNS_DIR = path.join(".slipway", "runs");
+
+/** A read-only checkout or a full disk: the user's to fix, said once (exit 3), not a crash. */
+function cannotWrite(target: string, err: unknown): SlipwayError {
+  return new SlipwayError(`Cannot write the run's evidence to ${target}: ${err instanceof Error ? err.message : String(err)}`, {
+    code: "EVIDENCE_NOT_WRITABLE",
+    kind: "config",
+    hint: "Slipway keeps each run's evidence in .slipway/runs/ beside slipway.yml: make that folder writable (and add .slipway/ to .gitignore).",
+    cause: err,
+  });
+}
 
 export class RunRecord {
   readonly dir: string;
@@ -25,17 +36,28 @@ export class RunRecord {
 
   static async create(projectDir: string, runId: string, redactor: Redactor): Promise<RunRecord> {
     const dir = path.join(projectDir, RUNS_DIR, runId);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).catch((err: unknown) => {
+      throw cannotWrite(dir, err);
+    });
     return new RunRecord(dir, redactor);
   }
 
   async writeJson(name: string, value: unknown): Promise<void> {
-    await writeFile(path.join(this.dir, name), `${JSON.stringify(this.#redactor.redactValue(value), null, 2)}\n`);
+    await this.#write(name, `${JSON.stringify(this.#redactor.redactValue(value), null, 2)}\n`);
   }
 
   async writeText(name: string, text: string): Promise<void> {
-    await mkdir(path.dirname(path.join(this.dir, name)), { recursive: true });
-    await writeFile(path.join(this.dir, name), this.#redactor.redact(text));
+    await this.#write(name, this.#redactor.redact(text));
+  }
+
+  async #write(name: string, content: string): Promise<void> {
+    const file = path.join(this.dir, name);
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, content);
+    } catch (err) {
+      throw cannotWrite(file, err);
+    }
   }
 
   /** A listener that appends every event, redacted, to events.jsonl (in order). */
