@@ -4,7 +4,7 @@
  * the project's container events and reports the first dependency that exits or turns unhealthy.
  */
 import type { Project } from "../compose/model/index.ts";
-import { containerName } from "../compose/runner/names.ts";
+import { serviceContainerName } from "../compose/runner/names.ts";
 import { replicas } from "../compose/runner/up.ts";
 import type { ContainerWatcher } from "../readiness/container-watcher.ts";
 import type { Engine } from "../engine/index.ts";
@@ -48,8 +48,7 @@ export class DependencyMonitor {
     this.#onFailure = onFailure;
     for (const service of services) {
       for (let i = 1; i <= replicas(project, service); i++) {
-        const s = project.services[service]!;
-        this.#targets.push({ service, container: s.container_name && i === 1 ? s.container_name : containerName(project.name, service, i) });
+        this.#targets.push({ service, container: serviceContainerName(project, service, i) });
       }
     }
   }

@@ -8,7 +8,7 @@ import { ComposeLabel, Label } from "../../labels/labels.ts";
 import type { ContainerCreateBody, EndpointSettings, HostConfig, Mount } from "../../engine/types.ts";
 import { apiAtLeast } from "../../engine/version.ts";
 import type { FileMount, Project, Service, ServiceVolume } from "../model/index.ts";
-import { containerName, networkName, volumeName } from "./names.ts";
+import { networkName, serviceContainerName, volumeName } from "./names.ts";
 
 export interface OneOffOverrides {
   command?: string[];
@@ -334,19 +334,14 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
   return { name: input.name, body, connectAfterCreate, copies, warnings };
 }
 
-/** The container a `service:x` reference means: x's first container (its container_name when set). */
-export function firstContainerOf(project: Project, service: string): string {
-  return project.services[service]?.container_name ?? containerName(project.name, service, 1);
-}
-
-/** network_mode, ipc, pid, uts: `service:x` shares x's first container's namespace. */
+/** network_mode, ipc, pid, uts: `service:x` shares x's first container's namespace (its container_name when set). */
 function namespaceMode(project: Project, value: string): string {
-  return value.startsWith("service:") ? `container:${firstContainerOf(project, value.slice("service:".length))}` : value;
+  return value.startsWith("service:") ? `container:${serviceContainerName(project, value.slice("service:".length))}` : value;
 }
 
 /** volumes_from: `x[:ro|rw]` is service x's first container; `container:name[:ro|rw]` a container by name. */
 function volumesFrom(project: Project, value: string): string {
   if (value.startsWith("container:")) return value.slice("container:".length);
   const [service, mode] = value.split(":");
-  return `${firstContainerOf(project, service!)}${mode ? `:${mode}` : ""}`;
+  return `${serviceContainerName(project, service!)}${mode ? `:${mode}` : ""}`;
 }

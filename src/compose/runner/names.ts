@@ -5,6 +5,12 @@ export function containerName(project: string, service: string, index: number): 
   return `${project}-${service}-${index}`;
 }
 
+/** Replica `index` (1-based) of a service in the project: its container_name for the first, when set. */
+export function serviceContainerName(project: Project, service: string, index = 1): string {
+  const name = project.services[service]?.container_name;
+  return name && index === 1 ? name : containerName(project.name, service, index);
+}
+
 /** One-off containers (`run`) get a random suffix so concurrent runs never collide. */
 export function oneoffContainerName(project: string, service: string, suffix: string): string {
   return `${project}-${service}-run-${suffix}`;

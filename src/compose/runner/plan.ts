@@ -5,8 +5,8 @@
  */
 import { SlipwayError } from "../../errors/index.ts";
 import type { Project, Service } from "../model/index.ts";
-import { firstContainerOf, type ContainerSpec } from "./container-spec.ts";
-import { networkName, volumeName } from "./names.ts";
+import type { ContainerSpec } from "./container-spec.ts";
+import { networkName, serviceContainerName, volumeName } from "./names.ts";
 import type { ObservedContainer, ObservedProject } from "./observe.ts";
 import type { NetworkCreateBody, VolumeCreateBody } from "../../engine/types.ts";
 
@@ -233,7 +233,7 @@ export function planUp(input: UpPlanInput): Plan {
     }
     // A container sharing another service's namespace or volumes needs that container to exist.
     for (const ref of sharedContainerServices(project.services[op.service]!)) {
-      const id = `create:${firstContainerOf(project, ref)}`;
+      const id = `create:${serviceContainerName(project, ref)}`;
       if (createIds.has(id) && id !== op.id) op.deps.push(id);
     }
   }
@@ -283,7 +283,7 @@ export function planUp(input: UpPlanInput): Plan {
     let id: string;
     if (shared.length > 0) {
       ops.push({ kind: "container.remove", id: `remove:${existing.name}`, deps: [], cause: `remove ${existing.name}: ${why}, and it shares its namespace or volumes`, container: existing, ...(stopTimeout !== undefined ? { stopTimeout } : {}) });
-      const createDeps = [`remove:${existing.name}`, ...shared.map((ref) => `create:${firstContainerOf(project, ref)}`).filter((c) => opIds.has(c)), ...infraDepsOf(d.service)];
+      const createDeps = [`remove:${existing.name}`, ...shared.map((ref) => `create:${serviceContainerName(project, ref)}`).filter((c) => opIds.has(c)), ...infraDepsOf(d.service)];
       ops.push({ kind: "container.create", id: `create:${d.spec.name}`, deps: createDeps, cause: `recreate ${d.spec.name}: ${why}`, service: d.service, index: d.index, spec: d.spec });
       id = `start:${d.spec.name}`;
       ops.push({ kind: "container.start", id, deps: [`create:${d.spec.name}`, ...after], cause: `start ${d.spec.name}: recreated`, service: d.service, index: d.index, name: d.spec.name });

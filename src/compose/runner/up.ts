@@ -14,7 +14,7 @@ import { buildContainerSpec, type ContainerSpec } from "./container-spec.ts";
 import { executePlan } from "./execute.ts";
 import { withDependencies } from "./graph.ts";
 import { executeImages, imageRef, planImages, type ImageStep } from "./images-phase.ts";
-import { containerName } from "./names.ts";
+import { serviceContainerName } from "./names.ts";
 import { observeProject } from "./observe.ts";
 import { planUp, type DesiredContainer, type Plan } from "./plan.ts";
 
@@ -133,7 +133,7 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
       const imageId = imageIds.get(name) ?? imageRef(project, service);
       const configHash = serviceConfigHash(service, imageIds.get(name));
       for (let index = 1; index <= replicas(project, name); index++) {
-        const cname = service.container_name && index === 1 ? service.container_name : containerName(project.name, name, index);
+        const cname = serviceContainerName(project, name, index);
         const spec = buildContainerSpec({ project, service, index, name: cname, image: imageId, configHash, runLabels, apiVersion: ctx.engine.apiVersion });
         desired.push({ service: name, index, spec, configHash });
         containers.set(name, [...(containers.get(name) ?? []), cname]);
