@@ -2,7 +2,9 @@
  * Whether the run that created a resource is gone, judged from the resource's labels alone (no
  * privileged reaper): only ephemeral resources are ever judged, never a user's `compose up -d`.
  */
-import { Label } from "../labels/labels.ts";
+import { hostname } from "node:os";
+import { Label, type RunOwner } from "../labels/labels.ts";
+import { bootId } from "../pipeline/run-identity.ts";
 
 export interface HostFacts {
   host: string;
@@ -33,4 +35,9 @@ export function isPidAlive(pid: number): boolean {
     // EPERM: it exists but is not ours to signal.
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** This machine, now: what judgeOwner compares a resource's owner with (the owner's own host and boot id when given). */
+export function hostFacts(owner?: Pick<RunOwner, "host" | "bootId">): HostFacts {
+  return { host: owner?.host ?? hostname(), bootId: owner?.bootId ?? bootId(), now: Date.now(), isPidAlive };
 }

@@ -3,12 +3,11 @@
  * here, once. Every Slipway start sweeps what dead or expired runs left behind (crash safety
  * without a privileged reaper).
  */
-import { hostname } from "node:os";
-import { isPidAlive } from "../cleanup/owner.ts";
+import { hostFacts } from "../cleanup/owner.ts";
 import { sweepAbandonedRuns } from "../cleanup/sweep.ts";
 import { Engine, endpointFromEnv, type TraceRecord } from "../engine/index.ts";
 import { EventBus, type Listener } from "../events/index.ts";
-import { bootId, currentOwner, newRunId } from "../pipeline/run-identity.ts";
+import { currentOwner, newRunId } from "../pipeline/run-identity.ts";
 import type { RunContext } from "../pipeline/run-context.ts";
 import { jsonRenderer } from "../ui/json-renderer.ts";
 import { detectCi, pipelineRenderer, quietRenderer } from "../ui/pipeline-renderer.ts";
@@ -46,7 +45,7 @@ export async function createRunContext(io: CliIo, signal: AbortSignal, mode: Out
   const owner = currentOwner(newRunId());
   // The sweep runs beside the command (it only touches runs whose owner is gone, never this one)
   // and is awaited before the process ends, so a command does not wait for others' leftovers.
-  const sweeping = sweepAbandonedRuns(engine, events, { host: hostname(), bootId: bootId(), now: Date.now(), isPidAlive }, { signal: AbortSignal.timeout(60_000) })
+  const sweeping = sweepAbandonedRuns(engine, events, hostFacts(owner), { signal: AbortSignal.timeout(60_000) })
     .then((swept) => {
       if (swept.length) events.emit({ type: "log", level: "info", message: `swept ${swept.length} abandoned run(s): ${swept.map((s) => `${s.runId} (${s.reason})`).join(", ")}` });
     })

@@ -1,12 +1,10 @@
 /** `slipway clean`: remove what dead or expired runs left behind, or one run's resources. */
-import { hostname } from "node:os";
 import { Command } from "commander";
-import { isPidAlive } from "../../cleanup/owner.ts";
+import { hostFacts } from "../../cleanup/owner.ts";
 import { findAbandonedRuns } from "../../cleanup/sweep.ts";
 import { observeRun, teardownRun } from "../../cleanup/teardown-run.ts";
 import { Engine, endpointFromEnv } from "../../engine/index.ts";
 import { EventBus } from "../../events/index.ts";
-import { bootId } from "../../pipeline/run-identity.ts";
 import type { CliIo } from "../io.ts";
 
 export function cleanCommand(io: CliIo, signal: AbortSignal): Command {
@@ -23,7 +21,7 @@ export function cleanCommand(io: CliIo, signal: AbortSignal): Command {
         const observed = await observeRun(engine, o.run, signal);
         targets = [{ runId: o.run, reason: "requested", containers: observed.containers.length, networks: observed.networks.length, volumes: observed.volumes.length }];
       } else {
-        targets = await findAbandonedRuns(engine, { host: hostname(), bootId: bootId(), now: Date.now(), isPidAlive }, signal);
+        targets = await findAbandonedRuns(engine, hostFacts(), signal);
       }
       if (!o.dryRun) for (const t of targets) await teardownRun(engine, events, t.runId, { timeout: 1 });
       if (o.json) {
