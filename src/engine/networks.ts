@@ -1,5 +1,6 @@
 /** Network endpoints. Removing a network already gone is success. */
 import { isConflict, isNotFound } from "./engine-error.ts";
+import { untilAborted } from "./streams/abortable.ts";
 import type { EngineHttp } from "./http.ts";
 import type { Filters } from "./containers.ts";
 import type { EndpointSettings, NetworkCreateBody, NetworkInspect } from "./types.ts";
@@ -23,14 +24,16 @@ export class Networks {
    */
   ensure(body: NetworkCreateBody, opts: Signal = {}): Promise<{ Id: string; Warning?: string }> {
     const pending = this.#creating.get(body.Name);
-    if (pending) return pending;
+    if (pending) return untilAborted(pending, opts.signal);
+    // Shared by concurrent callers, so no caller's signal cancels it for the others; each stops
+    // waiting on its own (a network create takes milliseconds).
     const request = (async () => {
       try {
         // Created straight away (the usual case: the caller saw none); a name taken is a 409.
-        return await this.create({ ...body, CheckDuplicate: true }, opts);
+        return await this.create({ ...body, CheckDuplicate: true });
       } catch (err) {
         if (!isConflict(err)) throw err;
-        const existing = await this.find(body.Name, opts);
+        const existing = await this.find(body.Name);
         if (existing && existing.Name === body.Name) return { Id: existing.Id };
         throw err;
       }
@@ -40,7 +43,7 @@ export class Networks {
       () => this.#creating.delete(body.Name),
       () => this.#creating.delete(body.Name),
     );
-    return request;
+    return untilAborted(request, opts.signal);
   }
 
   create(body: NetworkCreateBody, opts: Signal = {}): Promise<{ Id: string; Warning?: string }> {

@@ -5,7 +5,8 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { CancelledError, SlipwayError } from "../errors/index.ts";
+import { SlipwayError } from "../errors/index.ts";
+import { untilAborted } from "../engine/streams/abortable.ts";
 import type { Engine } from "../engine/index.ts";
 import type { ImageInspect, ProgressMessage } from "../engine/types.ts";
 import { builtImageId } from "../engine/streams/json-stream.ts";
@@ -197,24 +198,4 @@ export function freshStepImages(messages: ProgressMessage[]): string[] {
     }
   }
   return out;
-}
-
-/** `promise`, or a CancelledError as soon as `signal` aborts (the work itself goes on for others). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new CancelledError("image lookup cancelled", signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new CancelledError("image lookup cancelled", signal.reason));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { abortable, throwIfCancelled } from "./abortable.ts";
+import { abortable, throwIfCancelled, untilAborted } from "./abortable.ts";
 import { CancelledError } from "../../errors/index.ts";
 
 function counting(values: number[], fail?: Error): { source: AsyncGenerator<number>; state: { closed: boolean } } {
@@ -63,4 +63,18 @@ test("an already-aborted signal: cancelled at once, and the source is closed wit
   await assert.rejects(all(abortable(source, AbortSignal.abort())), CancelledError);
   assert.equal(reads, 0);
   assert.equal(closed, true, "an HTTP body left open would hold its connection");
+});
+
+test("untilAborted: one caller stops waiting on its signal; the shared work and its other waiters go on", async () => {
+  let finish!: (v: string) => void;
+  const shared = new Promise<string>((resolve) => (finish = resolve));
+  const mine = new AbortController();
+  const first = untilAborted(shared, mine.signal);
+  const second = untilAborted(shared, new AbortController().signal);
+  mine.abort();
+  await assert.rejects(first, CancelledError);
+  finish("done");
+  assert.equal(await second, "done");
+  await assert.rejects(untilAborted(shared, AbortSignal.abort()), CancelledError);
+  assert.equal(await untilAborted(shared, undefined), "done");
 });

@@ -72,6 +72,29 @@ export function cancelled(signal: AbortSignal): CancelledError {
   return new CancelledError("Cancelled", signal.reason);
 }
 
+/**
+ * `promise`, or a CancelledError as soon as `signal` aborts — for work shared by several callers:
+ * the work itself goes on for the others, only this caller stops waiting.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(cancelled(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelled(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 /** Throws a CancelledError when `signal` has aborted: for checks between steps. */
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw cancelled(signal);
