@@ -106,19 +106,9 @@ export class ImageResolver {
         });
       }
     }
-    try {
-      await this.#engine.images.pull(ref, { signal, onProgress: this.#progress(`pull ${ref}`) });
-    } catch (err) {
-      if (err instanceof SlipwayError && (err.kind === "registry" || err.kind === "engine") && !(err.name === "CancelledError")) {
-        throw new SlipwayError(`Cannot pull image ${ref}: ${err.message}`, {
-          code: "IMAGE_PULL_FAILED",
-          kind: "registry",
-          cause: err,
-          hint: `Check the image name and tag, that its registry is reachable, and that you are logged in if it is private.`,
-        });
-      }
-      throw err;
-    }
+    // A refusal is already a registry error naming the image (Images.pull); an unreachable engine
+    // stays an engine error.
+    await this.#engine.images.pull(ref, { signal, onProgress: this.#progress(`pull ${ref}`) });
     this.#local.delete(ref);
     const pulled = await this.lookup(ref, signal);
     if (!pulled) throw new SlipwayError(`Image ${ref} was pulled but the engine does not list it`, { code: "IMAGE_MISSING", kind: "engine" });

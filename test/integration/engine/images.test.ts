@@ -189,3 +189,13 @@ test("ImageResolver.lookup: one request for concurrent callers; one caller's can
     await traced.close();
   }
 });
+
+test("ImageResolver.ensure of an image no registry has: one registry error (exit 6) naming the image once", async () => {
+  const resolver = new ImageResolver(engine, new EventBus());
+  const ref = `slipway-no-such-image-${randomBytes(3).toString("hex")}:1`;
+  const err = (await rejection(resolver.ensure(ref, "missing"))) as SlipwayError;
+  assert.ok(err instanceof SlipwayError, String(err));
+  assert.equal(err.kind, "registry");
+  assert.equal(err.exitCode, 6);
+  assert.equal(err.message.split(ref).length - 1, 1, err.message);
+});
