@@ -15,9 +15,10 @@ import { plainRenderer } from "../ui/plain-renderer.ts";
 import type { CliIo } from "./io.ts";
 import { slipwayVersion } from "./version.ts";
 
-export type OutputMode = "plain" | "json" | "quiet" | "pipeline";
+/** plain: a compose command's step lines; pipeline: a stage's output, live on a terminal; pipeline-log: the same as lines (`--output plain`). */
+export type OutputMode = "plain" | "json" | "quiet" | "pipeline" | "pipeline-log";
 
-function renderer(io: CliIo, mode: OutputMode): Listener | undefined {
+export function renderer(io: CliIo, mode: OutputMode): Listener | undefined {
   const writeErr = (s: string) => void io.stderr.write(s);
   const verbose = !!io.env["SLIPWAY_VERBOSE"];
   switch (mode) {
@@ -26,7 +27,11 @@ function renderer(io: CliIo, mode: OutputMode): Listener | undefined {
     case "quiet":
       return quietRenderer((s) => void io.stdout.write(s));
     case "pipeline":
-      return pipelineRenderer({ write: (s) => void io.stdout.write(s), style: io.out, live: !!io.stdout.isTTY && !detectCi(io.env) && !io.env["CI"], ci: detectCi(io.env), verbose });
+    case "pipeline-log": {
+      const ci = detectCi(io.env);
+      const live = mode === "pipeline" && !!io.stdout.isTTY && !ci && !io.env["CI"];
+      return pipelineRenderer({ write: (s) => void io.stdout.write(s), style: io.out, live, ci, verbose });
+    }
     case "plain":
       return plainRenderer(writeErr, io.err, { verbose });
   }

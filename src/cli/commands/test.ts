@@ -4,7 +4,7 @@ import { loadPipelineConfig } from "../../config/load-pipeline-config.ts";
 import { runTestPipeline } from "../../pipeline/run-test-pipeline.ts";
 import { fromError } from "../../pipeline/verdict.ts";
 import { SlipwayError } from "../../errors/index.ts";
-import { EVENT_SCHEMA_VERSION } from "../../events/index.ts";
+import { jsonRenderer } from "../../ui/json-renderer.ts";
 import { createRunContext, type OutputMode } from "../context.ts";
 import { definedEnv, type CliIo } from "../io.ts";
 
@@ -19,7 +19,7 @@ export function testCommand(io: CliIo, signal: AbortSignal, setExit: (code: numb
     .option("-q, --quiet", "print only the verdict")
     .addOption(new Option("--output <mode>", "output style").choices(["auto", "plain", "json", "quiet"]).default("auto"))
     .action(async (o: { config?: string; stage: string; keep?: boolean; json?: boolean; quiet?: boolean; output: string }) => {
-      const mode: OutputMode = o.json || o.output === "json" ? "json" : o.quiet || o.output === "quiet" ? "quiet" : "pipeline";
+      const mode: OutputMode = o.json || o.output === "json" ? "json" : o.quiet || o.output === "quiet" ? "quiet" : o.output === "plain" ? "pipeline-log" : "pipeline";
       const started = Date.now();
       try {
         const pipeline = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
@@ -31,7 +31,7 @@ export function testCommand(io: CliIo, signal: AbortSignal, setExit: (code: numb
         // as the last JSON event; the error itself is rendered once, at the edge.
         if (mode === "json" && err instanceof SlipwayError) {
           const verdict = fromError(err);
-          io.stdout.write(`${JSON.stringify({ schemaVersion: EVENT_SCHEMA_VERSION, type: "verdict", kind: verdict.kind, exitCode: verdict.exitCode, message: verdict.message, durationMs: Date.now() - started, runId: "", ...(verdict.hint ? { hint: verdict.hint } : {}), time: Date.now() })}\n`);
+          jsonRenderer((line) => void io.stdout.write(line))({ type: "verdict", kind: verdict.kind, exitCode: verdict.exitCode, message: verdict.message, durationMs: Date.now() - started, runId: "", ...(verdict.hint ? { hint: verdict.hint } : {}), time: Date.now() });
         }
         throw err;
       }
