@@ -12,7 +12,7 @@ import { executeImages, planImages } from "../../compose/runner/images-phase.ts"
 import { composeLogs } from "../../compose/runner/logs.ts";
 import { formatPlan } from "../../compose/runner/plan.ts";
 import { composePs, formatPs } from "../../compose/runner/ps.ts";
-import { composeRun } from "../../compose/runner/run.ts";
+import { composeRun, oneoffDependencies } from "../../compose/runner/run.ts";
 import { checkServices, composeUp } from "../../compose/runner/up.ts";
 import { withDependencies } from "../../compose/runner/graph.ts";
 import { teardownRun } from "../../cleanup/teardown-run.ts";
@@ -158,8 +158,7 @@ export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: n
       checkServices(project, [service]);
       await using ctx = await context(g);
       if (g.dryRun) {
-        const deps = o.deps === false ? [] : Object.keys(project.services[service]!.depends_on).filter((d) => project.services[d]);
-        const gates = Object.fromEntries(deps.map((d) => [d, project.services[service]!.depends_on[d]!.condition]));
+        const { services: deps, gates } = oneoffDependencies(project, service, o.deps === false);
         const result = await composeUp(ctx, project, { services: deps, infraFor: [service], gates, lifetime: "persistent", dryRun: true });
         io.stdout.write(result.imageSteps.map((s) => `  -  ${s.cause}\n`).join("") + formatPlan(result.plan));
         io.stdout.write(`  -  create a one-off ${service} container${command.length ? ` running ${JSON.stringify(command)}` : ""} while its dependencies get ready, start it attached once they are; exit with its code${o.rm ? "; remove it after" : ""}\n`);

@@ -15,7 +15,7 @@ export type Operation =
   | { kind: "volume.create"; id: string; deps: string[]; cause: string; key: string; body: VolumeCreateBody }
   /** `kill`: force-remove at once, without a graceful stop first. */
   | { kind: "container.remove"; id: string; deps: string[]; cause: string; container: ObservedContainer; stopTimeout?: number; kill?: boolean }
-  | { kind: "container.create"; id: string; deps: string[]; cause: string; service: string; index: number; spec: ContainerSpec; oneoff?: boolean }
+  | { kind: "container.create"; id: string; deps: string[]; cause: string; service: string; index: number; spec: ContainerSpec }
   | { kind: "container.start"; id: string; deps: string[]; cause: string; service: string; index: number; name: string }
   /** Stop and start again, in place (a dependency with `restart: true` was recreated). */
   | { kind: "container.restart"; id: string; deps: string[]; cause: string; service: string; name: string; stopTimeout?: number }
@@ -218,7 +218,7 @@ export function planUp(input: UpPlanInput): Plan {
         hint: "Choose another --name, or leave it out for a generated one.",
       });
     }
-    ops.push({ kind: "container.create", id: `create:${spec.name}`, deps: infraDepsOf(service), cause: `create one-off ${spec.name}`, service, index: 1, spec, oneoff: true });
+    ops.push({ kind: "container.create", id: `create:${spec.name}`, deps: infraDepsOf(service), cause: `create one-off ${spec.name}`, service, index: 1, spec });
   }
 
   const createIds = new Set(ops.filter((o) => o.kind === "container.create").map((o) => o.id));
@@ -226,8 +226,7 @@ export function planUp(input: UpPlanInput): Plan {
     if (op.kind !== "container.create") continue;
     // A container whose dependency takes time to get ready (healthy, or completed) is created after
     // that dependency's start: its create then overlaps the wait instead of competing with the start.
-    const conditions = op.oneoff ? { ...dependsOnConditions(project, op.service), ...input.gates } : dependsOnConditions(project, op.service);
-    for (const [dep, condition] of Object.entries(conditions)) {
+    for (const [dep, condition] of Object.entries(dependsOnConditions(project, op.service))) {
       if (condition === "service_started" || !selected.has(dep)) continue;
       op.deps.push(...(startIds.get(dep) ?? []));
     }

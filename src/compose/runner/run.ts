@@ -15,6 +15,7 @@ import { buildContainerSpec, type ContainerSpec, type OneOffOverrides } from "./
 import { imageRef } from "./images-phase.ts";
 import { oneoffContainerName } from "./names.ts";
 import { checkServices, composeUp } from "./up.ts";
+import type { ReadyCondition } from "../../readiness/wait-ready.ts";
 
 export interface RunOptions extends OneOffOverrides {
   /** Remove the container when it exits (`--rm`). */
@@ -43,13 +44,19 @@ export interface RunResult {
   name: string;
 }
 
+/** What a one-off container of `service` waits for: its dependencies (none with --no-deps) and their conditions. */
+export function oneoffDependencies(project: Project, service: string, noDeps: boolean): { services: string[]; gates: Record<string, ReadyCondition> } {
+  const dependsOn = project.services[service]!.depends_on;
+  const services = noDeps ? [] : Object.keys(dependsOn).filter((d) => project.services[d]);
+  return { services, gates: Object.fromEntries(services.map((d) => [d, dependsOn[d]!.condition])) };
+}
+
 export async function composeRun(ctx: RunContext, project: Project, serviceName: string, opts: RunOptions): Promise<RunResult> {
   checkServices(project, [serviceName]);
   const service = project.services[serviceName]!;
   const images = opts.images ?? new ImageResolver(ctx.engine, ctx.events);
 
-  const deps = opts.noDeps ? [] : Object.keys(service.depends_on).filter((d) => project.services[d]);
-  const gates = Object.fromEntries(deps.map((d) => [d, service.depends_on[d]!.condition]));
+  const { services: deps, gates } = oneoffDependencies(project, serviceName, opts.noDeps ?? false);
   const name = opts.name ?? oneoffContainerName(project.name, serviceName, randomBytes(4).toString("hex"));
   const runLabels = labelsFor(ctx, opts.lifetime);
   let createdId: string | undefined;
