@@ -44,8 +44,8 @@ export class ContainerWatcher implements AsyncDisposable {
    * `die` must not count as the new one's exit.
    */
   #dispatch(event: EngineEvent): void {
-    const name = event.Actor.ID;
-    if (!name) return;
+    const id = event.Actor.ID;
+    if (!id) return;
     let state: ContainerEventState | undefined;
     if (event.Action === "start") state = { kind: "started" };
     else if (event.Action === "die") state = { kind: "exited", exitCode: Number(event.Actor.Attributes["exitCode"] ?? -1) };
@@ -54,10 +54,10 @@ export class ContainerWatcher implements AsyncDisposable {
       if (status === "healthy" || status === "unhealthy" || status === "starting") state = { kind: "health", status };
     }
     if (!state) return;
-    const history = this.#last.get(name) ?? [];
+    const history = this.#last.get(id) ?? [];
     history.push(state);
-    this.#last.set(name, history);
-    for (const listener of this.#listeners.get(name) ?? []) listener(state);
+    this.#last.set(id, history);
+    for (const listener of this.#listeners.get(id) ?? []) listener(state);
   }
 
   /** Everything seen so far for a container (by id), oldest first. */
@@ -67,11 +67,10 @@ export class ContainerWatcher implements AsyncDisposable {
 
   /** Calls `listener` for past and future events of container `id`; returns the unsubscribe function. */
   follow(id: string, listener: Listener): () => void {
-    const name = id;
-    for (const state of this.history(name)) listener(state);
-    const set = this.#listeners.get(name) ?? new Set<Listener>();
+    for (const state of this.history(id)) listener(state);
+    const set = this.#listeners.get(id) ?? new Set<Listener>();
     set.add(listener);
-    this.#listeners.set(name, set);
+    this.#listeners.set(id, set);
     return () => set.delete(listener);
   }
 
