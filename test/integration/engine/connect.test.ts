@@ -4,7 +4,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,7 +18,7 @@ import {
   type TraceRecord,
 } from "../../../src/engine/index.ts";
 import { loadWorldSync } from "../../support/world.ts";
-import { connect } from "./harness.ts";
+import { connect, unusedTcpPort } from "./harness.ts";
 
 const world = loadWorldSync();
 
@@ -71,14 +70,6 @@ test("requests after connect carry the negotiated version, and they work", async
   assert.equal(tooNew.reason, "bad-request");
 });
 
-async function closedTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address !== null && typeof address === "object");
-  return address.port;
-}
 
 async function assertUnreachable(dockerHost: string): Promise<void> {
   const started = performance.now();
@@ -102,7 +93,7 @@ test("an unreachable DOCKER_HOST (unix socket that does not exist) rejects fast 
 });
 
 test("an unreachable DOCKER_HOST (tcp, closed port) rejects fast with EngineUnreachableError", async () => {
-  await assertUnreachable(`tcp://127.0.0.1:${await closedTcpPort()}`);
+  await assertUnreachable(`tcp://127.0.0.1:${await unusedTcpPort()}`);
 });
 
 test("an aborted connect rejects with CancelledError, not as unreachable", async () => {

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
 import { after, before } from "node:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -137,6 +138,16 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
     () => assert.fail("expected a rejection"),
     (e: unknown) => e,
   );
+}
+
+/** A loopback TCP port nothing listens on (bound, then released). */
+export async function unusedTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  assert.ok(address !== null && typeof address === "object");
+  return address.port;
 }
 
 export function basicAuth(username: string, password: string): string {

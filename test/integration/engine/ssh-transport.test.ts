@@ -18,11 +18,10 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { Engine, endpointFromEnv, type EngineEndpoint } from "../../../src/engine/index.ts";
 import { sshArgs } from "../../../src/engine/transport.ts";
-import { delay, sweepRun, tempContainer, tempDir, type TempDir } from "./harness.ts";
+import { delay, sweepRun, tempContainer, tempDir, type TempDir, unusedTcpPort } from "./harness.ts";
 
 const SEQUENTIAL_REQUESTS = 100;
 
@@ -153,14 +152,6 @@ test("ssh transport over a fake ssh (socat to the engine socket): connections re
   assert.deepEqual(await stillAlive(spawns.map((s) => s.pid), 3_000), [], "every ssh child ended after close()");
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address !== null && typeof address === "object");
-  return address.port;
-}
 
 interface Sshd extends AsyncDisposable {
   port: number;
@@ -168,7 +159,7 @@ interface Sshd extends AsyncDisposable {
 }
 
 async function startSshd(dir: TempDir, sshd: string): Promise<Sshd> {
-  const port = await freePort();
+  const port = await unusedTcpPort();
   const hostKey = path.join(dir.path, "host_ed25519");
   const clientKey = path.join(dir.path, "client_ed25519");
   for (const key of [hostKey, clientKey]) {
