@@ -19,6 +19,9 @@
  *      `up --wait` for the CLIs and compose v2, and for compose v1 (no --wait) `up -d` then polling the
  *      engine every 100 ms until every container is running and healthy (compose-wait.sh does the
  *      same with `docker-compose ps` every 0.5 s, which would cost v1 more).    target ≤ 0.6 × v2
+ *      oracle floor  raw undici: everything created before db starts, and the dependents started
+ *                    0.3 s after db's start returns, when its ready file is known to exist without
+ *                    looking: the least time any runner that honours the gate can take here.
  *   3. `ps` of a 100-service project (brought up once, by Slipway): composePs with a warm engine,
  *      and every CLI as a process.                                             target ≤ 0.3 s
  *
@@ -126,13 +129,16 @@ function plainServices(n: number): string {
 }
 
 const HEALTH_DEPENDENTS = 9;
+/** How long `db` takes to become ready in the health-gated file. */
+const HEALTH_READY_MS = 300;
+const DB_COMMAND = `sleep ${HEALTH_READY_MS / 1000}; touch /tmp/ok; sleep 300`;
 
 function healthGated(): string {
   const lines = [
     "services:",
     "  db:",
     `    image: ${IMAGE}`,
-    `    command: ["sh", "-c", "sleep 0.3; touch /tmp/ok; sleep 300"]`,
+    `    command: ["sh", "-c", "${DB_COMMAND}"]`,
     "    init: true",
     "    stop_grace_period: 1s",
     "    healthcheck:",
@@ -394,26 +400,53 @@ class RawEngine {
 
   /** The fewest calls that give what `compose up -d` gives: labelled network and containers, with aliases. */
   async up(project: string, services: number): Promise<void> {
-    const network = `${project}_default`;
-    const labels = (extra: Record<string, string>) => ({ [PROJECT_LABEL]: project, [BENCH_LABEL]: "floor", ...extra });
-    await this.#call("POST", "/networks/create", { Name: network, CheckDuplicate: true, Labels: labels({ "com.docker.compose.network": "default" }) });
+    const network = await this.#network(project);
     const names = Array.from({ length: services }, (_, i) => `s${i + 1}`);
-    const ids = await Promise.all(
-      names.map(async (service) => {
-        const body = {
-          Image: IMAGE,
-          Cmd: ["sleep", "300"],
-          StopTimeout: 1,
-          Labels: labels({ "com.docker.compose.service": service, "com.docker.compose.container-number": "1", "com.docker.compose.oneoff": "False" }),
-          HostConfig: { Init: true, NetworkMode: network, RestartPolicy: { Name: "no" } },
-          NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [service] } } },
-        };
-        const created = (await this.#call("POST", `/containers/create?name=${project}-${service}-1`, body)) as { Id: string };
-        return created.Id;
-      }),
-    );
+    const ids = await Promise.all(names.map((service) => this.#create(project, network, service, ["sleep", "300"])));
     this.#created.set(project, { network, containers: ids });
     await Promise.all(ids.map((id) => this.#call("POST", `/containers/${id}/start`)));
+  }
+
+  /**
+   * The health-gated scenario done by an oracle: every container created before `db` starts, and
+   * the dependents started the instant `db`'s ready file exists, known without looking (its
+   * process sleeps ${HEALTH_READY_MS} ms from before its start returns, so waiting that long after
+   * the return is never early). No readiness detection at all: what no correct runner can beat.
+   */
+  async upGatedOracle(project: string, dependents: number): Promise<void> {
+    const network = await this.#network(project);
+    const names = Array.from({ length: dependents }, (_, i) => `w${i + 1}`);
+    const [db, ...ids] = await Promise.all([
+      this.#create(project, network, "db", ["sh", "-c", DB_COMMAND]),
+      ...names.map((service) => this.#create(project, network, service, ["sleep", "300"])),
+    ]);
+    this.#created.set(project, { network, containers: [db!, ...ids] });
+    await this.#call("POST", `/containers/${db}/start`);
+    await new Promise((r) => setTimeout(r, HEALTH_READY_MS));
+    await Promise.all(ids.map((id) => this.#call("POST", `/containers/${id}/start`)));
+  }
+
+  async #network(project: string): Promise<string> {
+    const network = `${project}_default`;
+    await this.#call("POST", "/networks/create", { Name: network, CheckDuplicate: true, Labels: this.#labels(project, { "com.docker.compose.network": "default" }) });
+    return network;
+  }
+
+  #labels(project: string, extra: Record<string, string>): Record<string, string> {
+    return { [PROJECT_LABEL]: project, [BENCH_LABEL]: "floor", ...extra };
+  }
+
+  async #create(project: string, network: string, service: string, cmd: string[]): Promise<string> {
+    const body = {
+      Image: IMAGE,
+      Cmd: cmd,
+      StopTimeout: 1,
+      Labels: this.#labels(project, { "com.docker.compose.service": service, "com.docker.compose.container-number": "1", "com.docker.compose.oneoff": "False" }),
+      HostConfig: { Init: true, NetworkMode: network, RestartPolicy: { Name: "no" } },
+      NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [service] } } },
+    };
+    const created = (await this.#call("POST", `/containers/create?name=${project}-${service}-1`, body)) as { Id: string };
+    return created.Id;
   }
 
   async down(project: string): Promise<void> {
@@ -745,9 +778,14 @@ async function benchHealth(b: Bench): Promise<{ row: RowResult; profiles: Profil
   await writeFile(file, healthGated());
   const samples: Samples = new Map();
   const traced: Profile[] = [];
+  const oracle: Peer = {
+    name: "oracle floor",
+    up: (t) => b.raw.upGatedOracle(t.project, HEALTH_DEPENDENTS),
+    down: (t) => b.raw.down(t.project),
+  };
   for (let round = 0; round < b.options.rounds; round++) {
     const parts: string[] = [];
-    for (const peer of rotate(peersFor(b, false), round)) {
+    for (const peer of rotate([...peersFor(b, false), oracle], round)) {
       const t = { file, project: projectName(b, "health", peer.name, round), containers: HEALTH_DEPENDENTS + 1 };
       b.lib.timeline.reset();
       const ms = await attempt(b, peer.name, "up --wait", () => peer.up(t, { wait: true }));
@@ -765,6 +803,8 @@ async function benchHealth(b: Bench): Promise<{ row: RowResult; profiles: Profil
     { name: "cli / compose v2", of: "cli", to: "compose v2" },
     { name: "cli (tsx) / compose v2", of: "cli (tsx)", to: "compose v2" },
     { name: "compose v1 / compose v2", of: "compose v1", to: "compose v2" },
+    { name: "oracle floor / compose v2", of: "oracle floor", to: "compose v2" },
+    { name: "slipway / oracle floor", of: "slipway", to: "oracle floor" },
   ]);
   const profiles: Profiles = {};
   const pick = medianRound(traced);
@@ -941,7 +981,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const names = [...peers.map((p) => p.name), "floor"];
+  const names = [...peers.map((p) => p.name), "floor", ...(options.skip.has("health") ? [] : ["oracle floor"])];
   if (options.json) {
     console.log(JSON.stringify({ date: new Date().toISOString(), engine: version.Version, node: process.version, rounds: options.rounds, rows, profiles }, null, 2));
   } else {
