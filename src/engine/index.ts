@@ -4,5 +4,5 @@ export * from "./engine-error.ts";
 export * from "./types.ts";
 export * from "./version.ts";
 export type { RegisteredWait, WaitCondition, LogsOptions, Filters } from "./containers.ts";
-export { splitImageRef } from "./images.ts";
+export { builderFor, splitImageRef } from "./images.ts";
 export type { Trace, TraceRecord } from "./http.ts";

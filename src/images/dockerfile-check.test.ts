@@ -1,6 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { legacyBuilderProblems } from "./dockerfile-check.ts";
+import { CLASSIC_BUILDER, dockerfileProblems, type BuilderFeatures } from "./dockerfile-check.ts";
+
+const legacyBuilderProblems = (text: string) => dockerfileProblems(text, CLASSIC_BUILDER);
+const BUILDKIT_20_10: BuilderFeatures = { buildkit: true, modernFrontend: false };
+const BUILDKIT_23: BuilderFeatures = { buildkit: true, modernFrontend: true };
 
 test("a plain Dockerfile has no problems", () => {
   assert.deepEqual(legacyBuilderProblems("FROM node:20-slim\n# comment <<EOF\nRUN echo hi \\\n  && echo there\nCOPY . /app\n"), []);
@@ -16,6 +20,20 @@ test("heredoc is found with its line", () => {
 test("FROM --platform and RUN --mount are found", () => {
   const problems = legacyBuilderProblems("FROM --platform=$BUILDPLATFORM node AS b\nRUN --mount=type=cache,target=/x npm ci\n");
   assert.deepEqual(problems.map((p) => p.line), [1, 2]);
+});
+
+test("BuildKit takes FROM --platform and cache mounts; heredocs only with a 1.4+ frontend", () => {
+  const text = "FROM --platform=$BUILDPLATFORM node AS b\nRUN --mount=type=cache,target=/x npm ci\nRUN <<EOF\necho hi\nEOF\n";
+  assert.deepEqual(dockerfileProblems(text, BUILDKIT_20_10).map((p) => [p.line, p.message]), [[3, "RUN with a heredoc (<<) is not supported by this engine's BuildKit"]]);
+  assert.deepEqual(dockerfileProblems(text, BUILDKIT_23), []);
+});
+
+test("secret and ssh mounts need a session whatever the engine; RUN --network an old frontend refuses", () => {
+  const text = "FROM a\nRUN --mount=type=secret,id=npm cat /run/secrets/npm\nRUN --mount=target=/k,type=ssh true\nRUN --network=none true\n";
+  assert.deepEqual(dockerfileProblems(text, BUILDKIT_23).map((p) => p.line), [2, 3]);
+  assert.match(dockerfileProblems(text, BUILDKIT_23)[0]!.message, /BuildKit session/);
+  assert.deepEqual(dockerfileProblems(text, BUILDKIT_20_10).map((p) => p.line), [2, 3, 4]);
+  assert.deepEqual(legacyBuilderProblems(text).map((p) => p.line), [2, 3, 4]);
 });
 
 test("continuation lines report the instruction's first line", () => {

@@ -1,9 +1,21 @@
 /**
- * Engine 20.10's built-in Dockerfile frontend (the legacy builder, which is what `POST /build`
- * uses without a BuildKit session) cannot parse heredocs, `FROM --platform=` or `RUN --mount`.
- * Left to the engine, such a file fails with a message that names neither the file nor the
- * line; we find it first and say both.
+ * What the engine's builder cannot build, found before the build with the file and the line.
+ * Left to the engine, such a file fails with a message that names neither (or, for a heredoc
+ * on an old frontend, with an "unknown instruction" on the line after it).
+ *
+ * - The classic builder: no heredocs, no `FROM --platform=`, no `RUN --mount/--network/--security`.
+ * - BuildKit through `POST /build` without a session: no secret or ssh mounts (they come from the
+ *   client over the session). Engines before 23.0 (API 1.42) carry a Dockerfile frontend before
+ *   1.4: no heredocs, no `RUN --network/--security`.
  */
+export interface BuilderFeatures {
+  buildkit: boolean;
+  /** BuildKit's Dockerfile frontend 1.4 or newer (heredocs, RUN --network): Engine 23.0, API 1.42. */
+  modernFrontend: boolean;
+}
+
+export const CLASSIC_BUILDER: BuilderFeatures = { buildkit: false, modernFrontend: false };
+
 export interface DockerfileProblem {
   line: number;
   message: string;
@@ -33,20 +45,29 @@ function* instructions(text: string): Generator<{ line: number; text: string }> 
   if (start >= 0) yield { line: start, text: buffer.trim() };
 }
 
-export function legacyBuilderProblems(text: string): DockerfileProblem[] {
+export function dockerfileProblems(text: string, builder: BuilderFeatures): DockerfileProblem[] {
   const problems: DockerfileProblem[] = [];
+  const which = builder.buildkit ? "this engine's BuildKit" : "this engine's classic builder";
   for (const { line, text: instr } of instructions(text)) {
     const [keyword = "", ...rest] = instr.split(/\s+/);
     const upper = keyword.toUpperCase();
     const args = rest.join(" ");
-    if (upper === "FROM" && /(^|\s)--platform[=\s]/.test(args)) {
-      problems.push({ line, message: "FROM --platform is not supported by this engine's builder" });
+    if (upper === "FROM" && /(^|\s)--platform[=\s]/.test(args) && !builder.buildkit) {
+      problems.push({ line, message: "FROM --platform is not supported by this engine's classic builder" });
     }
-    if (upper === "RUN" && /(^|\s)--(mount|network|security)[=\s]/.test(args)) {
-      problems.push({ line, message: `RUN ${args.match(/--(mount|network|security)/)![0]} needs BuildKit, which this engine's builder is not` });
+    if (upper === "RUN") {
+      const flag = /(^|\s)--(mount|network|security)[=\s]/.exec(args)?.[2];
+      const mountType = /--mount=(?:\S*,)?type=(\w+)/.exec(args)?.[1];
+      if (flag && !builder.buildkit) {
+        problems.push({ line, message: `RUN --${flag} needs BuildKit, which this engine's builder is not` });
+      } else if (flag === "mount" && (mountType === "secret" || mountType === "ssh")) {
+        problems.push({ line, message: `RUN --mount=type=${mountType} needs a BuildKit session, which Slipway does not open yet` });
+      } else if ((flag === "network" || flag === "security") && !builder.modernFrontend) {
+        problems.push({ line, message: `RUN --${flag} is not supported by ${which} (its Dockerfile frontend is older than 1.4)` });
+      }
     }
-    if ((upper === "RUN" || upper === "COPY" || upper === "ADD") && /<<-?\s*["']?[A-Za-z_][A-Za-z0-9_]*["']?/.test(args)) {
-      problems.push({ line, message: `${upper} with a heredoc (<<) is not supported by this engine's builder` });
+    if ((upper === "RUN" || upper === "COPY" || upper === "ADD") && /<<-?\s*["']?[A-Za-z_][A-Za-z0-9_]*["']?/.test(args) && !builder.modernFrontend) {
+      problems.push({ line, message: `${upper} with a heredoc (<<) is not supported by ${which}` });
     }
   }
   return problems;

@@ -12,7 +12,10 @@ import type { ImageInspect, ProgressMessage } from "../engine/types.ts";
 import { builtImageId } from "../engine/streams/json-stream.ts";
 import type { EventBus } from "../events/index.ts";
 import { packContext } from "./build-context.ts";
-import { legacyBuilderProblems } from "./dockerfile-check.ts";
+import { dockerfileProblems } from "./dockerfile-check.ts";
+import { builderFor } from "../engine/images.ts";
+import { JsonStreamError } from "../engine/streams/json-stream.ts";
+import { EngineApiError } from "../engine/engine-error.ts";
 
 export type PullPolicy = "missing" | "always" | "never" | "build" | "if_not_present" | "daily" | "weekly";
 
@@ -137,32 +140,42 @@ export class ImageResolver {
         hint: "Check build.context and build.dockerfile.",
       });
     }
-    const problems = legacyBuilderProblems(text);
+    const builder = builderFor(this.#engine.builder, req.network);
+    const problems = dockerfileProblems(text, { buildkit: builder === "buildkit", modernFrontend: builder === "buildkit" && this.#engine.supports("1.42") });
     if (problems.length > 0) {
       const first = problems[0]!;
       throw new SlipwayError(`${dockerfilePath}:${first.line}: ${first.message}`, {
         code: "DOCKERFILE_UNSUPPORTED",
         kind: "build",
-        hint: "This engine builds with the classic builder (Docker 20.10). Rewrite the instruction without it, or use an engine with BuildKit.",
+        hint:
+          builder === "buildkit"
+            ? `Slipway builds with the engine's BuildKit (Engine API ${this.#engine.apiVersion}). Rewrite the instruction without it, or use a newer engine.`
+            : "Slipway builds with the engine's classic builder here (DOCKER_BUILDKIT=0, a named build network, or an engine without BuildKit). Rewrite the instruction without it, or build with BuildKit.",
         details: { problems },
       });
     }
     const context = await packContext(req.context, path.relative(req.context, dockerfilePath));
-    const messages = await this.#engine.images.build({
-      context,
-      dockerfile: path.relative(req.context, dockerfilePath).split(path.sep).join("/"),
-      tags: req.tags,
-      ...(req.args ? { buildArgs: req.args } : {}),
-      ...(req.labels ? { labels: req.labels } : {}),
-      ...(req.target ? { target: req.target } : {}),
-      ...(req.pull ? { pull: true } : {}),
-      ...(req.noCache ? { noCache: true } : {}),
-      ...(req.network ? { network: req.network } : {}),
-      ...(req.extraHosts?.length ? { extraHosts: req.extraHosts } : {}),
-      ...(req.shmSize ? { shmSize: req.shmSize } : {}),
-      onProgress: this.#progress(`build ${req.subject}`),
-      signal,
-    });
+    let messages: ProgressMessage[];
+    try {
+      messages = await this.#engine.images.build({
+        context,
+        dockerfile: path.relative(req.context, dockerfilePath).split(path.sep).join("/"),
+        tags: req.tags,
+        ...(req.args ? { buildArgs: req.args } : {}),
+        ...(req.labels ? { labels: req.labels } : {}),
+        ...(req.target ? { target: req.target } : {}),
+        ...(req.pull ? { pull: true } : {}),
+        ...(req.noCache ? { noCache: true } : {}),
+        ...(req.network ? { network: req.network } : {}),
+        ...(req.extraHosts?.length ? { extraHosts: req.extraHosts } : {}),
+        ...(req.shmSize ? { shmSize: req.shmSize } : {}),
+        builder,
+        onProgress: this.#progress(`build ${req.subject}`),
+        signal,
+      });
+    } catch (err) {
+      throw withDockerfileLine(err, dockerfilePath);
+    }
     // The tags now name the new image: a lookup made before the build is stale.
     for (const tag of req.tags) this.#local.delete(tag);
     const freshImages = freshStepImages(messages);
@@ -172,6 +185,24 @@ export class ImageResolver {
     if (tag) return { id: (await this.#engine.images.inspect(tag, { signal })).Id, freshImages };
     throw new SlipwayError(`${req.subject}: the build reported no image id`, { code: "BUILD_NO_ID", kind: "build" });
   }
+}
+
+/**
+ * Both builders report a Dockerfile the frontend cannot parse as "dockerfile parse error line N:
+ * …" (BuildKit inside "failed to solve with frontend dockerfile.v0: failed to create LLB
+ * definition: …", in the stream; the classic builder as the request's HTTP 400), naming the line
+ * but not the file: say both, as file:line.
+ */
+function withDockerfileLine(err: unknown, dockerfilePath: string): unknown {
+  if (!(err instanceof JsonStreamError || err instanceof EngineApiError)) return err;
+  const m = /dockerfile parse error (?:on )?line (\d+): ([^\n]*)/i.exec(err.message);
+  if (!m) return err;
+  return new SlipwayError(`${dockerfilePath}:${m[1]}: ${m[2]}`, {
+    code: "DOCKERFILE_INVALID",
+    kind: "build",
+    cause: err,
+    hint: "Fix the instruction at that line of the Dockerfile.",
+  });
 }
 
 /** Step result ids the classic builder made afresh (not cache hits), from its " ---> <id>" lines. */

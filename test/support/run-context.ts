@@ -3,7 +3,7 @@
  * removes everything the test's run created (by its run label) before closing the engine.
  */
 import { setMaxListeners } from "node:events";
-import { Engine, endpointFromEnv } from "../../src/engine/index.ts";
+import { Engine, builderFromEnv, endpointFromEnv, type Builder } from "../../src/engine/index.ts";
 import { EventBus, type SlipwayEvent } from "../../src/events/index.ts";
 import { currentOwner, newRunId } from "../../src/pipeline/run-identity.ts";
 import type { RunContext } from "../../src/pipeline/run-context.ts";
@@ -14,8 +14,8 @@ export interface TestContext extends RunContext, AsyncDisposable {
   seen: SlipwayEvent[];
 }
 
-export async function testContext(opts: { signal?: AbortSignal } = {}): Promise<TestContext> {
-  const engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
+export async function testContext(opts: { signal?: AbortSignal; builder?: Builder } = {}): Promise<TestContext> {
+  const engine = await Engine.connect({ endpoint: endpointFromEnv(process.env), builder: opts.builder ?? builderFromEnv(process.env) });
   const events = new EventBus();
   const seen: SlipwayEvent[] = [];
   events.on((e) => seen.push(e));

@@ -9,6 +9,7 @@ WORLD_PACKAGES=(
   debootstrap      # the debian:bookworm-slim fixture base
   apache2-utils    # htpasswd -B for the basic-auth registry
   docker-compose   # compose v1 (1.29.2), a benchmark peer
+  socat openssh-server openssh-client  # the ssh:// transport tests (a fake ssh, and a throwaway sshd)
   curl ca-certificates iptables
 )
 

@@ -27,6 +27,9 @@ async function builtImage(dockerfile: string, tag: string): Promise<{ id: string
   const messages = await engine.images.build({
     context: await tarFromEntries([{ name: "Dockerfile", content: dockerfile }]),
     labels: testLabels(),
+    // BuildKit keeps a build's layers in its own cache after the image is removed; the classic
+    // builder's go with the image, which the pull test below needs.
+    builder: "classic",
   });
   const id = builtImageId(messages);
   assert.ok(id, `no image id in ${JSON.stringify(messages)}`);
@@ -103,27 +106,39 @@ test("pulling a missing tag from a reachable registry fails with kind registry",
   assert.equal(err.kind, "registry", `kind ${err.kind} (${err.code}): ${err.message}`);
 });
 
-test("build a tiny context: the image id comes from the stream, the image runs", async () => {
-  const seen: ProgressMessage[] = [];
-  const messages = await engine.images.build({
-    context: await tarFromEntries([{ name: "Dockerfile", content: `FROM ${BUSYBOX}\nRUN echo hi > /x\n` }]),
-    labels: testLabels(),
-    onProgress: (m) => seen.push(m),
+for (const builder of ["buildkit", "classic"] as const) {
+  test(`build a tiny context (${builder}): the image id comes from the stream, the image runs`, async () => {
+    const seen: ProgressMessage[] = [];
+    const messages = await engine.images.build({
+      context: await tarFromEntries([{ name: "Dockerfile", content: `FROM ${BUSYBOX}\nRUN echo hi > /x\n` }]),
+      labels: testLabels(),
+      builder,
+      onProgress: (m) => seen.push(m),
+    });
+    const id = builtImageId(messages);
+    assert.match(id ?? "", /^sha256:[0-9a-f]{64}$/, JSON.stringify(messages));
+    try {
+      if (builder === "classic") assert.deepEqual(seen, messages);
+      else {
+        // BuildKit's protobuf trace reaches onProgress as plain lines, numbered steps and their state.
+        const lines = seen.flatMap((m) => (m.stream ?? "").split("\n"));
+        const step = lines.find((l) => / \[2\/2\] RUN echo hi > \/x$/.test(l));
+        assert.ok(step, lines.join("\n"));
+        const n = step.split(" ")[0];
+        assert.ok(lines.some((l) => l.startsWith(`${n} DONE `) || l === `${n} CACHED`), lines.join("\n"));
+        assert.ok(!seen.some((m) => m.id === "moby.buildkit.trace"), "no raw trace reaches onProgress");
+      }
+      const image = await engine.images.inspect(id!);
+      assert.equal(image.Id, id);
+      assert.equal(image.Config?.Labels?.["dev.slipway.test"], "1");
+      await using ctr = await tempContainer(engine, { Image: id!, Cmd: ["sleep", "300"] }, "built");
+      await engine.containers.start(ctr.id);
+      assert.deepEqual(await execIn(engine, ctr.id, ["cat", "/x"]), { stdout: "hi\n", stderr: "", exitCode: 0 });
+    } finally {
+      await engine.images.remove(id!, { force: true });
+    }
   });
-  const id = builtImageId(messages);
-  assert.match(id ?? "", /^sha256:[0-9a-f]{64}$/, JSON.stringify(messages));
-  try {
-    assert.deepEqual(seen, messages);
-    const image = await engine.images.inspect(id!);
-    assert.equal(image.Id, id);
-    assert.equal(image.Config?.Labels?.["dev.slipway.test"], "1");
-    await using ctr = await tempContainer(engine, { Image: id!, Cmd: ["sleep", "300"] }, "built");
-    await engine.containers.start(ctr.id);
-    assert.deepEqual(await execIn(engine, ctr.id, ["cat", "/x"]), { stdout: "hi\n", stderr: "", exitCode: 0 });
-  } finally {
-    await engine.images.remove(id!, { force: true });
-  }
-});
+}
 
 test("build with tags: every tag names the built image", async () => {
   const tags = [`${uniqueName("build")}:1`, `${uniqueName("build")}:latest`];
@@ -143,28 +158,59 @@ test("build with tags: every tag names the built image", async () => {
   }
 });
 
-test("a failing RUN rejects with kind build, and the message carries the command and its output", async () => {
-  const seen: ProgressMessage[] = [];
-  // The output ("slipway-build-output") differs from the command text, so finding it proves the
-  // output, not the echoed command, reached the error.
-  const err = await rejection(
-    engine.images.build({
-      context: await tarFromEntries([
-        { name: "Dockerfile", content: `FROM ${BUSYBOX}\nRUN echo c2xpcHdheS1idWlsZC1vdXRwdXQ= | base64 -d && exit 3\n` },
-      ]),
-      labels: testLabels(),
-      onProgress: (m) => seen.push(m),
-    }),
-  );
-  assert.ok(err instanceof SlipwayError, String(err));
-  assert.equal(err.kind, "build");
-  assert.equal(err.code, "BUILD_FAILED");
-  assert.match(err.message, /returned a non-zero code: 3/);
-  // The output was streamed before the error...
-  assert.ok(seen.some((m) => m.stream?.includes("slipway-build-output")), "output streamed");
-  // ...and a user reading only the error must see it too.
-  assert.match(err.message, /slipway-build-output/, `the error does not show the command's output: ${err.message}`);
-});
+for (const [builder, failure] of [
+  ["buildkit", /executor failed running \[.*\]: exit code: 3/],
+  ["classic", /returned a non-zero code: 3/],
+] as const) {
+  test(`a failing RUN (${builder}) rejects with kind build, and the message carries the command and its output`, async () => {
+    const seen: ProgressMessage[] = [];
+    // The output ("slipway-build-output") differs from the command text, so finding it proves the
+    // output, not the echoed command, reached the error. A nonce defeats BuildKit's cache.
+    const err = await rejection(
+      engine.images.build({
+        context: await tarFromEntries([
+          { name: "Dockerfile", content: `FROM ${BUSYBOX}\nRUN echo ${randomBytes(4).toString("hex")} && echo c2xpcHdheS1idWlsZC1vdXRwdXQ= | base64 -d && exit 3\n` },
+        ]),
+        labels: testLabels(),
+        builder,
+        onProgress: (m) => seen.push(m),
+      }),
+    );
+    assert.ok(err instanceof SlipwayError, String(err));
+    assert.equal(err.kind, "build");
+    assert.equal(err.code, "BUILD_FAILED");
+    assert.match(err.message, failure);
+    // The output was streamed before the error...
+    assert.ok(seen.some((m) => m.stream?.includes("slipway-build-output")), "output streamed");
+    // ...and a user reading only the error must see it too.
+    assert.match(err.message, /slipway-build-output/, `the error does not show the command's output: ${err.message}`);
+  });
+}
+
+for (const builder of ["buildkit", "classic"] as const) {
+  test(`a Dockerfile the frontend cannot parse (${builder}): one message naming the file and the line`, async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const dir = await mkdtemp(path.join(tmpdir(), "slipway-parse-"));
+    try {
+      await writeFile(path.join(dir, "Dockerfile"), `FROM ${BUSYBOX}\nRUN true\nFROBNICATE now\n`);
+      const connected = await Engine.connect({ endpoint: endpointFromEnv(process.env), builder });
+      try {
+        const resolver = new ImageResolver(connected, new EventBus());
+        const err = await rejection(resolver.build({ context: dir, dockerfile: "Dockerfile", tags: [], subject: "app" }));
+        assert.ok(err instanceof SlipwayError, String(err));
+        assert.equal(err.code, "DOCKERFILE_INVALID", err.message);
+        assert.equal(err.kind, "build");
+        assert.match(err.message, new RegExp(`^${path.join(dir, "Dockerfile").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:3: unknown instruction: FROBNICATE`, "i"));
+      } finally {
+        await connected.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 test("ImageResolver.lookup: one request for concurrent callers; one caller's cancel stops only its own wait", async () => {
   const calls: string[] = [];

@@ -1,7 +1,8 @@
 /**
- * The pipeline's build step against the real engine: the first build builds, an identical
- * context is reused (status "unchanged"), and the untagged stage images a build leaves behind
- * are removed at the end of the run (seed 000) while the result stays.
+ * The pipeline's build step against the real engine, on both builders: the first build builds,
+ * an identical context is reused (status "unchanged"). The classic builder leaves the untagged
+ * stage images of a multi-stage build behind, removed at the end of the run (seed 000) while
+ * the result stays; BuildKit builds only the stages the target needs and leaves none.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,16 +11,17 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadProject } from "../../../src/compose/load/index.ts";
+import type { Builder } from "../../../src/engine/index.ts";
 import { ImageResolver } from "../../../src/images/image-resolver.ts";
 import { buildServiceImages, removeDanglingBuildImages } from "../../../src/stages/build-images-step.ts";
 import { testContext } from "../../support/run-context.ts";
 
 const fixture = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures/build/multistage");
 
-test("build, reuse when unchanged, and remove the run's dangling stage images", async () => {
-  await using ctx = await testContext();
+async function buildTwice(builder: Builder, check: (first: Awaited<ReturnType<typeof buildServiceImages>> extends Map<string, infer B> ? B : never, tag: string) => Promise<void>): Promise<void> {
+  await using ctx = await testContext({ builder });
   const dir = await mkdtemp(path.join(tmpdir(), "slipway-build-"));
-  const tag = `slipway-it-build-${path.basename(dir).slice(-6).toLowerCase()}:slipway`;
+  const tag = `slipway-it-build-${builder}-${path.basename(dir).slice(-6).toLowerCase()}:slipway`;
   try {
     await cp(fixture, dir, { recursive: true });
     // A unique context, so no image of an earlier run matches its hash.
@@ -29,24 +31,44 @@ test("build, reuse when unchanged, and remove the run's dangling stage images", 
 
     const first = (await buildServiceImages(ctx, project, ["app"], resolver, () => tag)).get("app")!;
     assert.equal(first.status, "built");
+    const again = (await buildServiceImages(ctx, project, ["app"], new ImageResolver(ctx.engine, ctx.events), () => tag)).get("app")!;
+    assert.equal(again.status, "unchanged");
+    assert.equal(again.imageId, first.imageId);
+    const inspect = await ctx.engine.images.inspect(tag);
+    assert.match(inspect.Config?.Labels?.["dev.slipway.context-hash"] ?? "", /^[0-9a-f]{64}$/, "the context hash is on the image");
+    await check(first, tag);
+    const logs = ctx.seen.filter((e) => e.type === "log").map((e) => (e as { message: string }).message);
+    if (builder === "buildkit") assert.ok(logs.some((l) => /^#\d+ \[final \d+\/\d+\] RUN echo final/.test(l)), `BuildKit steps are logged as plain lines: ${logs.join(" | ")}`);
+    else assert.ok(logs.some((l) => /^Step \d+\/\d+ : RUN echo final/.test(l)), "classic steps are logged");
+  } finally {
+    await ctx.engine.images.remove(tag, { force: true }).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("classic builder: build, reuse when unchanged, and remove the run's dangling stage images", async () => {
+  await buildTwice("classic", async (first, tag) => {
+    await using ctx = await testContext({ builder: "classic" });
     assert.ok(first.freshImages.length > 0, "the build made images");
     const dangling = [];
     for (const id of first.freshImages) {
       const info = await ctx.engine.images.find(id);
       if (info && !(info.RepoTags ?? []).length) dangling.push(info.Id);
     }
-
-    const again = (await buildServiceImages(ctx, project, ["app"], new ImageResolver(ctx.engine, ctx.events), () => tag)).get("app")!;
-    assert.equal(again.status, "unchanged");
-    assert.equal(again.imageId, first.imageId);
-
     const removed = await removeDanglingBuildImages(ctx, [first], AbortSignal.timeout(60_000));
     assert.ok(removed >= 1, `the untagged 'tools' stage image is removed (removed ${removed})`);
     const left = await ctx.engine.images.list({ filters: { dangling: ["true"] } });
     for (const id of dangling) assert.ok(!left.some((i) => i.Id === id), `${id} is gone`);
     assert.ok(await ctx.engine.images.find(tag), "the built image stays");
-  } finally {
-    await ctx.engine.images.remove(tag, { force: true }).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
+});
+
+test("BuildKit: build, reuse when unchanged, no stage images left behind", async () => {
+  await using ctx = await testContext({ builder: "buildkit" });
+  const before = new Set((await ctx.engine.images.list({ all: true })).map((i) => i.Id));
+  await buildTwice("buildkit", async (first) => {
+    assert.deepEqual(first.freshImages, []);
+    const made = (await ctx.engine.images.list({ all: true })).filter((i) => !before.has(i.Id));
+    assert.deepEqual(made.map((i) => i.Id), [first.imageId], "the target's image is the only new one");
+  });
 });

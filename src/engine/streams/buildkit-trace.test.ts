@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { decodeTrace, TraceLines } from "./buildkit-trace.ts";
+
+// The `aux` payloads of every moby.buildkit.trace message of one real build on Engine 20.10.24
+// (`POST /build?version=2&nocache=1` of: FROM busybox:latest / RUN echo hello-out && echo
+// err-line >&2 / RUN sh -c "echo failing-now; exit 3"), one per line.
+const recorded = readFileSync(new URL("./testdata/buildkit-trace-failing-run.b64", import.meta.url), "utf8").trim().split("\n");
+
+test("a recorded failing build reads as plain progress: steps numbered as they start, output, DONE, CACHED, ERROR", () => {
+  const lines = new TraceLines();
+  const out = recorded.flatMap((payload) => lines.lines(decodeTrace(payload)));
+  assert.deepEqual(out, [
+    "#1 [internal] load remote build context",
+    "#1 DONE 0.0s",
+    "#2 copy /context /",
+    "#2 DONE 0.1s",
+    "#3 [internal] load metadata for docker.io/library/busybox:latest",
+    "#3 DONE 0.0s",
+    "#4 [1/3] FROM docker.io/library/busybox:latest",
+    "#4 CACHED",
+    "#5 [2/3] RUN echo hello-out && echo err-line >&2",
+    "#5 hello-out",
+    "#5 err-line",
+    "#5 DONE 0.3s",
+    "#6 [3/3] RUN sh -c \"echo failing-now; exit 3\"",
+    "#6 failing-now",
+    "#6 ERROR: executor failed running [/bin/sh -c sh -c \"echo failing-now; exit 3\"]: exit code: 3",
+  ]);
+});
+
+test("decodeTrace reads vertexes with their times and logs with their stream", () => {
+  const all = recorded.map(decodeTrace);
+  const run = all.flatMap((s) => s.vertexes).find((v) => v.name.startsWith("[2/3] RUN") && v.completed !== undefined)!;
+  assert.match(run.digest, /^sha256:[0-9a-f]{64}$/);
+  assert.ok(run.started! > Date.UTC(2020, 0) && run.completed! >= run.started!, "timestamps in ms since the epoch");
+  const logs = all.flatMap((s) => s.logs).filter((l) => l.vertex === run.digest);
+  assert.deepEqual(logs.map((l) => [l.stream, new TextDecoder().decode(l.data).trim()]).sort(), [[1, "hello-out"], [2, "err-line"]]);
+});
+
+/** Protobuf encoding of what the tests below need: field keys, varints, length-delimited fields. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push((n % 128) | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+const bytesField = (field: number, body: Uint8Array | string) => {
+  const b = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  return Uint8Array.from([...varint(field * 8 + 2), ...varint(b.length), ...b]);
+};
+const varintField = (field: number, n: number) => Uint8Array.from([...varint(field * 8), ...varint(n)]);
+const concat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
+const stamp = (ms: number) => concat(varintField(1, Math.floor(ms / 1000)), varintField(2, (ms % 1000) * 1e6));
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+
+test("output split mid-line is joined; unknown fields (statuses, warnings, fixed64) are skipped", () => {
+  const digest = "sha256:" + "a".repeat(64);
+  const vertex = (extra: Uint8Array) => bytesField(1, concat(bytesField(1, digest), bytesField(3, "[1/1] RUN make"), bytesField(5, stamp(1_700_000_000_500)), extra));
+  const log = (text: string) => bytesField(3, concat(bytesField(1, digest), varintField(3, 1), bytesField(4, text)));
+  const unknown = concat(bytesField(2, "a status"), Uint8Array.from([0x29, 1, 2, 3, 4, 5, 6, 7, 8]), bytesField(4, "a warning"));
+  const lines = new TraceLines();
+  assert.deepEqual(lines.lines(decodeTrace(b64(concat(vertex(new Uint8Array()), unknown, log("compil"))))), ["#1 [1/1] RUN make"]);
+  assert.deepEqual(lines.lines(decodeTrace(b64(log("ing\nlinking\npart")))), ["#1 compiling", "#1 linking"]);
+  assert.deepEqual(lines.lines(decodeTrace(b64(vertex(bytesField(6, stamp(1_700_000_002_000)))))), ["#1 part", "#1 DONE 1.5s"]);
+  // A finished step reported again adds nothing.
+  assert.deepEqual(lines.lines(decodeTrace(b64(vertex(bytesField(6, stamp(1_700_000_002_000)))))), []);
+});
+
+test("malformed payloads throw instead of yielding garbage", () => {
+  assert.throws(() => decodeTrace(b64(Uint8Array.from([0x0a, 0x05, 0x01]))), /truncated/);
+  assert.throws(() => decodeTrace(b64(Uint8Array.from([0x0b]))), /wire type/);
+});
