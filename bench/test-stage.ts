@@ -17,8 +17,10 @@
  *          Then rounds alternate the peers (A B, B A, …) so drift in the machine's load hits both;
  *          the figure is the median over rounds of the per-round ratio slipway/make, with its spread.
  *   cold   A source file of the copy gets new content before each peer's run (different content for
- *          each, so neither peer reuses layers the other just built: both builders share the engine's
- *          layer cache); both then rebuild the test image from `COPY src` on (tsc, not npm ci).
+ *          each, so neither peer reuses layers the other just built); both then rebuild the test
+ *          image from `COPY src` on (tsc, not npm ci). Slipway builds with the engine's BuildKit,
+ *          the Makefile with the classic builder (docker-compose v1 and Debian's docker CLI reach
+ *          BuildKit only through buildx, which bookworm does not package); their caches are separate.
  *
  * Phases: Slipway's are read from its `--json` events (times in ms since the epoch); make's from the
  * time each `=> …` line of the Makefile reached our pipe.

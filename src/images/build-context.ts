@@ -59,11 +59,16 @@ export async function contextFiles(contextDir: string, dockerfile: string): Prom
   return out.sort();
 }
 
-export async function packContext(contextDir: string, dockerfile = "Dockerfile"): Promise<Readable> {
-  const files = await contextFiles(contextDir, dockerfile);
+/** Packs the context; `extra` is a generated file added to it (an inline Dockerfile), replacing any file of that name. */
+export async function packContext(contextDir: string, dockerfile = "Dockerfile", extra?: { name: string; content: string }): Promise<Readable> {
+  const files = (await contextFiles(contextDir, dockerfile)).filter((f) => f !== extra?.name);
   const pack = tar.pack();
   void (async () => {
     try {
+      if (extra) {
+        const content = Buffer.from(extra.content);
+        await new Promise<void>((resolve, reject) => pack.entry({ name: extra.name, size: content.length, mode: 0o644, uid: 0, gid: 0 }, content, (err) => (err ? reject(err) : resolve())));
+      }
       for (const rel of files) {
         const abs = path.join(contextDir, rel);
         const stat = await lstat(abs);

@@ -11,6 +11,8 @@ import { contextFiles } from "./build-context.ts";
 export interface ContextHashInput {
   context: string;
   dockerfile: string;
+  /** compose's `dockerfile_inline`, which is then the Dockerfile. */
+  dockerfileInline?: string;
   args: Record<string, string>;
   target?: string;
   /** May still be pulling: the files are hashed meanwhile. */
@@ -22,7 +24,7 @@ export interface ContextHashInput {
 export async function contextHash(input: ContextHashInput): Promise<string> {
   const [files, bases] = await Promise.all([input.filesDigest ?? contextFilesDigest(input.context, input.dockerfile), input.baseImageIds]);
   return createHash("sha256")
-    .update(JSON.stringify({ dockerfile: input.dockerfile, args: Object.entries(input.args).sort(), target: input.target ?? "", bases }))
+    .update(JSON.stringify({ dockerfile: input.dockerfile, inline: input.dockerfileInline ?? null, args: Object.entries(input.args).sort(), target: input.target ?? "", bases }))
     .update("\0")
     .update(files)
     .digest("hex");

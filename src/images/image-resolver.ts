@@ -12,6 +12,7 @@ import type { ImageInspect, ProgressMessage } from "../engine/types.ts";
 import { builtImageId } from "../engine/streams/json-stream.ts";
 import type { EventBus } from "../events/index.ts";
 import { packContext } from "./build-context.ts";
+import { baseImages } from "./base-images.ts";
 import { dockerfileProblems } from "./dockerfile-check.ts";
 import { builderFor } from "../engine/images.ts";
 import { JsonStreamError } from "../engine/streams/json-stream.ts";
@@ -22,7 +23,10 @@ export type PullPolicy = "missing" | "always" | "never" | "build" | "if_not_pres
 export interface BuildRequest {
   /** Absolute context directory. */
   context: string;
+  /** Relative to the context; with `dockerfileInline`, the name the inline text is sent under. */
   dockerfile: string;
+  /** compose's `dockerfile_inline`: the Dockerfile's text, sent inside the context. */
+  dockerfileInline?: string;
   tags: string[];
   args?: Record<string, string>;
   labels?: Record<string, string>;
@@ -32,6 +36,10 @@ export interface BuildRequest {
   network?: string;
   extraHosts?: string[];
   shmSize?: number;
+  cacheFrom?: string[];
+  ulimits?: Record<string, { soft: number; hard: number }>;
+  isolation?: string;
+  platform?: string;
   /** Who asks, for messages and progress (e.g. the service name). */
   subject: string;
 }
@@ -129,18 +137,10 @@ export class ImageResolver {
    * left untagged — dangling — and are for the caller to remove when the run ends (seed 000).
    */
   async buildWithDetails(req: BuildRequest, signal?: AbortSignal): Promise<{ id: string; freshImages: string[] }> {
-    const dockerfilePath = path.resolve(req.context, req.dockerfile);
-    let text: string;
-    try {
-      text = await readFile(dockerfilePath, "utf8");
-    } catch {
-      throw new SlipwayError(`${req.subject}: Dockerfile ${dockerfilePath} not found`, {
-        code: "DOCKERFILE_MISSING",
-        kind: "config",
-        hint: "Check build.context and build.dockerfile.",
-      });
-    }
-    const builder = builderFor(this.#engine.builder, req.network);
+    const dockerfilePath = req.dockerfileInline !== undefined ? `${req.subject}'s build.dockerfile_inline` : path.resolve(req.context, req.dockerfile);
+    const dockerfileName = req.dockerfileInline !== undefined ? INLINE_DOCKERFILE : path.relative(req.context, dockerfilePath).split(path.sep).join("/");
+    const text = req.dockerfileInline ?? (await readDockerfile(dockerfilePath, req.subject));
+    const builder = builderFor(this.#engine.builder, req);
     const problems = dockerfileProblems(text, { buildkit: builder === "buildkit", modernFrontend: builder === "buildkit" && this.#engine.supports("1.42") });
     if (problems.length > 0) {
       const first = problems[0]!;
@@ -154,12 +154,16 @@ export class ImageResolver {
         details: { problems },
       });
     }
-    const context = await packContext(req.context, path.relative(req.context, dockerfilePath));
+    // BuildKit without a session may not resolve a base image from a registry itself (newer
+    // engines refuse: "no active sessions"); what is local it takes as is. So bases are ensured
+    // here, once per run, with the registry's errors named as ours.
+    if (builder === "buildkit") await Promise.all(baseImages(text).map((ref) => this.ensure(ref, req.pull ? "always" : "missing", signal)));
+    const context = await packContext(req.context, dockerfileName, req.dockerfileInline !== undefined ? { name: INLINE_DOCKERFILE, content: req.dockerfileInline } : undefined);
     let messages: ProgressMessage[];
     try {
       messages = await this.#engine.images.build({
         context,
-        dockerfile: path.relative(req.context, dockerfilePath).split(path.sep).join("/"),
+        dockerfile: dockerfileName,
         tags: req.tags,
         ...(req.args ? { buildArgs: req.args } : {}),
         ...(req.labels ? { labels: req.labels } : {}),
@@ -169,6 +173,10 @@ export class ImageResolver {
         ...(req.network ? { network: req.network } : {}),
         ...(req.extraHosts?.length ? { extraHosts: req.extraHosts } : {}),
         ...(req.shmSize ? { shmSize: req.shmSize } : {}),
+        ...(req.cacheFrom?.length ? { cacheFrom: req.cacheFrom } : {}),
+        ...(req.ulimits ? { ulimits: req.ulimits } : {}),
+        ...(req.isolation ? { isolation: req.isolation } : {}),
+        ...(req.platform ? { platform: req.platform } : {}),
         builder,
         onProgress: this.#progress(`build ${req.subject}`),
         signal,
@@ -184,6 +192,21 @@ export class ImageResolver {
     const tag = req.tags[0];
     if (tag) return { id: (await this.#engine.images.inspect(tag, { signal })).Id, freshImages };
     throw new SlipwayError(`${req.subject}: the build reported no image id`, { code: "BUILD_NO_ID", kind: "build" });
+  }
+}
+
+/** The name an inline Dockerfile (compose's `dockerfile_inline`) is sent under, in the context's tar. */
+export const INLINE_DOCKERFILE = ".slipway-inline.Dockerfile";
+
+async function readDockerfile(dockerfilePath: string, subject: string): Promise<string> {
+  try {
+    return await readFile(dockerfilePath, "utf8");
+  } catch {
+    throw new SlipwayError(`${subject}: Dockerfile ${dockerfilePath} not found`, {
+      code: "DOCKERFILE_MISSING",
+      kind: "config",
+      hint: "Check build.context and build.dockerfile.",
+    });
   }
 }
 

@@ -10,6 +10,7 @@ import { baseImages } from "../images/base-images.ts";
 import { contextFilesDigest, contextHash } from "../images/context-hash.ts";
 import type { BuildRequest, ImageResolver } from "../images/image-resolver.ts";
 import { runStage, type Stage, type StageStatus } from "../pipeline/stage.ts";
+import { serviceBuildRequest } from "../images/build-request.ts";
 import { LABEL_PREFIX } from "../labels/labels.ts";
 import type { RunContext } from "../pipeline/run-context.ts";
 
@@ -76,40 +77,34 @@ export async function buildServiceImages(
       .filter((name) => project.services[name]?.build)
       .map(async (name) => {
         const build = project.services[name]!.build!;
-        const dockerfilePath = path.resolve(build.context, build.dockerfile);
-        const text = await readFile(dockerfilePath, "utf8").catch(() => "");
+        const tag = tagFor(name);
+        const request = serviceBuildRequest(project, name, [tag]);
+        const text = request.dockerfileInline ?? (await readFile(path.resolve(build.context, build.dockerfile), "utf8").catch(() => ""));
         // The bases are pulled (fresh, once per run) while the context's files are hashed.
         const baseIds = Promise.all(baseImages(text).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
         baseIds.catch(() => undefined); // awaited in contextHash; a failure is thrown there
-        const args: Record<string, string> = {};
-        for (const [k, v] of Object.entries(build.args)) {
-          const value = v ?? project.environment[k];
-          if (value !== undefined) args[k] = value;
-        }
         const filesKey = `${build.context}\0${build.dockerfile}`;
         let filesDigest = digests.get(filesKey);
         if (!filesDigest) {
           filesDigest = contextFilesDigest(build.context, build.dockerfile);
           digests.set(filesKey, filesDigest);
         }
-        const hash = await contextHash({ context: build.context, dockerfile: build.dockerfile, args, ...(build.target ? { target: build.target } : {}), baseImageIds: baseIds, filesDigest });
-        const tag = tagFor(name);
+        const hash = await contextHash({
+          context: build.context,
+          dockerfile: build.dockerfile,
+          ...(request.dockerfileInline !== undefined ? { dockerfileInline: request.dockerfileInline } : {}),
+          args: request.args ?? {},
+          ...(build.target ? { target: build.target } : {}),
+          baseImageIds: baseIds,
+          filesDigest,
+        });
         let pending = byHash.get(hash);
         if (!pending) {
           const stage = new ImageBuildStage(`build ${name}`, resolver);
-          pending = runStage(ctx, stage, {
-            hash,
-            request: {
-              context: build.context,
-              dockerfile: build.dockerfile,
-              tags: [tag],
-              args,
-              labels: { ...build.labels, [CONTEXT_HASH_LABEL]: hash },
-              ...(build.target ? { target: build.target } : {}),
-              noCache: build.no_cache,
-              subject: name,
-            },
-          }).then(({ result, skipped }) => ({ ...result, status: skipped ? ("unchanged" as const) : ("built" as const) }));
+          pending = runStage(ctx, stage, { hash, request: { ...request, labels: { ...request.labels, [CONTEXT_HASH_LABEL]: hash } } }).then(({ result, skipped }) => ({
+            ...result,
+            status: skipped ? ("unchanged" as const) : ("built" as const),
+          }));
           byHash.set(hash, pending);
         }
         const result = await pending;

@@ -6,6 +6,7 @@ import type { Project, Service } from "../model/index.ts";
 import type { ImageResolver, PullPolicy } from "../../images/image-resolver.ts";
 import { builtImageName } from "./names.ts";
 import { runDag } from "./dag.ts";
+import { serviceBuildRequest } from "../../images/build-request.ts";
 import type { EventBus } from "../../events/index.ts";
 
 export type ImageStep =
@@ -73,33 +74,10 @@ export async function executeImages(
     steps,
     async (step, stepSignal) => {
       if (step.kind === "build") {
-        const service = project.services[step.service]!;
-        const build = service.build!;
-        const args: Record<string, string> = {};
-        for (const [k, v] of Object.entries(build.args)) {
-          // An arg without a value takes it from the environment, or is left to the Dockerfile's default.
-          const value = v ?? project.environment[k];
-          if (value !== undefined) args[k] = value;
-        }
+        const request = serviceBuildRequest(project, step.service, [step.tag]);
         events.emit({ type: "step.start", step: step.id, cause: step.cause });
         const started = performance.now();
-        const id = await resolver.build(
-          {
-            context: build.context,
-            dockerfile: build.dockerfile,
-            tags: [step.tag, ...build.tags],
-            args,
-            labels: build.labels,
-            ...(build.target ? { target: build.target } : {}),
-            pull: build.pull,
-            noCache: build.no_cache,
-            ...(build.network ? { network: build.network } : {}),
-            extraHosts: build.extra_hosts.map((h) => h.replace("=", ":")),
-            ...(build.shm_size ? { shmSize: build.shm_size } : {}),
-            subject: step.service,
-          },
-          stepSignal,
-        );
+        const id = await resolver.build(request, stepSignal);
         events.emit({ type: "step.end", step: step.id, ok: true, durationMs: performance.now() - started });
         ids.set(step.service, id);
       } else {

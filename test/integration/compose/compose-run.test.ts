@@ -10,6 +10,7 @@ import { composeRun } from "../../../src/compose/runner/run.ts";
 import { composeExec } from "../../../src/compose/runner/exec.ts";
 import { composePs } from "../../../src/compose/runner/ps.ts";
 import { observeProject } from "../../../src/compose/runner/observe.ts";
+import { builtImageName } from "../../../src/compose/runner/names.ts";
 import { DependencyFailedError } from "../../../src/readiness/dependency-error.ts";
 import { testContext, uniqueProject } from "../../support/run-context.ts";
 
@@ -171,5 +172,23 @@ test("up after a change recreates the app, and the sidecar in its namespace with
     assert.equal(await netns("sidecar"), await netns("app"));
   } finally {
     await composeDown(ctx, name, { removeVolumes: true, timeout: 1 });
+  }
+});
+
+test("build keys reach the builder: dockerfile_inline, cache_from; shm_size and ulimits (which send the build to the classic builder)", async () => {
+  await using ctx = await testContext();
+  const name = uniqueProject("buildkeys");
+  const project = await load("build-keys", name);
+  try {
+    const output = async (service: string) => {
+      const out: string[] = [];
+      const result = await composeRun(ctx, project, service, { lifetime: "ephemeral", rm: true, onOutput: (_s, d) => out.push(d.toString()) });
+      assert.equal(result.exitCode, 0, `${service}: ${out.join("")}`);
+      return out.join("");
+    };
+    assert.equal(await output("inline"), "built from an inline Dockerfile\n");
+    assert.equal(await output("limits"), "nofile 4321 shm 131072\n");
+  } finally {
+    for (const service of ["inline", "limits"]) await ctx.engine.images.remove(builtImageName(name, service), { force: true }).catch(() => undefined);
   }
 });

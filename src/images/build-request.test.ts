@@ -1,0 +1,70 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { loadProject } from "../compose/load/index.ts";
+import { builderFor } from "../engine/images.ts";
+import { SlipwayError } from "../errors/index.ts";
+import { serviceBuildRequest } from "./build-request.ts";
+
+async function project(yaml: string, env: Record<string, string> = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), "slipway-build-request-"));
+  await writeFile(path.join(dir, "compose.yaml"), yaml);
+  try {
+    return await loadProject({ workingDir: dir, projectName: "p", env });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("every build key of the file is in the request", async () => {
+  const p = await project(
+    [
+      "services:",
+      "  app:",
+      "    platform: linux/amd64",
+      "    build:",
+      "      context: .",
+      "      dockerfile_inline: FROM busybox",
+      "      args: { A: '1', FROM_ENV: null }",
+      "      labels: { l: v }",
+      "      target: t",
+      "      network: host",
+      "      cache_from: [c:1]",
+      "      no_cache: true",
+      "      pull: true",
+      "      shm_size: 64m",
+      "      extra_hosts: ['db=10.0.0.2']",
+      "      tags: [extra:1]",
+      "      ulimits: { nofile: 1024 }",
+    ].join("\n"),
+    { FROM_ENV: "e" },
+  );
+  const r = serviceBuildRequest(p, "app", ["p-app"], { "dev.slipway.x": "y" });
+  assert.equal(r.dockerfileInline, "FROM busybox");
+  assert.deepEqual(r.tags, ["p-app", "extra:1"]);
+  assert.deepEqual(r.args, { A: "1", FROM_ENV: "e" });
+  assert.deepEqual(r.labels, { l: "v", "dev.slipway.x": "y" });
+  assert.deepEqual([r.target, r.network, r.noCache, r.pull, r.shmSize, r.platform], ["t", "host", true, true, 64 * 1024 * 1024, "linux/amd64"]);
+  assert.deepEqual(r.cacheFrom, ["c:1"]);
+  assert.deepEqual(r.extraHosts, ["db:10.0.0.2"]);
+  assert.deepEqual([r.ulimits?.["nofile"]?.soft, r.ulimits?.["nofile"]?.hard], [1024, 1024]);
+});
+
+test("one build platform is the build's platform; several are refused as a config error", async () => {
+  const one = await project("services:\n  app:\n    build: { context: ., platforms: [linux/arm64] }\n");
+  assert.equal(serviceBuildRequest(one, "app", []).platform, "linux/arm64");
+  const two = await project("services:\n  app:\n    build: { context: ., platforms: [linux/arm64, linux/amd64] }\n");
+  assert.throws(() => serviceBuildRequest(two, "app", []), (err: unknown) => err instanceof SlipwayError && err.kind === "config" && /multi-platform/.test(err.message));
+});
+
+test("builderFor: BuildKit unless the build needs what Engine 20.10's BuildKit ignores or refuses", () => {
+  assert.equal(builderFor("buildkit", {}), "buildkit");
+  assert.equal(builderFor("buildkit", { network: "host" }), "buildkit");
+  assert.equal(builderFor("buildkit", { network: "my-net" }), "classic");
+  assert.equal(builderFor("buildkit", { shmSize: 1 }), "classic");
+  assert.equal(builderFor("buildkit", { ulimits: { nofile: { soft: 1, hard: 1 } } }), "classic");
+  assert.equal(builderFor("buildkit", { ulimits: {} }), "buildkit");
+  assert.equal(builderFor("classic", {}), "classic");
+});
