@@ -4,7 +4,7 @@
  */
 import { statfs } from "node:fs/promises";
 import { ExitCode, SlipwayError, isSlipwayError } from "../errors/index.ts";
-import { Engine, describeEndpoint, type EngineEndpoint, MIN_API_VERSION, MAX_API_VERSION } from "../engine/index.ts";
+import { Engine, describeEndpoint, type Builder, type EngineEndpoint, MIN_API_VERSION, MAX_API_VERSION } from "../engine/index.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 
@@ -44,6 +44,8 @@ export interface DoctorOptions {
   signal?: AbortSignal;
   /** Per-check network timeout. */
   timeoutMs?: number;
+  /** The builder asked for (DOCKER_BUILDKIT), else the engine's. */
+  builder?: Builder | undefined;
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
@@ -58,7 +60,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
 
   let engine: Engine | undefined;
   try {
-    engine = await Engine.connect({ endpoint: opts.endpoint, signal });
+    engine = await Engine.connect({ endpoint: opts.endpoint, signal, builder: opts.builder });
     report.checks.push({ name: "engine", status: "ok", detail: `reachable at ${endpoint} (${opts.endpoint.source})` });
   } catch (err) {
     const error = isSlipwayError(err)
@@ -86,6 +88,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         name: "api",
         status: "ok",
         detail: `engine ${version.Version} speaks API ${engine.engineApiVersion}; using ${engine.apiVersion} (client supports ${MIN_API_VERSION}–${MAX_API_VERSION})`,
+      });
+      report.checks.push({
+        name: "builder",
+        status: "ok",
+        detail: engine.builder === "buildkit" ? "builds with the engine's BuildKit (through the API, no buildx needed)" : "builds with the engine's classic builder",
       });
       report.checks.push({ name: "storage", status: "ok", detail: `storage driver ${info.Driver}, data root ${info.DockerRootDir}` });
       report.checks.push({ name: "swarm", status: "ok", detail: `swarm ${report.engine.swarm}` });

@@ -143,6 +143,8 @@ export class Images {
       if (trace && m.id === "moby.buildkit.trace" && typeof m.aux === "string") {
         const lines = trace.lines(decodeTrace(m.aux));
         if (lines.length === 0) return;
+        const { finished, total } = trace.counts;
+        opts.onProgress?.({ status: `step ${finished}/${total}`, id: "steps", progressDetail: { current: finished, total } });
         m = { stream: lines.map((l) => `${l}\n`).join("") };
       }
       for (const line of (m.stream ?? "").split("\n")) {

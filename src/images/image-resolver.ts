@@ -59,7 +59,13 @@ export class ImageResolver {
   #progress(task: string) {
     return (m: ProgressMessage) => {
       if (m.stream) {
-        for (const line of m.stream.split("\n")) if (line.trim()) this.#events.emit({ type: "log", level: "info", message: line, scope: task });
+        for (const line of m.stream.split("\n")) {
+          if (!line.trim()) continue;
+          this.#events.emit({ type: "log", level: "info", message: line, scope: task });
+          // The classic builder numbers its steps: a progress bar for the build, as BuildKit's trace gives.
+          const step = /^Step (\d+)\/(\d+) : /.exec(line);
+          if (step) this.#events.emit({ type: "progress", task, status: `step ${step[1]}/${step[2]}`, id: "steps", current: Number(step[1]) - 1, total: Number(step[2]) });
+        }
         return;
       }
       if (m.status) {

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { doctorExitCode, runDoctor, type DoctorCheck, type DoctorReport } from "../../doctor/doctor.ts";
-import { endpointFromEnv } from "../../engine/index.ts";
+import { builderFromEnv, endpointFromEnv } from "../../engine/index.ts";
 import { findPipelineConfig, loadPipelineConfig } from "../../config/load-pipeline-config.ts";
 import { SlipwayError } from "../../errors/index.ts";
 import type { CliIo } from "../io.ts";
@@ -48,6 +48,7 @@ export function doctorCommand(io: CliIo, signal: AbortSignal, setExit: (code: nu
       const registry = opts.registry ?? pipeline.registry;
       const report = await runDoctor({
         endpoint: endpointFromEnv(io.env),
+        builder: builderFromEnv(io.env),
         clientVersion: slipwayVersion(),
         signal,
         ...(registry ? { registry } : {}),

@@ -28,6 +28,18 @@ test("a recorded failing build reads as plain progress: steps numbered as they s
     "#6 failing-now",
     "#6 ERROR: executor failed running [/bin/sh -c sh -c \"echo failing-now; exit 3\"]: exit code: 3",
   ]);
+  assert.deepEqual(lines.counts, { finished: 6, total: 6 });
+});
+
+test("counts never run ahead: finished ≤ total after every payload, the steps sent before they start included", () => {
+  const all = new TraceLines();
+  const seen: { finished: number; total: number }[] = [];
+  for (const payload of recorded) {
+    all.lines(decodeTrace(payload));
+    assert.ok(all.counts.finished <= all.counts.total, JSON.stringify(all.counts));
+    seen.push(all.counts);
+  }
+  assert.ok(seen.some((c) => c.total - c.finished >= 2), `mid-build, steps known before they ran: ${JSON.stringify(seen)}`);
 });
 
 test("decodeTrace reads vertexes with their times and logs with their stream", () => {

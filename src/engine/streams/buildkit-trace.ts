@@ -161,6 +161,8 @@ export function decodeTrace(base64: string): TraceStatus {
 export class TraceLines {
   readonly #numbers = new Map<string, number>();
   readonly #announced = new Set<string>();
+  /** Steps sent before they start. */
+  readonly #pending = new Set<string>();
   readonly #finished = new Set<string>();
   /** A step's output may arrive split mid-line. */
   readonly #partial = new Map<string, string>();
@@ -174,13 +176,22 @@ export class TraceLines {
     return n;
   }
 
+  /** Steps finished (done, cached or failed) of all the build has announced so far: the graph is sent up front. */
+  get counts(): { finished: number; total: number } {
+    return { finished: this.#finished.size, total: this.#numbers.size + this.#pending.size };
+  }
+
   /** The lines one trace payload adds. */
   lines(status: TraceStatus): string[] {
     const out: string[] = [];
     for (const v of status.vertexes) {
       // A step is numbered when it starts (or turns out cached), as `--progress=plain` does.
       if (!this.#announced.has(v.digest)) {
-        if (v.started === undefined && !v.cached) continue;
+        if (v.started === undefined && !v.cached) {
+          this.#pending.add(v.digest);
+          continue;
+        }
+        this.#pending.delete(v.digest);
         this.#announced.add(v.digest);
         out.push(`#${this.#number(v.digest)} ${v.name}`);
       }

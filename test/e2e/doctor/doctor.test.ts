@@ -34,11 +34,18 @@ test("a healthy engine: versions, storage, swarm, disk; and the pipeline's regis
   assert.match(out, /✔ engine/);
   assert.match(out, /✔ api +engine .* speaks API 1\.\d+; using 1\.\d+/);
   assert.match(out, /✔ storage +storage driver \w+/);
+  assert.match(out, /✔ builder +builds with the engine's BuildKit/);
   assert.match(out, /✔ swarm/);
   assert.match(out, /✔ disk +[\d.]+ GiB free/);
   assert.match(out, /✖ registry +Registry 127\.0\.0\.1:9 is not reachable/);
   assert.match(out, /✔ config/);
   noStack(out);
+});
+
+test("DOCKER_BUILDKIT=0: doctor says builds use the classic builder", async () => {
+  const run = slipway(["doctor"], { cwd: tmpdir(), env: { DOCKER_BUILDKIT: "0" } });
+  await run.exit;
+  assert.match(run.stdout() + run.stderr(), /✔ builder +builds with the engine's classic builder/);
 });
 
 test("an unknown command is a usage error, exit 2", async () => {

@@ -37,6 +37,8 @@ async function buildTwice(builder: Builder, check: (first: Awaited<ReturnType<ty
     const inspect = await ctx.engine.images.inspect(tag);
     assert.match(inspect.Config?.Labels?.["dev.slipway.context-hash"] ?? "", /^[0-9a-f]{64}$/, "the context hash is on the image");
     await check(first, tag);
+    const bars = ctx.seen.filter((e) => e.type === "progress" && e.id === "steps");
+    assert.ok(bars.length > 0 && bars.every((e) => e.type === "progress" && e.total! > 0 && e.current! <= e.total!), `a build progress bar: ${JSON.stringify(bars.slice(0, 3))}`);
     const logs = ctx.seen.filter((e) => e.type === "log").map((e) => (e as { message: string }).message);
     if (builder === "buildkit") assert.ok(logs.some((l) => /^#\d+ \[final \d+\/\d+\] RUN echo final/.test(l)), `BuildKit steps are logged as plain lines: ${logs.join(" | ")}`);
     else assert.ok(logs.some((l) => /^Step \d+\/\d+ : RUN echo final/.test(l)), "classic steps are logged");
