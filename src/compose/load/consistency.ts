@@ -5,6 +5,7 @@
  * clashes.
  */
 import type { Project } from "../model/project.ts";
+import { namespaceService } from "../model/index.ts";
 import type { IssueList } from "./issues.ts";
 import { get, type MapNode, type Pos, type YNode } from "./node.ts";
 
@@ -49,9 +50,9 @@ export function checkConsistency(project: Project, tree: MapNode, issues: IssueL
     for (const net of Object.keys(s.networks)) {
       if (!(net in project.networks)) issues.add(at("services", name, "networks", net), `${p}.networks`, `service ${JSON.stringify(name)} refers to undefined network ${JSON.stringify(net)}`, `Declare it under the top-level networks:.`);
     }
-    const mode = s.network_mode;
-    if (mode?.startsWith("service:") && !(mode.slice(8) in project.services)) {
-      issues.add(at("services", name, "network_mode"), `${p}.network_mode`, `network_mode refers to undefined service ${JSON.stringify(mode.slice(8))}`);
+    const target = namespaceService(s.network_mode);
+    if (target !== undefined && !(target in project.services)) {
+      issues.add(at("services", name, "network_mode"), `${p}.network_mode`, `network_mode refers to undefined service ${JSON.stringify(target)}`);
     }
     s.volumes.forEach((v, i) => {
       if (v.type === "volume" && v.source !== undefined && !(v.source in project.volumes)) {

@@ -20,6 +20,7 @@ import type {
   EnvFileRef,
   DependencyCondition,
 } from "../model/service.ts";
+import { namespaceServices, volumesFromService } from "../model/index.ts";
 import { parseEnvFile } from "./env-file.ts";
 import { parsePortSpec, parseVolumeSpec, shellSplit } from "./formats.ts";
 import type { Lookup } from "./interpolate.ts";
@@ -157,8 +158,8 @@ function addImplicitDependencies(s: Service): void {
     if (name !== "" && !(name in s.depends_on)) s.depends_on[name] = { condition: "service_started", required: true, restart };
   };
   for (const link of s.links) add(link.split(":")[0] ?? "", true);
-  for (const ns of [s.network_mode, s.ipc, s.pid, s.uts]) if (ns?.startsWith("service:")) add(ns.slice("service:".length), true);
-  for (const from of s.volumes_from) if (!from.startsWith("container:")) add(from.split(":")[0] ?? "", false);
+  for (const target of namespaceServices(s)) add(target, true);
+  for (const from of s.volumes_from) add(volumesFromService(from) ?? "", false);
 }
 
 /** Compose shell-splits a string command (compose-go ShellCommand); lists are kept as written. */

@@ -8,6 +8,7 @@ import { ComposeLabel, Label } from "../../labels/labels.ts";
 import type { ContainerCreateBody, EndpointSettings, HostConfig, Mount } from "../../engine/types.ts";
 import { apiAtLeast } from "../../engine/version.ts";
 import type { FileMount, Project, Service, ServiceVolume } from "../model/index.ts";
+import { namespaceService } from "../model/index.ts";
 import { networkName, serviceContainerName, volumeName } from "./names.ts";
 
 export interface OneOffOverrides {
@@ -336,7 +337,8 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
 
 /** network_mode, ipc, pid, uts: `service:x` shares x's first container's namespace (its container_name when set). */
 function namespaceMode(project: Project, value: string): string {
-  return value.startsWith("service:") ? `container:${serviceContainerName(project, value.slice("service:".length))}` : value;
+  const target = namespaceService(value);
+  return target !== undefined ? `container:${serviceContainerName(project, target)}` : value;
 }
 
 /** volumes_from: `x[:ro|rw]` is service x's first container; `container:name[:ro|rw]` a container by name. */

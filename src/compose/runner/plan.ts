@@ -5,6 +5,7 @@
  */
 import { SlipwayError } from "../../errors/index.ts";
 import type { Project, Service } from "../model/index.ts";
+import { namespaceServices, volumesFromService } from "../model/index.ts";
 import type { ContainerSpec } from "./container-spec.ts";
 import { networkName, serviceContainerName, volumeName } from "./names.ts";
 import type { ObservedContainer, ObservedProject } from "./observe.ts";
@@ -76,10 +77,11 @@ type Condition = "service_started" | "service_healthy" | "service_completed_succ
 
 /** Services whose first container this one joins: `service:x` namespaces and volumes_from. */
 function sharedContainerServices(service: Service): string[] {
-  const refs = [service.network_mode, service.ipc, service.pid, service.uts]
-    .filter((v): v is string => !!v && v.startsWith("service:"))
-    .map((v) => v.slice("service:".length));
-  for (const from of service.volumes_from) if (!from.startsWith("container:")) refs.push(from.split(":")[0]!);
+  const refs = namespaceServices(service);
+  for (const from of service.volumes_from) {
+    const target = volumesFromService(from);
+    if (target) refs.push(target);
+  }
   return refs;
 }
 
