@@ -73,7 +73,7 @@ export class Containers {
       signal: opts.signal,
     });
     const result = (async () => {
-      const text = await (response.body as unknown as { text(): Promise<string> }).text();
+      const text = await response.body.text();
       return JSON.parse(text) as ContainerWaitResponse;
     })();
     // The caller may attach handlers later; never let a rejection go unhandled meanwhile.
@@ -171,11 +171,11 @@ export class Containers {
       try {
         stat = pathStat(response.headers);
       } catch (err) {
-        await (response.body as unknown as { dump(): Promise<void> }).dump();
+        await response.body.dump();
         throw err;
       }
       if (!stat) {
-        await (response.body as unknown as { dump(): Promise<void> }).dump();
+        await response.body.dump();
         return undefined;
       }
       return { stat, tar: response.body };

@@ -47,10 +47,13 @@ export function encodeQuery(query: Query | undefined): string {
   return text ? `?${text}` : "";
 }
 
+/** undici's response body: a stream, plus the helpers that read it whole or throw it away. */
+export type EngineBody = Readable & AsyncIterable<Buffer> & { text(): Promise<string>; dump(): Promise<void> };
+
 export interface StreamResponse {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Readable & AsyncIterable<Buffer>;
+  body: EngineBody;
 }
 
 export class EngineHttp {
@@ -112,19 +115,19 @@ export class EngineHttp {
     return {
       statusCode: response.statusCode,
       headers: response.headers,
-      body: response.body as unknown as Readable & AsyncIterable<Buffer>,
+      body: response.body as unknown as EngineBody,
     };
   }
 
   async json<T>(method: Dispatcher.HttpMethod, p: string, opts: RequestOptions = {}): Promise<T> {
     const response = await this.stream(method, p, opts);
-    const text = await (response.body as unknown as { text(): Promise<string> }).text();
+    const text = await response.body.text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
   async none(method: Dispatcher.HttpMethod, p: string, opts: RequestOptions = {}): Promise<void> {
     const response = await this.stream(method, p, opts);
-    await (response.body as unknown as { dump(): Promise<void> }).dump();
+    await response.body.dump();
   }
 
   async close(): Promise<void> {

@@ -24,7 +24,7 @@ export class System {
   /** `GET /_ping`, unversioned: its `Api-Version` header is what we negotiate against. */
   async ping(opts: Signal = {}): Promise<PingResult> {
     const response = await this.#http.stream("GET", "/_ping", { versioned: false, signal: opts.signal });
-    await (response.body as unknown as { dump(): Promise<void> }).dump();
+    await response.body.dump();
     const header = (name: string): string | undefined => {
       const v = response.headers[name];
       return Array.isArray(v) ? v[0] : v;
