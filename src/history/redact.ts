@@ -18,10 +18,15 @@ export function looksSecret(name: string): boolean {
 
 export class Redactor {
   readonly #values = new Set<string>();
+  /** One pattern for every value, built on first use after a change (redact runs per log line). */
+  #pattern: RegExp | undefined;
 
   /** Remembers a secret value (values shorter than 4 characters would redact too much). */
   add(value: string | undefined | null): void {
-    if (value && value.length >= 4) this.#values.add(value);
+    if (value && value.length >= 4 && !this.#values.has(value)) {
+      this.#values.add(value);
+      this.#pattern = undefined;
+    }
   }
 
   /** Remembers the values of secret-looking names in an environment. */
@@ -30,15 +35,18 @@ export class Redactor {
   }
 
   redact(text: string): string {
-    let out = text;
-    // Longest first, so a secret that contains another is replaced whole.
-    for (const value of [...this.#values].sort((a, b) => b.length - a.length)) {
-      if (value.length >= LONG_SECRET) out = out.split(value).join(REDACTED);
-      // A short secret ("todo") is also a piece of ordinary words ("todobackend"): replace it
-      // where it stands alone, as in `postgres://todo:todo@db` or `PASSWORD=todo`.
-      else out = out.replace(new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(value)}(?![A-Za-z0-9_])`, "g"), REDACTED);
-    }
-    return out;
+    if (this.#values.size === 0) return text;
+    this.#pattern ??= new RegExp(
+      // Longest first, so a secret that contains another is replaced whole. A short secret
+      // ("todo") is also a piece of ordinary words ("todobackend"): it is replaced where it stands
+      // alone, as in `postgres://todo:todo@db` or `PASSWORD=todo`.
+      [...this.#values]
+        .sort((a, b) => b.length - a.length)
+        .map((v) => (v.length >= LONG_SECRET ? escapeRegExp(v) : `(?<![A-Za-z0-9_])${escapeRegExp(v)}(?![A-Za-z0-9_])`))
+        .join("|"),
+      "g",
+    );
+    return text.replace(this.#pattern, REDACTED);
   }
 
   /** Redacts every string in a JSON-like value, and values under secret-looking keys. */
