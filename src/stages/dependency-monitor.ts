@@ -59,9 +59,10 @@ export class DependencyMonitor {
    * reused by recreated containers.
    */
   async arm(): Promise<void> {
-    for (const { service, container } of this.#targets) {
-      const info = await this.#engine.containers.find(container);
-      if (this.#stopped) return;
+    const infos = await Promise.all(this.#targets.map((t) => this.#engine.containers.find(t.container)));
+    if (this.#stopped) return;
+    for (const [i, { service, container }] of this.#targets.entries()) {
+      const info = infos[i];
       if (!info) continue;
       const startedEvents = this.#watcher.history(info.Id).length;
       let seen = 0;
