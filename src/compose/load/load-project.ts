@@ -74,12 +74,14 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
 
   // The name comes first: compose-go resolves it (interpolating `name:` alone), then makes it
   // the COMPOSE_PROJECT_NAME every other value interpolates with (loader.go, projectName).
-  const fromFile = await readNameFromFiles(files, fileEnv, issues, display);
+  // Each file is parsed once: the trees read for the name are interpolated next (which mutates them).
+  const parsed = new Map<string, MapNode>();
+  const fromFile = await readNameFromFiles(files, fileEnv, issues, display, parsed);
   issues.throwIfAny();
   const name = resolveProjectName({ flag: opts.projectName, env: fileEnv["COMPOSE_PROJECT_NAME"], fromFile, projectDir });
   if (!name.ok) fail(undefined, "", name.message, "Use lowercase letters, digits, '_' and '-' (e.g. -p my-app).");
   const env: Record<string, string> = { ...fileEnv, COMPOSE_PROJECT_NAME: name.name };
-  const loader = new TreeLoader({ issues, home, display, warn });
+  const loader = new TreeLoader({ issues, home, display, warn, parsed });
 
   const trees: MapNode[] = [];
   for (const f of files) trees.push(await loader.loadWithIncludes(f, env, { ...shellEnv, COMPOSE_PROJECT_NAME: name.name }, []));
@@ -116,10 +118,17 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
 }
 
 /** The top-level `name:` of the files (the last one that sets it wins), interpolated. */
-async function readNameFromFiles(files: readonly string[], env: Record<string, string>, issues: IssueList, display: (abs: string) => string): Promise<string | undefined> {
+async function readNameFromFiles(
+  files: readonly string[],
+  env: Record<string, string>,
+  issues: IssueList,
+  display: (abs: string) => string,
+  parsed: Map<string, MapNode>,
+): Promise<string | undefined> {
   let found: { value: string; pos: Pos } | undefined;
   for (const f of files) {
-    const tree = parseYaml(await readComposeFile(f), display(f));
+    const tree = parsed.get(f) ?? parseYaml(await readComposeFile(f), display(f));
+    parsed.set(f, tree);
     const entry = tree.entries.find((e) => e.key === "name");
     if (entry?.value.kind === "scalar" && typeof entry.value.value === "string" && entry.value.value !== "") found = { value: entry.value.value, pos: entry.value.pos };
   }
@@ -147,6 +156,8 @@ interface TreeLoaderDeps {
   home: string | undefined;
   display: (abs: string) => string;
   warn: (w: ComposeIssue) => void;
+  /** Trees parsed already and not yet interpolated, taken at most once each. */
+  parsed: Map<string, MapNode>;
 }
 
 /** Loads one file to a tree: parse, interpolate, then resolve its includes and extends. */
@@ -154,7 +165,9 @@ class TreeLoader {
   constructor(private readonly deps: TreeLoaderDeps) {}
 
   private async parseAndInterpolate(abs: string, env: Record<string, string>): Promise<MapNode> {
-    const tree = parseYaml(await readComposeFile(abs), this.deps.display(abs));
+    const pending = this.deps.parsed.get(abs);
+    this.deps.parsed.delete(abs);
+    const tree = pending ?? parseYaml(await readComposeFile(abs), this.deps.display(abs));
     interpolateTree(tree, {
       lookup: (v) => env[v],
       issues: this.deps.issues,
