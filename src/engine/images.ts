@@ -107,33 +107,40 @@ export class Images {
     if (opts.registryConfig) headers["X-Registry-Config"] = encodeRegistryAuth(opts.registryConfig);
     const buildkit = builderFor(opts.builder ?? this.#builder, opts) === "buildkit";
     const buildId = buildkit ? randomUUID() : undefined;
-    const response = await this.#http.stream("POST", "/build", {
-      query: {
-        t: opts.tags,
-        dockerfile: opts.dockerfile,
-        buildargs: opts.buildArgs,
-        labels: opts.labels,
-        target: opts.target,
-        pull: opts.pull ? "1" : undefined,
-        nocache: opts.noCache ?? undefined,
-        networkmode: opts.network,
-        platform: opts.platform,
-        extrahosts: opts.extraHosts?.join(","),
-        shmsize: opts.shmSize,
-        cachefrom: opts.cacheFrom?.length ? JSON.stringify(opts.cacheFrom) : undefined,
-        ulimits: opts.ulimits ? JSON.stringify(Object.entries(opts.ulimits).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard }))) : undefined,
-        isolation: opts.isolation,
-        rm: true,
-        forcerm: true,
-        ...(buildkit ? { version: "2", buildid: buildId } : {}),
-      },
-      body: opts.context,
-      headers,
-      signal: opts.signal,
-    });
-    // Closing the connection stops a classic build; BuildKit's solve is also cancelled by id.
+    // Closing the connection stops a classic build; BuildKit's solve is also cancelled by id,
+    // from the start (an abort while the context uploads included).
     const cancel = () => void this.#http.none("POST", "/build/cancel", { query: { id: buildId } }).catch(() => undefined);
     if (buildId) opts.signal?.addEventListener("abort", cancel, { once: true });
+    let response: Awaited<ReturnType<EngineHttp["stream"]>>;
+    try {
+      response = await this.#http.stream("POST", "/build", {
+        query: {
+          t: opts.tags,
+          dockerfile: opts.dockerfile,
+          buildargs: opts.buildArgs,
+          labels: opts.labels,
+          target: opts.target,
+          pull: opts.pull ? "1" : undefined,
+          nocache: opts.noCache ?? undefined,
+          networkmode: opts.network,
+          platform: opts.platform,
+          extrahosts: opts.extraHosts?.join(","),
+          shmsize: opts.shmSize,
+          cachefrom: opts.cacheFrom?.length ? JSON.stringify(opts.cacheFrom) : undefined,
+          ulimits: opts.ulimits ? JSON.stringify(Object.entries(opts.ulimits).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard }))) : undefined,
+          isolation: opts.isolation,
+          rm: true,
+          forcerm: true,
+          ...(buildkit ? { version: "2", buildid: buildId } : {}),
+        },
+        body: opts.context,
+        headers,
+        signal: opts.signal,
+      });
+    } catch (err) {
+      if (buildId) opts.signal?.removeEventListener("abort", cancel);
+      throw err;
+    }
     // A failing step is reported in one message ("returned a non-zero code: N", BuildKit's
     // "executor failed running […]: exit code: N"); what the command printed came earlier in the
     // stream. Keep its last lines for the error.
@@ -141,7 +148,14 @@ export class Images {
     const trace = buildkit ? new TraceLines() : undefined;
     const onMessage = (m: ProgressMessage) => {
       if (trace && m.id === "moby.buildkit.trace" && typeof m.aux === "string") {
-        const lines = trace.lines(decodeTrace(m.aux));
+        let status: ReturnType<typeof decodeTrace>;
+        try {
+          status = decodeTrace(m.aux);
+        } catch {
+          // Progress we cannot read is not a failed build: the build's outcome comes apart.
+          return;
+        }
+        const lines = trace.lines(status);
         if (lines.length === 0) return;
         const { finished, total } = trace.counts;
         opts.onProgress?.({ status: `step ${finished}/${total}`, id: "steps", progressDetail: { current: finished, total } });

@@ -14,6 +14,11 @@ export interface ContextHashInput {
   /** compose's `dockerfile_inline`, which is then the Dockerfile. */
   dockerfileInline?: string;
   args: Record<string, string>;
+  /**
+   * The other settings that change what the image is (platform, labels, the build's network,
+   * hosts, shm and ulimits…): hashed when set, so a build without them keeps its earlier hash.
+   */
+  settings?: Record<string, unknown>;
   target?: string;
   /** May still be pulling: the files are hashed meanwhile. */
   baseImageIds: string[] | Promise<string[]>;
@@ -24,7 +29,16 @@ export interface ContextHashInput {
 export async function contextHash(input: ContextHashInput): Promise<string> {
   const [files, bases] = await Promise.all([input.filesDigest ?? contextFilesDigest(input.context, input.dockerfile), input.baseImageIds]);
   return createHash("sha256")
-    .update(JSON.stringify({ dockerfile: input.dockerfile, inline: input.dockerfileInline ?? null, args: Object.entries(input.args).sort(), target: input.target ?? "", bases }))
+    .update(
+      JSON.stringify({
+        dockerfile: input.dockerfile,
+        ...(input.dockerfileInline !== undefined ? { inline: input.dockerfileInline } : {}),
+        args: Object.entries(input.args).sort(),
+        target: input.target ?? "",
+        bases,
+        ...definedSorted(input.settings ?? {}),
+      }),
+    )
     .update("\0")
     .update(files)
     .digest("hex");
@@ -41,4 +55,15 @@ export async function contextFilesDigest(context: string, dockerfile: string): P
     else if (stat.isFile()) hash.update(await readFile(abs));
   }
   return hash.digest("hex");
+}
+
+/** The entries that are set, sorted by key, so that the JSON does not depend on insertion order. */
+function definedSorted(settings: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(settings).sort()) {
+    const value = settings[key];
+    const empty = value === undefined || (Array.isArray(value) && value.length === 0) || (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0);
+    if (!empty) out[`setting.${key}`] = value;
+  }
+  return out;
 }

@@ -55,3 +55,17 @@ test("fresh step images: ids after a step, not the cache hits", () => {
   ]);
   assert.deepEqual(ids, ["0123456789ab", "bbbbbbbbbbbb"]);
 });
+
+test("every flag of a RUN is checked, not only the first; flags inside the command are not flags", () => {
+  const text = "FROM a\nRUN --mount=type=cache,target=/c --mount=type=secret,id=npm npm ci\nRUN --network=none --mount=target=/k,type=ssh true\nRUN echo --mount=type=secret\n";
+  assert.deepEqual(dockerfileProblems(text, BUILDKIT_23).map((p) => [p.line, p.message.split(" needs")[0]]), [
+    [2, "RUN --mount=type=secret"],
+    [3, "RUN --mount=type=ssh"],
+  ]);
+});
+
+test("a # syntax= directive brings its own frontend: heredocs and RUN --network pass on an old engine's BuildKit", () => {
+  const text = "# syntax=docker/dockerfile:1.4\nFROM a\nRUN <<EOF\necho hi\nEOF\nRUN --network=none true\n";
+  assert.deepEqual(dockerfileProblems(text, BUILDKIT_20_10), []);
+  assert.equal(legacyBuilderProblems(text).length, 2, "the classic builder ignores the directive");
+});

@@ -8,6 +8,8 @@
  *   client over the session). Engines before 23.0 (API 1.42) carry a Dockerfile frontend before
  *   1.4: no heredocs, no `RUN --network/--security`.
  */
+import { syntaxDirective } from "./base-images.ts";
+
 export interface BuilderFeatures {
   buildkit: boolean;
   /** BuildKit's Dockerfile frontend 1.4 or newer (heredocs, RUN --network): Engine 23.0, API 1.42. */
@@ -47,6 +49,8 @@ function* instructions(text: string): Generator<{ line: number; text: string }> 
 
 export function dockerfileProblems(text: string, builder: BuilderFeatures): DockerfileProblem[] {
   const problems: DockerfileProblem[] = [];
+  // A `# syntax=` directive makes BuildKit use that frontend instead of the engine's own.
+  const modern = builder.buildkit && (builder.modernFrontend || syntaxDirective(text) !== undefined);
   const which = builder.buildkit ? "this engine's BuildKit" : "this engine's classic builder";
   for (const { line, text: instr } of instructions(text)) {
     const [keyword = "", ...rest] = instr.split(/\s+/);
@@ -56,19 +60,32 @@ export function dockerfileProblems(text: string, builder: BuilderFeatures): Dock
       problems.push({ line, message: "FROM --platform is not supported by this engine's classic builder" });
     }
     if (upper === "RUN") {
-      const flag = /(^|\s)--(mount|network|security)[=\s]/.exec(args)?.[2];
-      const mountType = /--mount=(?:\S*,)?type=(\w+)/.exec(args)?.[1];
-      if (flag && !builder.buildkit) {
-        problems.push({ line, message: `RUN --${flag} needs BuildKit, which this engine's builder is not` });
-      } else if (flag === "mount" && (mountType === "secret" || mountType === "ssh")) {
-        problems.push({ line, message: `RUN --mount=type=${mountType} needs a BuildKit session, which Slipway does not open yet` });
-      } else if ((flag === "network" || flag === "security") && !builder.modernFrontend) {
-        problems.push({ line, message: `RUN --${flag} is not supported by ${which} (its Dockerfile frontend is older than 1.4)` });
+      // The instruction's own flags come before its command; each is checked.
+      for (const token of leadingFlags(rest)) {
+        const flag = /^--(mount|network|security)(?:=|$)/.exec(token)?.[1];
+        if (!flag) continue;
+        const mountType = flag === "mount" ? /(?:^--mount=|,)type=(\w+)/.exec(token)?.[1] : undefined;
+        if (!builder.buildkit) {
+          problems.push({ line, message: `RUN --${flag} needs BuildKit, which this engine's builder is not` });
+        } else if (mountType === "secret" || mountType === "ssh") {
+          problems.push({ line, message: `RUN --mount=type=${mountType} needs a BuildKit session, which Slipway does not open yet` });
+        } else if ((flag === "network" || flag === "security") && !modern) {
+          problems.push({ line, message: `RUN --${flag} is not supported by ${which} (its Dockerfile frontend is older than 1.4)` });
+        }
       }
     }
-    if ((upper === "RUN" || upper === "COPY" || upper === "ADD") && /<<-?\s*["']?[A-Za-z_][A-Za-z0-9_]*["']?/.test(args) && !builder.modernFrontend) {
+    if ((upper === "RUN" || upper === "COPY" || upper === "ADD") && /<<-?\s*["']?[A-Za-z_][A-Za-z0-9_]*["']?/.test(args) && !modern) {
       problems.push({ line, message: `${upper} with a heredoc (<<) is not supported by ${which}` });
     }
   }
   return problems;
+}
+
+function leadingFlags(tokens: string[]): string[] {
+  const out: string[] = [];
+  for (const t of tokens) {
+    if (!t.startsWith("--")) break;
+    out.push(t);
+  }
+  return out;
 }

@@ -155,15 +155,17 @@ export class ImageResolver {
         kind: "build",
         hint:
           builder === "buildkit"
-            ? `Slipway builds with the engine's BuildKit (Engine API ${this.#engine.apiVersion}). Rewrite the instruction without it, or use a newer engine.`
-            : "Slipway builds with the engine's classic builder here (DOCKER_BUILDKIT=0, a named build network, or an engine without BuildKit). Rewrite the instruction without it, or build with BuildKit.",
+            ? /session/.test(first.message)
+              ? "Remove the mount: Slipway cannot hand a build secrets or an ssh agent yet (that needs a BuildKit session)."
+              : `Slipway builds with the engine's BuildKit (Engine API ${this.#engine.apiVersion}); its Dockerfile frontend is too old for this. Add \`# syntax=docker/dockerfile:1\` as the first line (the frontend image must be pullable), rewrite the instruction, or use Engine 23 or newer.`
+            : `Slipway builds this image with the engine's classic builder because ${classicReason(this.#engine.builder, req)}. Rewrite the instruction without it${this.#engine.builder === "buildkit" ? ", or drop that setting so BuildKit builds it" : ""}.`,
         details: { problems },
       });
     }
     // BuildKit without a session may not resolve a base image from a registry itself (newer
     // engines refuse: "no active sessions"); what is local it takes as is. So bases are ensured
     // here, once per run, with the registry's errors named as ours.
-    if (builder === "buildkit") await Promise.all(baseImages(text).map((ref) => this.ensure(ref, req.pull ? "always" : "missing", signal)));
+    if (builder === "buildkit") await Promise.all(baseImages(text, req.args).map((ref) => this.ensure(ref, req.pull ? "always" : "missing", signal)));
     const context = await packContext(req.context, dockerfileName, req.dockerfileInline !== undefined ? { name: INLINE_DOCKERFILE, content: req.dockerfileInline } : undefined);
     let messages: ProgressMessage[];
     try {
@@ -174,7 +176,9 @@ export class ImageResolver {
         ...(req.args ? { buildArgs: req.args } : {}),
         ...(req.labels ? { labels: req.labels } : {}),
         ...(req.target ? { target: req.target } : {}),
-        ...(req.pull ? { pull: true } : {}),
+        // BuildKit's pull=1 would resolve the bases at the registry itself, without a session;
+        // they were pulled fresh just above instead.
+        ...(req.pull && builder === "classic" ? { pull: true } : {}),
         ...(req.noCache ? { noCache: true } : {}),
         ...(req.network ? { network: req.network } : {}),
         ...(req.extraHosts?.length ? { extraHosts: req.extraHosts } : {}),
@@ -201,6 +205,14 @@ export class ImageResolver {
   }
 }
 
+/** Why a build runs on the classic builder, in the user's terms (builderFor's reasons). */
+function classicReason(engineBuilder: "buildkit" | "classic", req: BuildRequest): string {
+  if (engineBuilder === "classic") return "DOCKER_BUILDKIT=0 asks for it (or the engine has no BuildKit)";
+  if (req.network && !["default", "host", "none"].includes(req.network)) return `build.network is ${req.network} (BuildKit takes only default, host and none)`;
+  if (req.shmSize) return "build.shm_size is set (Engine 20.10's BuildKit ignores it)";
+  return "build.ulimits is set (Engine 20.10's BuildKit ignores it)";
+}
+
 /** The name an inline Dockerfile (compose's `dockerfile_inline`) is sent under, in the context's tar. */
 export const INLINE_DOCKERFILE = ".slipway-inline.Dockerfile";
 
@@ -224,6 +236,14 @@ async function readDockerfile(dockerfilePath: string, subject: string): Promise<
  */
 function withDockerfileLine(err: unknown, dockerfilePath: string): unknown {
   if (!(err instanceof JsonStreamError || err instanceof EngineApiError)) return err;
+  if (/no active sessions?/i.test(err.message)) {
+    return new SlipwayError(`The engine's BuildKit needed a session to build ${dockerfilePath}, and Slipway does not open one: ${err.message.split("\n")[0]}`, {
+      code: "BUILDKIT_SESSION_NEEDED",
+      kind: "build",
+      cause: err,
+      hint: "Something in the build resolves at a registry by itself (an image the Dockerfile names through a variable Slipway could not resolve, or a # syntax= frontend). Name it literally, or build with the classic builder: DOCKER_BUILDKIT=0.",
+    });
+  }
   const m = /dockerfile parse error (?:on )?line (\d+): ([^\n]*)/i.exec(err.message);
   if (!m) return err;
   return new SlipwayError(`${dockerfilePath}:${m[1]}: ${m[2]}`, {

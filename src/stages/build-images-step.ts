@@ -79,9 +79,10 @@ export async function buildServiceImages(
         const build = project.services[name]!.build!;
         const tag = tagFor(name);
         const request = serviceBuildRequest(project, name, [tag]);
+        // Services sharing a hash share one build (and so one request); each gets its own tags after.
         const text = request.dockerfileInline ?? (await readFile(path.resolve(build.context, build.dockerfile), "utf8").catch(() => ""));
         // The bases are pulled (fresh, once per run) while the context's files are hashed.
-        const baseIds = Promise.all(baseImages(text).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
+        const baseIds = Promise.all(baseImages(text, request.args).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
         baseIds.catch(() => undefined); // awaited in contextHash; a failure is thrown there
         const filesKey = `${build.context}\0${build.dockerfile}`;
         let filesDigest = digests.get(filesKey);
@@ -95,20 +96,31 @@ export async function buildServiceImages(
           ...(request.dockerfileInline !== undefined ? { dockerfileInline: request.dockerfileInline } : {}),
           args: request.args ?? {},
           ...(build.target ? { target: build.target } : {}),
+          settings: {
+            platform: request.platform,
+            labels: request.labels,
+            network: request.network,
+            extraHosts: request.extraHosts,
+            shmSize: request.shmSize,
+            ulimits: request.ulimits,
+            isolation: request.isolation,
+          },
           baseImageIds: baseIds,
           filesDigest,
         });
         let pending = byHash.get(hash);
         if (!pending) {
           const stage = new ImageBuildStage(`build ${name}`, resolver);
-          pending = runStage(ctx, stage, { hash, request: { ...request, labels: { ...request.labels, [CONTEXT_HASH_LABEL]: hash } } }).then(({ result, skipped }) => ({
+          const withHash = serviceBuildRequest(project, name, [tag], { [CONTEXT_HASH_LABEL]: hash });
+          pending = runStage(ctx, stage, { hash, request: withHash }).then(({ result, skipped }) => ({
             ...result,
             status: skipped ? ("unchanged" as const) : ("built" as const),
           }));
           byHash.set(hash, pending);
         }
         const result = await pending;
-        await ctx.engine.images.tag(result.id, tag, { signal: ctx.signal });
+        // The build.tags too, also when the build was shared with another service or skipped.
+        await Promise.all(request.tags.map((t) => ctx.engine.images.tag(result.id, t, { signal: ctx.signal })));
         built.set(name, { service: name, imageId: result.id, tag, status: result.status, freshImages: result.freshImages });
       }),
   );

@@ -5,7 +5,7 @@
  * clashes.
  */
 import type { Project } from "../model/project.ts";
-import { namespaceService } from "../model/index.ts";
+import { namespaceService, volumesFromService } from "../model/index.ts";
 import type { IssueList } from "./issues.ts";
 import { get, type MapNode, type Pos, type YNode } from "./node.ts";
 
@@ -29,6 +29,8 @@ export function locate(tree: MapNode, keys: readonly string[]): Pos {
   return pos;
 }
 
+const NAMESPACE_KEYS = ["network_mode", "ipc", "pid", "uts"] as const;
+
 export function checkConsistency(project: Project, tree: MapNode, issues: IssueList): void {
   const at = (...keys: string[]): Pos => locate(tree, keys);
   const containerNames = new Map<string, string>();
@@ -37,8 +39,16 @@ export function checkConsistency(project: Project, tree: MapNode, issues: IssueL
     if (s.image === undefined && s.build === undefined) {
       issues.add(at("services", name), p, `service ${JSON.stringify(name)} has neither an image nor a build`, "Add `image:` or `build:`.");
     }
+    // A service named by network_mode/ipc/pid/uts, volumes_from or links is an implied
+    // dependency; when it is undefined, the key the user wrote is the one reported (below).
+    const implied = new Set([
+      ...NAMESPACE_KEYS.map((k) => namespaceService(s[k])),
+      ...s.volumes_from.map(volumesFromService),
+      ...s.links.map((l) => l.split(":")[0]),
+    ]);
     for (const [dep, d] of Object.entries(s.depends_on)) {
       if (dep in project.services) continue;
+      if (implied.has(dep) && !(dep in project.disabledServices)) continue;
       const where = at("services", name, "depends_on", dep);
       if (dep in project.disabledServices) {
         if (d.required) {
@@ -50,9 +60,18 @@ export function checkConsistency(project: Project, tree: MapNode, issues: IssueL
     for (const net of Object.keys(s.networks)) {
       if (!(net in project.networks)) issues.add(at("services", name, "networks", net), `${p}.networks`, `service ${JSON.stringify(name)} refers to undefined network ${JSON.stringify(net)}`, `Declare it under the top-level networks:.`);
     }
-    const target = namespaceService(s.network_mode);
-    if (target !== undefined && !(target in project.services)) {
-      issues.add(at("services", name, "network_mode"), `${p}.network_mode`, `network_mode refers to undefined service ${JSON.stringify(target)}`);
+    for (const key of NAMESPACE_KEYS) {
+      const target = namespaceService(s[key]);
+      if (target !== undefined && !(target in project.services) && !(target in project.disabledServices)) {
+        issues.add(at("services", name, key), `${p}.${key}`, `${key} refers to undefined service ${JSON.stringify(target)}`);
+      }
+    }
+    const buildNode = get(get(get(tree, "services") as MapNode | undefined, name) as MapNode | undefined, "build");
+    if (s.build && buildNode?.kind === "map" && get(buildNode, "dockerfile") !== undefined && get(buildNode, "dockerfile_inline") !== undefined) {
+      issues.add(at("services", name, "build", "dockerfile_inline"), `${p}.build.dockerfile_inline`, `service ${JSON.stringify(name)} sets both build.dockerfile and build.dockerfile_inline; they exclude each other`, "Keep one of them.");
+    }
+    if (s.build && s.platform !== undefined && s.build.platforms.length > 0 && !s.build.platforms.includes(s.platform)) {
+      issues.add(at("services", name, "platform"), `${p}.platform`, `platform ${JSON.stringify(s.platform)} is not among build.platforms (${s.build.platforms.join(", ")})`, "Add it to build.platforms, or change platform.");
     }
     s.volumes.forEach((v, i) => {
       if (v.type === "volume" && v.source !== undefined && !(v.source in project.volumes)) {
@@ -67,8 +86,8 @@ export function checkConsistency(project: Project, tree: MapNode, issues: IssueL
       });
     }
     for (const from of s.volumes_from) {
-      const ref = from.split(":")[0] ?? "";
-      if (ref !== "container" && !(ref in project.services)) {
+      const ref = volumesFromService(from);
+      if (ref !== undefined && !(ref in project.services) && !(ref in project.disabledServices)) {
         issues.add(at("services", name, "volumes_from"), `${p}.volumes_from`, `volumes_from refers to undefined service ${JSON.stringify(ref)}`);
       }
     }

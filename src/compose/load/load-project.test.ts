@@ -206,6 +206,23 @@ describe("consistency", () => {
     const cycle = await loadIssues({ "compose.yaml": "services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [c]\n  c:\n    image: x\n    depends_on: [a]\n" });
     assert.match(cycle[0]?.message ?? "", /dependency cycle: a -> b -> c -> a/);
   });
+  it("an undefined service in ipc/pid/uts/network_mode or volumes_from is reported at that key, once", async () => {
+    const issues = await loadIssues({ "compose.yaml": "services:\n  a:\n    image: x\n    ipc: service:ghost\n    volumes_from: [spirit:ro]\n" });
+    assert.deepEqual(
+      issues.map((i) => [i.message, `${i.line}:${i.column}`]),
+      [
+        ['ipc refers to undefined service "ghost"', "4:5"],
+        ['volumes_from refers to undefined service "spirit"', "5:5"],
+      ],
+    );
+  });
+  it("dockerfile with dockerfile_inline, and a platform outside build.platforms, are errors (as in compose v2)", async () => {
+    const both = await loadIssues({ "compose.yaml": "services:\n  a:\n    build:\n      context: .\n      dockerfile: Dockerfile\n      dockerfile_inline: FROM busybox\n" });
+    assert.match(both[0]?.message ?? "", /sets both build\.dockerfile and build\.dockerfile_inline/);
+    assert.equal(both[0]?.line, 6);
+    const platform = await loadIssues({ "compose.yaml": "services:\n  a:\n    platform: linux/arm64\n    build:\n      context: .\n      platforms: [linux/amd64]\n" });
+    assert.match(platform[0]?.message ?? "", /platform "linux\/arm64" is not among build\.platforms \(linux\/amd64\)/);
+  });
   it("reports undeclared networks, volumes, secrets and configs", async () => {
     const issues = await loadIssues({
       "compose.yaml": "services:\n  a:\n    image: x\n    networks: [front]\n    volumes: ['data:/data']\n    secrets: [token]\n    configs: [conf]\n",

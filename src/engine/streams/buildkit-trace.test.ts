@@ -87,3 +87,22 @@ test("malformed payloads throw instead of yielding garbage", () => {
   assert.throws(() => decodeTrace(b64(Uint8Array.from([0x0a, 0x05, 0x01]))), /truncated/);
   assert.throws(() => decodeTrace(b64(Uint8Array.from([0x0b]))), /wire type/);
 });
+
+test("a step cancelled before it started still reads as an ERROR; a character split between chunks stays whole", () => {
+  const a = "sha256:" + "b".repeat(64);
+  const b = "sha256:" + "c".repeat(64);
+  const lines = new TraceLines();
+  // Both steps sent up front, not started.
+  const announce = concat(bytesField(1, concat(bytesField(1, a), bytesField(3, "[1/2] RUN one"))), bytesField(1, concat(bytesField(1, b), bytesField(3, "[2/2] RUN two"))));
+  assert.deepEqual(lines.lines(decodeTrace(b64(announce))), []);
+  assert.deepEqual(lines.counts, { finished: 0, total: 2 });
+  const euro = new TextEncoder().encode("€ ok\n");
+  const started = bytesField(1, concat(bytesField(1, a), bytesField(3, "[1/2] RUN one"), bytesField(5, stamp(1_700_000_000_000))));
+  const log = (bytes: Uint8Array) => bytesField(3, concat(bytesField(1, a), varintField(3, 1), bytesField(4, bytes)));
+  assert.deepEqual(lines.lines(decodeTrace(b64(concat(started, log(euro.subarray(0, 2)))))), ["#1 [1/2] RUN one"]);
+  assert.deepEqual(lines.lines(decodeTrace(b64(log(euro.subarray(2))))), ["#1 € ok"]);
+  assert.deepEqual(lines.counts, { finished: 0, total: 2 }, "a step numbered by its output is not counted twice");
+  const cancelled = bytesField(1, concat(bytesField(1, b), bytesField(3, "[2/2] RUN two"), bytesField(6, stamp(1_700_000_001_000)), bytesField(7, "context canceled")));
+  assert.deepEqual(lines.lines(decodeTrace(b64(cancelled))), ["#2 [2/2] RUN two", "#2 ERROR: context canceled"]);
+  assert.deepEqual(lines.counts, { finished: 1, total: 2 });
+});

@@ -166,12 +166,14 @@ export class TraceLines {
   readonly #finished = new Set<string>();
   /** A step's output may arrive split mid-line. */
   readonly #partial = new Map<string, string>();
+  readonly #decoders = new Map<string, InstanceType<typeof TextDecoder>>();
 
   #number(digest: string): number {
     let n = this.#numbers.get(digest);
     if (n === undefined) {
       n = this.#numbers.size + 1;
       this.#numbers.set(digest, n);
+      this.#pending.delete(digest);
     }
     return n;
   }
@@ -187,11 +189,11 @@ export class TraceLines {
     for (const v of status.vertexes) {
       // A step is numbered when it starts (or turns out cached), as `--progress=plain` does.
       if (!this.#announced.has(v.digest)) {
-        if (v.started === undefined && !v.cached) {
-          this.#pending.add(v.digest);
+        // A step cancelled before it started comes with `completed` or `error` and no `started`.
+        if (v.started === undefined && v.completed === undefined && !v.cached && !v.error) {
+          if (!this.#numbers.has(v.digest)) this.#pending.add(v.digest);
           continue;
         }
-        this.#pending.delete(v.digest);
         this.#announced.add(v.digest);
         out.push(`#${this.#number(v.digest)} ${v.name}`);
       }
@@ -211,7 +213,10 @@ export class TraceLines {
     }
     for (const l of status.logs) {
       const n = this.#number(l.vertex);
-      const text = (this.#partial.get(l.vertex) ?? "") + new TextDecoder().decode(l.data);
+      // One streaming decoder per step: a character split between two chunks stays whole.
+      let decoder = this.#decoders.get(l.vertex);
+      if (!decoder) this.#decoders.set(l.vertex, (decoder = new TextDecoder()));
+      const text = (this.#partial.get(l.vertex) ?? "") + decoder.decode(l.data, { stream: true });
       const parts = text.split(/\r?\n/);
       this.#partial.set(l.vertex, parts.pop()!);
       for (const line of parts) if (line.trim()) out.push(`#${n} ${line}`);

@@ -18,7 +18,10 @@ import { testContext } from "../../support/run-context.ts";
 
 const fixture = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures/build/multistage");
 
-async function buildTwice(builder: Builder, check: (first: Awaited<ReturnType<typeof buildServiceImages>> extends Map<string, infer B> ? B : never, tag: string) => Promise<void>): Promise<void> {
+async function buildTwice(
+  builder: Builder,
+  check: (first: Awaited<ReturnType<typeof buildServiceImages>> extends Map<string, infer B> ? B : never, tag: string, nonce: string) => Promise<void>,
+): Promise<void> {
   await using ctx = await testContext({ builder });
   const dir = await mkdtemp(path.join(tmpdir(), "slipway-build-"));
   const tag = `slipway-it-build-${builder}-${path.basename(dir).slice(-6).toLowerCase()}:slipway`;
@@ -26,7 +29,7 @@ async function buildTwice(builder: Builder, check: (first: Awaited<ReturnType<ty
     await cp(fixture, dir, { recursive: true });
     // A unique context, so no image of an earlier run matches its hash.
     await writeFile(path.join(dir, "unique.txt"), dir);
-    const project = await loadProject({ workingDir: dir, projectName: "buildit", env: {} });
+    const project = await loadProject({ workingDir: dir, projectName: "buildit", env: { NONCE: path.basename(dir) } });
     const resolver = new ImageResolver(ctx.engine, ctx.events);
 
     const first = (await buildServiceImages(ctx, project, ["app"], resolver, () => tag)).get("app")!;
@@ -36,7 +39,7 @@ async function buildTwice(builder: Builder, check: (first: Awaited<ReturnType<ty
     assert.equal(again.imageId, first.imageId);
     const inspect = await ctx.engine.images.inspect(tag);
     assert.match(inspect.Config?.Labels?.["dev.slipway.context-hash"] ?? "", /^[0-9a-f]{64}$/, "the context hash is on the image");
-    await check(first, tag);
+    await check(first, tag, path.basename(dir));
     const bars = ctx.seen.filter((e) => e.type === "progress" && e.id === "steps");
     assert.ok(bars.length > 0 && bars.every((e) => e.type === "progress" && e.total! > 0 && e.current! <= e.total!), `a build progress bar: ${JSON.stringify(bars.slice(0, 3))}`);
     const logs = ctx.seen.filter((e) => e.type === "log").map((e) => (e as { message: string }).message);
@@ -49,9 +52,11 @@ async function buildTwice(builder: Builder, check: (first: Awaited<ReturnType<ty
 }
 
 test("classic builder: build, reuse when unchanged, and remove the run's dangling stage images", async () => {
-  await buildTwice("classic", async (first, tag) => {
+  await buildTwice("classic", async (first, tag, nonce) => {
     await using ctx = await testContext({ builder: "classic" });
     assert.ok(first.freshImages.length > 0, "the build made images");
+    const stages = await ctx.engine.images.list({ all: true, filters: { label: [`dev.slipway.test.nonce=${nonce}`] } });
+    assert.ok(stages.length >= 3, `base, tools and final are images (${stages.length})`);
     const dangling = [];
     for (const id of first.freshImages) {
       const info = await ctx.engine.images.find(id);
@@ -67,10 +72,10 @@ test("classic builder: build, reuse when unchanged, and remove the run's danglin
 
 test("BuildKit: build, reuse when unchanged, no stage images left behind", async () => {
   await using ctx = await testContext({ builder: "buildkit" });
-  const before = new Set((await ctx.engine.images.list({ all: true })).map((i) => i.Id));
-  await buildTwice("buildkit", async (first) => {
+  await buildTwice("buildkit", async (first, _tag, nonce) => {
     assert.deepEqual(first.freshImages, []);
-    const made = (await ctx.engine.images.list({ all: true })).filter((i) => !before.has(i.Id));
-    assert.deepEqual(made.map((i) => i.Id), [first.imageId], "the target's image is the only new one");
+    // Every stage carries the build's nonce: the images it made, and only those.
+    const made = await ctx.engine.images.list({ all: true, filters: { label: [`dev.slipway.test.nonce=${nonce}`] } });
+    assert.deepEqual(made.map((i) => i.Id), [first.imageId], "the target's image is the only one");
   });
 });
