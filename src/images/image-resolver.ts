@@ -51,9 +51,13 @@ export class ImageResolver {
   /** Local lookups by reference, once per run (a build or pull of that reference replaces it). */
   readonly #local = new Map<string, Promise<ImageInspect | undefined>>();
 
-  constructor(engine: Engine, events: EventBus) {
+  /** Cancels work shared by callers (a pull several steps wait for): the run's, not one caller's. */
+  readonly #runSignal: AbortSignal | undefined;
+
+  constructor(engine: Engine, events: EventBus, runSignal?: AbortSignal) {
     this.#engine = engine;
     this.#events = events;
+    this.#runSignal = runSignal;
   }
 
   #progress(task: string) {
@@ -104,11 +108,12 @@ export class ImageResolver {
     const key = `${policy === "always" ? "always" : "missing"}:${ref}`;
     let pending = this.#pulled.get(key);
     if (!pending) {
-      pending = this.#resolve(ref, policy, signal);
+      // Shared: one caller giving up (its step cancelled) must not fail the others' pull.
+      pending = this.#resolve(ref, policy, this.#runSignal);
       this.#pulled.set(key, pending);
       pending.catch(() => this.#pulled.delete(key));
     }
-    return pending;
+    return untilAborted(pending, signal);
   }
 
   async #resolve(ref: string, policy: PullPolicy, signal?: AbortSignal): Promise<string> {

@@ -39,7 +39,7 @@ export async function runTestPipeline(ctx: RunContext, opts: TestPipelineOptions
   ctx.events.emit({ type: "run.start", runId: ctx.owner.runId, command: `test ${stage}` });
 
   await record.writeJson("slipway.json", opts.pipeline.config);
-  const images = new ImageResolver(ctx.engine, ctx.events);
+  const images = new ImageResolver(ctx.engine, ctx.events, ctx.signal);
   let result: TestStageResult | undefined;
   let verdict: Verdict;
   // Containers the stage is done with are removed at once, while it still collects the rest

@@ -272,7 +272,7 @@ export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: n
           io.stdout.write(steps.map((s) => `  -  ${s.cause}\n`).join("") || "nothing to do\n");
           return;
         }
-        await executeImages(project, steps, new ImageResolver(ctx.engine, ctx.events), signal, ctx.events);
+        await executeImages(project, steps, new ImageResolver(ctx.engine, ctx.events, signal), signal, ctx.events);
       });
   imagesCommand("build");
   imagesCommand("pull");

@@ -54,7 +54,7 @@ export function oneoffDependencies(project: Project, service: string, noDeps: bo
 export async function composeRun(ctx: RunContext, project: Project, serviceName: string, opts: RunOptions): Promise<RunResult> {
   checkServices(project, [serviceName]);
   const service = project.services[serviceName]!;
-  const images = opts.images ?? new ImageResolver(ctx.engine, ctx.events);
+  const images = opts.images ?? new ImageResolver(ctx.engine, ctx.events, ctx.signal);
 
   const { services: deps, gates } = oneoffDependencies(project, serviceName, opts.noDeps ?? false);
   const name = opts.name ?? oneoffContainerName(project.name, serviceName, randomBytes(4).toString("hex"));

@@ -92,7 +92,7 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
   const requested = opts.services ?? Object.keys(project.services);
   checkServices(project, requested);
   const services = withDependencies(project, requested);
-  const resolver = opts.images ?? new ImageResolver(ctx.engine, ctx.events);
+  const resolver = opts.images ?? new ImageResolver(ctx.engine, ctx.events, ctx.signal);
   const oneoff = opts.oneoff;
   const imageServices = [...new Set([...services, ...(oneoff ? [oneoff.service] : [])])].filter((s) => !opts.prebuilt?.has(s));
 

@@ -236,6 +236,24 @@ test("ImageResolver.lookup: one request for concurrent callers; one caller's can
   }
 });
 
+test("ImageResolver.ensure: one pull for concurrent callers; one caller's cancel stops only its own wait", { skip: world.skipReason("mirror") }, async () => {
+  const calls: string[] = [];
+  const traced = await Engine.connect({ endpoint: endpointFromEnv(process.env), trace: (t) => void calls.push(`${t.method} ${t.path}`) });
+  try {
+    const resolver = new ImageResolver(traced, new EventBus(), new AbortController().signal);
+    const cancelled = new AbortController();
+    // "always" pulls even an image the engine has, so both callers meet in one pull.
+    const first = resolver.ensure(BUSYBOX, "always", cancelled.signal);
+    const second = resolver.ensure(BUSYBOX, "always", new AbortController().signal);
+    cancelled.abort();
+    await assert.rejects(first, CancelledError);
+    assert.match(await second, /^sha256:[0-9a-f]{64}$/, "the other caller still gets the image");
+    assert.equal(calls.filter((c) => c.startsWith("POST /images/create")).length, 1, calls.join("\n"));
+  } finally {
+    await traced.close();
+  }
+});
+
 test("ImageResolver.ensure of an image no registry has: one registry error (exit 6) naming the image once", async () => {
   const resolver = new ImageResolver(engine, new EventBus());
   const ref = `slipway-no-such-image-${randomBytes(3).toString("hex")}:1`;
