@@ -172,7 +172,8 @@ export class Images {
       return await followJsonStream<ProgressMessage>(response.body, onMessage, { signal: opts.signal, kind: "build", code: "BUILD_FAILED", what: "build" });
     } catch (err) {
       if (err instanceof JsonStreamError && tail.length) {
-        throw new JsonStreamError(`${err.message}\n  last build output:\n${tail.slice(-15).map((l) => `    ${l}`).join("\n")}`, {
+        const shown = failedStepOutput(tail) ?? tail;
+        throw new JsonStreamError(`${err.message}\n  last build output:\n${shown.slice(-15).map((l) => `    ${l}`).join("\n")}`, {
           code: err.code,
           kind: err.kind,
           ...(err.hint ? { hint: err.hint } : {}),
@@ -215,6 +216,17 @@ export class Images {
       if (!isNotFound(err)) throw err;
     }
   }
+}
+
+/**
+ * BuildKit interleaves steps: of its last lines, those of the step that failed (its header and
+ * output; its ERROR line repeats the error itself), or undefined when no step reported one.
+ */
+export function failedStepOutput(lines: string[]): string[] | undefined {
+  const failed = lines.findLast((l) => /^#\d+ ERROR: /.test(l));
+  if (!failed) return undefined;
+  const prefix = `${failed.split(" ")[0]} `;
+  return lines.filter((l) => l.startsWith(prefix) && l !== failed);
 }
 
 /**

@@ -96,6 +96,27 @@ test("a database that never gets healthy: its own exit code (7), its logs and pr
   assert.equal(await leftovers(engine, String(verdict["runId"])), 0);
 });
 
+test("the test image's build fails: build-failed (exit 5) with the failing step's output, the database that came up meanwhile torn down", async () => {
+  const dir = scenario("build-fails");
+  await fresh(dir);
+  const run = slipway(["test", "--json"], { cwd: dir });
+  const code = await run.exit;
+  assert.equal(code, 5, run.stdout() + run.stderr());
+  const events = parseJsonLines(run.stdout());
+  const verdict = events.at(-1)!;
+  assert.equal(verdict.type, "verdict");
+  assert.equal(verdict["kind"], "build-failed");
+  const message = String(verdict["message"]);
+  assert.match(message, /exit code: 2/);
+  assert.match(message, /last build output:\n {4}#\d+ \[2\/2\] RUN echo "compiling the app"/, message);
+  assert.match(message, /#\d+ src\/todo\.ts\(3,7\): error TS2322: e2e scenario/, "what the step printed is in the verdict");
+  assert.doesNotMatch(message, /load metadata/, "only the failed step's lines");
+  assert.doesNotMatch(run.stdout() + run.stderr(), /\n\s+at \S+ \(/, "no stack trace");
+  const runId = String(events.find((e) => e.type === "run.start")!["runId"]);
+  await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
+  assert.equal(await leftovers(engine, runId), 0);
+});
+
 test("the database killed mid-test: a dependency failure, not the test's own code", async () => {
   const dir = scenario("db-killed");
   const run = slipway(["test", "--json"], { cwd: dir });
