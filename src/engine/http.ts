@@ -3,8 +3,8 @@
  * status classification and AbortSignal on every call. It traces method, path, status and
  * duration only — never headers, so X-Registry-Auth can never reach a log at any level.
  */
-import type { Readable } from "node:stream";
-import { request, type Dispatcher } from "./undici-core.ts";
+import type { Duplex, Readable } from "node:stream";
+import { request, upgrade, type Dispatcher } from "./undici-core.ts";
 import { CancelledError, isAbortError } from "../errors/index.ts";
 import { EngineApiError, EngineUnreachableError } from "./engine-error.ts";
 import { describeEndpoint, type EngineEndpoint } from "./endpoint.ts";
@@ -128,6 +128,35 @@ export class EngineHttp {
   async none(method: Dispatcher.HttpMethod, p: string, opts: RequestOptions = {}): Promise<void> {
     const response = await this.stream(method, p, opts);
     await response.body.dump();
+  }
+
+  /**
+   * An upgraded connection (`101 Switching Protocols`), e.g. `POST /session` to h2c: the raw
+   * socket, on the same transport as every other request (unix, tcp, tls, ssh).
+   */
+  async upgrade(method: Dispatcher.HttpMethod, p: string, opts: { protocol: string; headers?: Record<string, string | string[]>; signal?: AbortSignal | undefined }): Promise<Duplex> {
+    const started = performance.now();
+    if (opts.signal?.aborted) throw new CancelledError(`${method} ${p} cancelled`, opts.signal.reason);
+    try {
+      const { socket } = await upgrade(this.#transport.dispatcher, {
+        origin: this.#transport.origin,
+        path: this.path(p, true),
+        method,
+        protocol: opts.protocol,
+        ...(opts.headers ? { headers: opts.headers } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      } as Parameters<typeof upgrade>[1]);
+      this.#trace?.({ method, path: p, status: 101, ms: performance.now() - started });
+      return socket;
+    } catch (err) {
+      this.#trace?.({ method, path: p, status: "error", ms: performance.now() - started });
+      if (isAbortError(err) || opts.signal?.aborted) throw new CancelledError(`${method} ${p} cancelled`, err);
+      // undici's word for an answer other than 101: the engine is there, it refused.
+      if (err instanceof Error && /bad upgrade/i.test(err.message)) {
+        throw new EngineApiError({ status: 0, method, path: p, message: `the engine did not switch ${p} to ${opts.protocol}` });
+      }
+      throw new EngineUnreachableError(describeEndpoint(this.endpoint), err);
+    }
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { JsonStreamError, followJsonStream } from "./streams/json-stream.ts";
 import { TraceLines, decodeTrace } from "./streams/buildkit-trace.ts";
 import { randomUUID } from "node:crypto";
 import type { Builder } from "./engine.ts";
+import { BuildKitSession } from "./buildkit-session.ts";
 import { SlipwayError } from "../errors/index.ts";
 import { EngineApiError } from "./engine-error.ts";
 import type { ImageInspect, ImageSummary, ProgressMessage, RegistryAuth } from "./types.ts";
@@ -62,6 +63,11 @@ export interface BuildOptions extends Signal {
   /** Defaults to the engine's (`Engine.builder`). */
   builder?: Builder;
   /**
+   * Build secrets by id, for `RUN --mount=type=secret,id=…`: handed to BuildKit through a session,
+   * never in the request, a layer or the image's history. BuildKit only.
+   */
+  secrets?: ReadonlyMap<string, Uint8Array>;
+  /**
    * Sees each message; a BuildKit build's trace messages arrive decoded, as plain progress lines
    * in `stream` ("#7 [build 4/4] RUN npx tsc", "#7 DONE 3.4s", the step's output).
    */
@@ -107,6 +113,14 @@ export class Images {
     if (opts.registryConfig) headers["X-Registry-Config"] = encodeRegistryAuth(opts.registryConfig);
     const buildkit = builderFor(opts.builder ?? this.#builder, opts) === "buildkit";
     const buildId = buildkit ? randomUUID() : undefined;
+    if (opts.secrets?.size && !buildkit) {
+      throw new SlipwayError("This build has secrets, which only BuildKit can pass to it, and it would run on the classic builder", {
+        code: "BUILD_SECRETS_NEED_BUILDKIT",
+        kind: "config",
+        hint: "Unset DOCKER_BUILDKIT=0, and drop build.network (a named network), shm_size or ulimits from this build.",
+      });
+    }
+    const session = opts.secrets?.size ? await BuildKitSession.open(this.#http, { secrets: opts.secrets, signal: opts.signal }) : undefined;
     // Closing the connection stops a classic build; BuildKit's solve is also cancelled by id,
     // from the start (an abort while the context uploads included).
     const cancel = () => void this.#http.none("POST", "/build/cancel", { query: { id: buildId } }).catch(() => undefined);
@@ -132,6 +146,7 @@ export class Images {
           rm: true,
           forcerm: true,
           ...(buildkit ? { version: "2", buildid: buildId } : {}),
+          ...(session ? { session: session.id } : {}),
         },
         body: opts.context,
         headers,
@@ -139,6 +154,7 @@ export class Images {
       });
     } catch (err) {
       if (buildId) opts.signal?.removeEventListener("abort", cancel);
+      await session?.close();
       throw err;
     }
     // A failing step is reported in one message ("returned a non-zero code: N", BuildKit's
@@ -183,6 +199,7 @@ export class Images {
       throw err;
     } finally {
       if (buildId) opts.signal?.removeEventListener("abort", cancel);
+      await session?.close();
     }
   }
 

@@ -8,6 +8,7 @@
 import type * as Undici from "undici";
 import AgentModule from "undici/lib/dispatcher/agent.js";
 import requestModule from "undici/lib/api/api-request.js";
+import upgradeModule from "undici/lib/api/api-upgrade.js";
 
 export const Agent = AgentModule as unknown as typeof Undici.Agent;
 export type Agent = Undici.Agent;
@@ -19,4 +20,11 @@ const apiRequest = requestModule as unknown as (this: Undici.Dispatcher, options
 /** `dispatcher.request(options)`, which undici's index adds to every dispatcher (the index is not loaded here). */
 export function request(dispatcher: Undici.Dispatcher, options: Undici.Dispatcher.RequestOptions): Promise<Undici.Dispatcher.ResponseData> {
   return apiRequest.call(dispatcher, options);
+}
+
+const apiUpgrade = upgradeModule as unknown as (this: Undici.Dispatcher, options: Undici.Dispatcher.UpgradeOptions) => Promise<Undici.Dispatcher.UpgradeData>;
+
+/** `dispatcher.upgrade(options)`: an HTTP/1.1 upgrade (101), resolving with the raw socket. */
+export function upgrade(dispatcher: Undici.Dispatcher, options: Undici.Dispatcher.UpgradeOptions): Promise<Undici.Dispatcher.UpgradeData> {
+  return apiUpgrade.call(dispatcher, options);
 }

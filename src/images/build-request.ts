@@ -5,6 +5,7 @@
 import type { Project } from "../compose/model/index.ts";
 import { SlipwayError } from "../errors/index.ts";
 import type { BuildRequest } from "./image-resolver.ts";
+import { secretValue } from "../compose/secret-values.ts";
 
 export function serviceBuildRequest(project: Project, serviceName: string, tags: string[], extraLabels: Record<string, string> = {}): BuildRequest {
   const service = project.services[serviceName]!;
@@ -23,6 +24,8 @@ export function serviceBuildRequest(project: Project, serviceName: string, tags:
     });
   }
   const platform = service.platform ?? build.platforms[0];
+  // Read when the build runs, never kept in the request.
+  const secrets = build.secrets.map((m) => ({ id: m.target ?? m.source, value: () => secretValue(project, m.source) }));
   return {
     context: build.context,
     dockerfile: build.dockerfile,
@@ -40,6 +43,7 @@ export function serviceBuildRequest(project: Project, serviceName: string, tags:
     ...(Object.keys(build.ulimits).length ? { ulimits: build.ulimits } : {}),
     ...(build.isolation ? { isolation: build.isolation } : {}),
     ...(platform ? { platform } : {}),
+    ...(secrets.length ? { secrets } : {}),
     subject: serviceName,
   };
 }

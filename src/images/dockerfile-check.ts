@@ -4,9 +4,9 @@
  * on an old frontend, with an "unknown instruction" on the line after it).
  *
  * - The classic builder: no heredocs, no `FROM --platform=`, no `RUN --mount/--network/--security`.
- * - BuildKit through `POST /build` without a session: no secret or ssh mounts (they come from the
- *   client over the session). Engines before 23.0 (API 1.42) carry a Dockerfile frontend before
- *   1.4: no heredocs, no `RUN --network/--security`.
+ * - BuildKit: no ssh mounts (Slipway forwards no ssh agent; secret mounts come through its session).
+ *   Engines before 23.0 (API 1.42) carry a Dockerfile frontend before 1.4: no heredocs, no
+ *   `RUN --network/--security` (unless a `# syntax=` directive brings a newer one).
  */
 import { syntaxDirective } from "./base-images.ts";
 
@@ -67,8 +67,8 @@ export function dockerfileProblems(text: string, builder: BuilderFeatures): Dock
         const mountType = flag === "mount" ? /(?:^--mount=|,)type=(\w+)/.exec(token)?.[1] : undefined;
         if (!builder.buildkit) {
           problems.push({ line, message: `RUN --${flag} needs BuildKit, which this engine's builder is not` });
-        } else if (mountType === "secret" || mountType === "ssh") {
-          problems.push({ line, message: `RUN --mount=type=${mountType} needs a BuildKit session, which Slipway does not open yet` });
+        } else if (mountType === "ssh") {
+          problems.push({ line, message: "RUN --mount=type=ssh needs an ssh agent forwarded into the build, which Slipway does not do yet" });
         } else if ((flag === "network" || flag === "security") && !modern) {
           problems.push({ line, message: `RUN --${flag} is not supported by ${which} (its Dockerfile frontend is older than 1.4)` });
         }

@@ -40,6 +40,8 @@ export interface BuildRequest {
   ulimits?: Record<string, { soft: number; hard: number }>;
   isolation?: string;
   platform?: string;
+  /** Build secrets: the id a `RUN --mount=type=secret` names, and how to read the value when the build runs. */
+  secrets?: { id: string; value: () => Promise<Uint8Array> }[];
   /** Who asks, for messages and progress (e.g. the service name). */
   subject: string;
 }
@@ -171,6 +173,7 @@ export class ImageResolver {
     // engines refuse: "no active sessions"); what is local it takes as is. So bases are ensured
     // here, once per run, with the registry's errors named as ours.
     if (builder === "buildkit") await Promise.all(baseImages(text, req.args).map((ref) => this.ensure(ref, req.pull ? "always" : "missing", signal)));
+    const secrets = req.secrets?.length ? new Map(await Promise.all(req.secrets.map(async (s) => [s.id, await s.value()] as const))) : undefined;
     const context = await packContext(req.context, dockerfileName, req.dockerfileInline !== undefined ? { name: INLINE_DOCKERFILE, content: req.dockerfileInline } : undefined);
     let messages: ProgressMessage[];
     try {
@@ -192,6 +195,7 @@ export class ImageResolver {
         ...(req.ulimits ? { ulimits: req.ulimits } : {}),
         ...(req.isolation ? { isolation: req.isolation } : {}),
         ...(req.platform ? { platform: req.platform } : {}),
+        ...(secrets ? { secrets } : {}),
         builder,
         onProgress: this.#progress(`build ${req.subject}`),
         signal,
@@ -242,7 +246,7 @@ async function readDockerfile(dockerfilePath: string, subject: string): Promise<
 function withDockerfileLine(err: unknown, dockerfilePath: string): unknown {
   if (!(err instanceof JsonStreamError || err instanceof EngineApiError)) return err;
   if (/no active sessions?/i.test(err.message)) {
-    return new SlipwayError(`The engine's BuildKit needed a session to build ${dockerfilePath}, and Slipway does not open one: ${err.message.split("\n")[0]}`, {
+    return new SlipwayError(`The engine's BuildKit needed a session service to build ${dockerfilePath} (registry access from the build) that Slipway does not serve: ${err.message.split("\n")[0]}`, {
       code: "BUILDKIT_SESSION_NEEDED",
       kind: "build",
       cause: err,

@@ -7,6 +7,7 @@
 import path from "node:path";
 import { setMaxListeners } from "node:events";
 import { loadProject, renderConfig } from "../compose/load/index.ts";
+import { secretValue } from "../compose/secret-values.ts";
 import type { Project } from "../compose/model/index.ts";
 import { composeRun } from "../compose/runner/run.ts";
 import { withDependencies } from "../compose/runner/graph.ts";
@@ -136,6 +137,7 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
     checkServices(project, [service, ...(envConfig.wait ?? [])]);
     for (const s of Object.values(project.services)) opts.redactor.addEnvironment(s.environment);
     opts.redactor.addEnvironment(project.environment);
+    for (const text of await secretTexts(project)) opts.redactor.add(text);
     await opts.record.writeText(`config-${opts.stage}.yml`, renderConfig(project));
 
     const needed = withDependencies(project, [service, ...(envConfig.wait ?? [])]);
@@ -256,4 +258,14 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
   await watcher?.close();
   ctx.events.emit({ type: "stage.end", stage: opts.stage, ok: result.verdict.kind === "passed", durationMs: ctx.clock.now() - started });
   return result;
+}
+
+/**
+ * Every secret's value, as text and trimmed, for the redactor: whatever the names (a file's
+ * contents, an environment variable named like anything). One that cannot be read is skipped
+ * here; it fails where it is used.
+ */
+async function secretTexts(project: Project): Promise<string[]> {
+  const values = await Promise.all(Object.keys(project.secrets).map((name) => secretValue(project, name).catch(() => undefined)));
+  return values.flatMap((v) => (v ? [v.toString("utf8"), v.toString("utf8").trim()] : []));
 }

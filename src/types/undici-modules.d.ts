@@ -8,3 +8,7 @@ declare module "undici/lib/api/api-request.js" {
   const request: unknown;
   export default request;
 }
+declare module "undici/lib/api/api-upgrade.js" {
+  const upgrade: unknown;
+  export default upgrade;
+}

@@ -223,6 +223,18 @@ describe("consistency", () => {
     const platform = await loadIssues({ "compose.yaml": "services:\n  a:\n    platform: linux/arm64\n    build:\n      context: .\n      platforms: [linux/amd64]\n" });
     assert.match(platform[0]?.message ?? "", /platform "linux\/arm64" is not among build\.platforms \(linux\/amd64\)/);
   });
+  it("build secrets: an undeclared one, or one that is neither a file nor an environment variable, is reported at its entry", async () => {
+    const issues = await loadIssues({
+      "compose.yaml": "services:\n  a:\n    build:\n      context: .\n      secrets: [ghost, outside]\nsecrets:\n  outside:\n    external: true\n",
+    });
+    assert.deepEqual(
+      issues.map((i) => [i.message, i.line]),
+      [
+        ['the build of service "a" refers to undefined secret "ghost"', 5],
+        ['build secret "outside" must come from a file or an environment variable', 5],
+      ],
+    );
+  });
   it("reports undeclared networks, volumes, secrets and configs", async () => {
     const issues = await loadIssues({
       "compose.yaml": "services:\n  a:\n    image: x\n    networks: [front]\n    volumes: ['data:/data']\n    secrets: [token]\n    configs: [conf]\n",

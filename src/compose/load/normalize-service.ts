@@ -441,6 +441,8 @@ function readBuild(n: YNode | undefined, abs: (p: string) => string, ctx: Servic
     tags: readList(m, "tags"),
     platforms: readList(m, "platforms"),
     ulimits: readUlimits(get(m, "ulimits")),
+    // No default target: the secret's id in the build is its target, else its source.
+    secrets: readMounts(get(m, "secrets")),
   };
   const optional = {
     dockerfile_inline: readStr(m, "dockerfile_inline"),

@@ -78,6 +78,7 @@ function renderBuild(b: ServiceBuild): Out {
     ulimits: sorted(b.ulimits, renderUlimit),
     platforms: b.platforms,
     shm_size: size(b.shm_size),
+    secrets: b.secrets.length ? b.secrets.map((c) => compact({ ...c })) : undefined,
   });
 }
 

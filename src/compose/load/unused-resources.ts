@@ -10,7 +10,7 @@ export function dropUnusedResources(project: Project): void {
   for (const s of Object.values(project.services)) {
     for (const n of Object.keys(s.networks)) used.networks.add(n);
     for (const v of s.volumes) if (v.type === "volume" && v.source !== undefined) used.volumes.add(v.source);
-    for (const m of s.secrets) used.secrets.add(m.source);
+    for (const m of [...s.secrets, ...(s.build?.secrets ?? [])]) used.secrets.add(m.source);
     for (const m of s.configs) used.configs.add(m.source);
   }
   for (const kind of ["networks", "volumes", "secrets", "configs"] as const) {

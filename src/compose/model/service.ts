@@ -93,6 +93,8 @@ export interface ServiceBuild {
   tags: string[];
   platforms: string[];
   ulimits: Record<string, Ulimit>;
+  /** Top-level secrets the build's `RUN --mount=type=secret,id=<target or source>` may read. */
+  secrets: FileMount[];
 }
 
 export interface Ulimit {

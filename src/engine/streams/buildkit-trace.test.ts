@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { decodeTrace, TraceLines } from "./buildkit-trace.ts";
 import { failedStepOutput } from "../images.ts";
+import { bytesField, varintField } from "./protobuf.ts";
 
 // The `aux` payloads of every moby.buildkit.trace message of one real build on Engine 20.10.24
 // (`POST /build?version=2&nocache=1` of: FROM busybox:latest / RUN echo hello-out && echo
@@ -52,21 +53,6 @@ test("decodeTrace reads vertexes with their times and logs with their stream", (
   assert.deepEqual(logs.map((l) => [l.stream, new TextDecoder().decode(l.data).trim()]).sort(), [[1, "hello-out"], [2, "err-line"]]);
 });
 
-/** Protobuf encoding of what the tests below need: field keys, varints, length-delimited fields. */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n > 127) {
-    out.push((n % 128) | 128);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-}
-const bytesField = (field: number, body: Uint8Array | string) => {
-  const b = typeof body === "string" ? new TextEncoder().encode(body) : body;
-  return Uint8Array.from([...varint(field * 8 + 2), ...varint(b.length), ...b]);
-};
-const varintField = (field: number, n: number) => Uint8Array.from([...varint(field * 8), ...varint(n)]);
 const concat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
 const stamp = (ms: number) => concat(varintField(1, Math.floor(ms / 1000)), varintField(2, (ms % 1000) * 1e6));
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");

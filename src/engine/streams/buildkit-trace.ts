@@ -14,6 +14,8 @@
  *   Timestamp      { int64 seconds = 1; int32 nanos = 2; }
  */
 
+import { ProtoReader as Reader } from "./protobuf.ts";
+
 export interface TraceVertex {
   digest: string;
   name: string;
@@ -34,66 +36,6 @@ export interface TraceLog {
 export interface TraceStatus {
   vertexes: TraceVertex[];
   logs: TraceLog[];
-}
-
-/** A protobuf wire-format reader over one message's bytes. */
-class Reader {
-  readonly #bytes: Uint8Array;
-  #at = 0;
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-  }
-
-  get done(): boolean {
-    return this.#at >= this.#bytes.length;
-  }
-
-  varint(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (this.#at >= this.#bytes.length) throw new Error("protobuf: truncated varint");
-      const byte = this.#bytes[this.#at++]!;
-      // Beyond 2^53 precision is lost; the fields read as numbers here (seconds, nanos, stream) are small.
-      result += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return result;
-      shift += 7;
-      if (shift > 63) throw new Error("protobuf: varint too long");
-    }
-  }
-
-  bytes(): Uint8Array {
-    const length = this.varint();
-    const end = this.#at + length;
-    if (end > this.#bytes.length) throw new Error("protobuf: truncated field");
-    const out = this.#bytes.subarray(this.#at, end);
-    this.#at = end;
-    return out;
-  }
-
-  string(): string {
-    return new TextDecoder().decode(this.bytes());
-  }
-
-  skip(wireType: number): void {
-    if (wireType === 0) this.varint();
-    else if (wireType === 1) this.#at += 8;
-    else if (wireType === 2) this.bytes();
-    else if (wireType === 5) this.#at += 4;
-    else throw new Error(`protobuf: unsupported wire type ${wireType}`);
-    if (this.#at > this.#bytes.length) throw new Error("protobuf: truncated field");
-  }
-
-  /** Each field of the message: its number and wire type; the callback reads it or returns false to skip it. */
-  fields(read: (field: number, wireType: number) => boolean): void {
-    while (!this.done) {
-      const key = this.varint();
-      const field = Math.floor(key / 8);
-      const wireType = key & 7;
-      if (!read(field, wireType)) this.skip(wireType);
-    }
-  }
 }
 
 function timestamp(bytes: Uint8Array): number {

@@ -1,5 +1,6 @@
 /** The compose runner against the real engine: real files, real containers, outcomes asserted. */
 import { test } from "node:test";
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -175,10 +176,10 @@ test("up after a change recreates the app, and the sidecar in its namespace with
   }
 });
 
-test("build keys reach the builder: dockerfile_inline, cache_from; shm_size and ulimits (which send the build to the classic builder)", async () => {
+test("build keys reach the builder: dockerfile_inline, cache_from, secrets; shm_size and ulimits (which send the build to the classic builder)", async () => {
   await using ctx = await testContext();
   const name = uniqueProject("buildkeys");
-  const project = await load("build-keys", name);
+  const project = await load("build-keys", name, { BUILD_KEYS_API_KEY: "api-key-from-env" });
   try {
     const output = async (service: string) => {
       const out: string[] = [];
@@ -188,7 +189,9 @@ test("build keys reach the builder: dockerfile_inline, cache_from; shm_size and 
     };
     assert.equal(await output("inline"), "built from an inline Dockerfile\n");
     assert.equal(await output("limits"), "nofile 4321 shm 131072\n");
+    // Build secrets from a file and from the environment reached the RUN step (BuildKit session).
+    assert.equal(await output("secret"), `${createHash("sha256").update("npm-token-from-file\napi-key-from-env").digest("hex")}\n`);
   } finally {
-    for (const service of ["inline", "limits"]) await ctx.engine.images.remove(builtImageName(name, service), { force: true }).catch(() => undefined);
+    for (const service of ["inline", "limits", "secret"]) await ctx.engine.images.remove(builtImageName(name, service), { force: true }).catch(() => undefined);
   }
 });

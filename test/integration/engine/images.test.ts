@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { CancelledError, SlipwayError } from "../../../src/errors/index.ts";
 import { Engine, endpointFromEnv, type ProgressMessage } from "../../../src/engine/index.ts";
 import { EventBus } from "../../../src/events/index.ts";
@@ -262,4 +262,47 @@ test("ImageResolver.ensure of an image no registry has: one registry error (exit
   assert.equal(err.kind, "registry");
   assert.equal(err.exitCode, 6);
   assert.equal(err.message.split(ref).length - 1, 1, err.message);
+});
+
+test("build secrets (BuildKit session): the RUN step reads the secret; it is in no layer, not in the history; a missing one fails the build", async () => {
+  const secret = `s3cret-${randomBytes(8).toString("hex")}`;
+  const digest = createHash("sha256").update(secret).digest("hex");
+  // The step keeps only a digest of what it read: the value itself appears nowhere in the Dockerfile.
+  const dockerfile = `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=npm_token sha256sum /run/secrets/npm_token | cut -c1-64 > /proof\n`;
+  const messages = await engine.images.build({
+    context: await tarFromEntries([{ name: "Dockerfile", content: dockerfile }]),
+    labels: testLabels(),
+    builder: "buildkit",
+    secrets: new Map([["npm_token", new TextEncoder().encode(secret)]]),
+  });
+  const id = builtImageId(messages)!;
+  assert.match(id ?? "", /^sha256:/);
+  try {
+    await using ctr = await tempContainer(engine, { Image: id, Cmd: ["sleep", "300"] }, "secret");
+    await engine.containers.start(ctr.id);
+    assert.equal((await execIn(engine, ctr.id, ["cat", "/proof"])).stdout, `${digest}\n`, "the step read the secret");
+    // Everything the image is — layers, config, history — as `docker save` gives it.
+    const saved = await engine.http.stream("GET", `/images/${id}/get`);
+    const chunks: Buffer[] = [];
+    for await (const c of saved.body) chunks.push(c);
+    assert.ok(!Buffer.concat(chunks).includes(secret), "the secret's value is in no layer, config or history");
+  } finally {
+    await engine.images.remove(id, { force: true });
+  }
+
+  const missing = await rejection(
+    engine.images.build({
+      context: await tarFromEntries([{ name: "Dockerfile", content: `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=absent,required=true cat /run/secrets/absent\n` }]),
+      labels: testLabels(),
+      builder: "buildkit",
+      secrets: new Map([["other", new Uint8Array([1, 2, 3])]]),
+    }),
+  );
+  assert.ok(missing instanceof SlipwayError && missing.kind === "build", String(missing));
+  assert.match(missing.message, /secret absent/i);
+
+  const classic = await rejection(
+    engine.images.build({ context: await tarFromEntries([{ name: "Dockerfile", content: `FROM ${BUSYBOX}\n` }]), builder: "classic", secrets: new Map([["x", new Uint8Array([1])]]) }),
+  );
+  assert.ok(classic instanceof SlipwayError && classic.code === "BUILD_SECRETS_NEED_BUILDKIT", String(classic));
 });

@@ -1,0 +1,119 @@
+/**
+ * A BuildKit session: what the engine's BuildKit calls back into while it builds, for what must
+ * not travel in the build request (build secrets). `POST /session` is upgraded to h2c and the
+ * engine, as a gRPC client, calls the services this end exposes over that connection; the build
+ * then names the session (`POST /build?version=2&session=<id>`). The build context still goes up
+ * as the request body.
+ *
+ * Served here, on node's own HTTP/2 server (no gRPC library: two unary methods):
+ *   /moby.buildkit.secrets.v1.Secrets/GetSecret   GetSecretRequest { string ID = 1; map annotations = 2 }
+ *                                                 → GetSecretResponse { bytes data = 1 }
+ *   /grpc.health.v1.Health/Check                  → HealthCheckResponse { ServingStatus status = 1 } (SERVING = 1)
+ * Anything else is UNIMPLEMENTED; a secret the build asks for and the session lacks is NOT_FOUND,
+ * which BuildKit reports as "secret <id> not found" (or skips, for `required=false` mounts).
+ *
+ * Secret values live only in this process's memory and on the connection to the engine; the
+ * engine mounts them on a tmpfs for the RUN step that asks, never in a layer.
+ */
+import { randomUUID } from "node:crypto";
+import http2 from "node:http2";
+import type { Duplex } from "node:stream";
+import type { EngineHttp } from "./http.ts";
+import { ProtoReader, bytesField, varintField } from "./streams/protobuf.ts";
+
+const GET_SECRET = "/moby.buildkit.secrets.v1.Secrets/GetSecret";
+const HEALTH_CHECK = "/grpc.health.v1.Health/Check";
+
+/** gRPC status codes used here. */
+const GrpcStatus = { OK: 0, INVALID_ARGUMENT: 3, NOT_FOUND: 5, UNIMPLEMENTED: 12 } as const;
+
+export interface SessionOptions {
+  /** Build secrets by id (the `id=` of `RUN --mount=type=secret`). */
+  secrets: ReadonlyMap<string, Uint8Array>;
+  signal?: AbortSignal | undefined;
+}
+
+export class BuildKitSession implements AsyncDisposable {
+  readonly id: string;
+  readonly #server: http2.Http2Server;
+  readonly #socket: Duplex;
+  /** The ids BuildKit asked for, for tests and diagnostics (never the values). */
+  readonly asked: string[] = [];
+
+  private constructor(id: string, server: http2.Http2Server, socket: Duplex) {
+    this.id = id;
+    this.#server = server;
+    this.#socket = socket;
+  }
+
+  static async open(http: EngineHttp, opts: SessionOptions): Promise<BuildKitSession> {
+    const id = randomUUID();
+    const socket = await http.upgrade("POST", "/session", {
+      protocol: "h2c",
+      headers: {
+        "X-Docker-Expose-Session-Uuid": id,
+        "X-Docker-Expose-Session-Name": "slipway",
+        "X-Docker-Expose-Session-Sharedkey": "slipway",
+        "X-Docker-Expose-Session-Grpc-Method": [GET_SECRET, HEALTH_CHECK],
+      },
+      signal: opts.signal,
+    });
+    const server = http2.createServer();
+    const session = new BuildKitSession(id, server, socket);
+    server.on("stream", (stream, headers) => session.#answer(stream, String(headers[":path"] ?? ""), opts.secrets));
+    // The engine speaks HTTP/2 with prior knowledge on the upgraded connection: this end serves it.
+    server.emit("connection", socket);
+    return session;
+  }
+
+  #answer(stream: http2.ServerHttp2Stream, path: string, secrets: ReadonlyMap<string, Uint8Array>): void {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("error", () => undefined);
+    stream.on("end", () => {
+      const request = unframe(Buffer.concat(chunks));
+      if (path === HEALTH_CHECK) return reply(stream, GrpcStatus.OK, varintField(1, 1));
+      if (path !== GET_SECRET) return reply(stream, GrpcStatus.UNIMPLEMENTED, undefined, `${path} is not served by this session`);
+      if (!request) return reply(stream, GrpcStatus.INVALID_ARGUMENT, undefined, "malformed request");
+      let secretId = "";
+      const r = new ProtoReader(request);
+      r.fields((field, wire) => {
+        if (field !== 1 || wire !== 2) return false;
+        secretId = r.string();
+        return true;
+      });
+      this.asked.push(secretId);
+      const value = secrets.get(secretId);
+      if (value === undefined) return reply(stream, GrpcStatus.NOT_FOUND, undefined, `secret ${secretId} not found`);
+      reply(stream, GrpcStatus.OK, bytesField(1, value));
+    });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#socket.destroy();
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** A unary gRPC message: 1 byte compressed flag (we never negotiate compression), 4 bytes length. */
+function unframe(body: Buffer): Buffer | undefined {
+  if (body.length < 5 || body[0] !== 0) return undefined;
+  const length = body.readUInt32BE(1);
+  return body.length >= 5 + length ? body.subarray(5, 5 + length) : undefined;
+}
+
+function reply(stream: http2.ServerHttp2Stream, status: number, message: Uint8Array | undefined, error?: string): void {
+  if (stream.destroyed) return;
+  stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": String(status), ...(error ? { "grpc-message": encodeURIComponent(error) } : {}) }));
+  if (!message) return void stream.end();
+  const frame = Buffer.alloc(5);
+  frame.writeUInt32BE(message.length, 1);
+  stream.end(Buffer.concat([frame, message]));
+}
