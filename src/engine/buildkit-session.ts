@@ -35,14 +35,14 @@ export interface SessionOptions {
 
 export class BuildKitSession implements AsyncDisposable {
   readonly id: string;
-  readonly #server: http2.Http2Server;
+  readonly #h2: http2.ServerHttp2Session;
   readonly #socket: Duplex;
   /** The ids BuildKit asked for, for tests and diagnostics (never the values). */
   readonly asked: string[] = [];
 
-  private constructor(id: string, server: http2.Http2Server, socket: Duplex) {
+  private constructor(id: string, h2: http2.ServerHttp2Session, socket: Duplex) {
     this.id = id;
-    this.#server = server;
+    this.#h2 = h2;
     this.#socket = socket;
   }
 
@@ -58,11 +58,15 @@ export class BuildKitSession implements AsyncDisposable {
       },
       signal: opts.signal,
     });
-    const server = http2.createServer();
-    const session = new BuildKitSession(id, server, socket);
-    server.on("stream", (stream, headers) => session.#answer(stream, String(headers[":path"] ?? ""), opts.secrets));
-    // The engine speaks HTTP/2 with prior knowledge on the upgraded connection: this end serves it.
-    server.emit("connection", socket);
+    // The engine speaks HTTP/2 with prior knowledge on the upgraded connection, and this end
+    // serves it. A handshake on the socket itself, not an http2 server fed the socket: such a
+    // server treats a TLS socket whose ALPN said http/1.1 (undici's) as HTTP/1 and answers 403.
+    const h2 = http2.performServerHandshake(socket as Parameters<typeof http2.performServerHandshake>[0]);
+    // A connection that breaks mid-build fails the build (BuildKit reports it); it must not crash us.
+    h2.on("error", () => undefined);
+    socket.on("error", () => undefined);
+    const session = new BuildKitSession(id, h2, socket);
+    h2.on("stream", (stream, headers) => session.#answer(stream, String(headers[":path"] ?? ""), opts.secrets));
     return session;
   }
 
@@ -71,29 +75,30 @@ export class BuildKitSession implements AsyncDisposable {
     stream.on("data", (c: Buffer) => chunks.push(c));
     stream.on("error", () => undefined);
     stream.on("end", () => {
-      const request = unframe(Buffer.concat(chunks));
-      if (path === HEALTH_CHECK) return reply(stream, GrpcStatus.OK, varintField(1, 1));
-      if (path !== GET_SECRET) return reply(stream, GrpcStatus.UNIMPLEMENTED, undefined, `${path} is not served by this session`);
-      if (!request) return reply(stream, GrpcStatus.INVALID_ARGUMENT, undefined, "malformed request");
-      let secretId = "";
-      const r = new ProtoReader(request);
-      r.fields((field, wire) => {
-        if (field !== 1 || wire !== 2) return false;
-        secretId = r.string();
-        return true;
-      });
-      this.asked.push(secretId);
-      const value = secrets.get(secretId);
-      if (value === undefined) return reply(stream, GrpcStatus.NOT_FOUND, undefined, `secret ${secretId} not found`);
-      reply(stream, GrpcStatus.OK, bytesField(1, value));
+      try {
+        if (path === HEALTH_CHECK) return reply(stream, GrpcStatus.OK, varintField(1, 1));
+        if (path !== GET_SECRET) return reply(stream, GrpcStatus.UNIMPLEMENTED, undefined, `${path} is not served by this session`);
+        const secretId = secretIdOf(Buffer.concat(chunks));
+        if (secretId === undefined) return reply(stream, GrpcStatus.INVALID_ARGUMENT, undefined, "malformed GetSecretRequest");
+        this.asked.push(secretId);
+        const value = secrets.get(secretId);
+        if (value === undefined) return reply(stream, GrpcStatus.NOT_FOUND, undefined, `secret ${secretId} not found`);
+        reply(stream, GrpcStatus.OK, bytesField(1, value));
+      } catch {
+        // The stream went away while we answered: BuildKit sees the failure on its side.
+        stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      }
     });
   }
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
-      this.#socket.destroy();
+      if (this.#h2.closed || this.#h2.destroyed) return resolve();
+      this.#h2.close(() => resolve());
+      // The engine may keep its end open; closing ours is enough.
+      this.#h2.destroy();
     });
+    this.#socket.destroy();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -106,6 +111,24 @@ function unframe(body: Buffer): Buffer | undefined {
   if (body.length < 5 || body[0] !== 0) return undefined;
   const length = body.readUInt32BE(1);
   return body.length >= 5 + length ? body.subarray(5, 5 + length) : undefined;
+}
+
+/** GetSecretRequest's ID (field 1), or undefined for a request that is not one. */
+export function secretIdOf(body: Buffer): string | undefined {
+  const message = unframe(body);
+  if (!message) return undefined;
+  let id: string | undefined;
+  try {
+    const r = new ProtoReader(message);
+    r.fields((field, wire) => {
+      if (field !== 1 || wire !== 2) return false;
+      id = r.string();
+      return true;
+    });
+  } catch {
+    return undefined;
+  }
+  return id;
 }
 
 function reply(stream: http2.ServerHttp2Stream, status: number, message: Uint8Array | undefined, error?: string): void {

@@ -39,3 +39,17 @@ test("regex metacharacters in secrets are literal", () => {
   r.add("a.b*c");
   assert.equal(r.redact("x a.b*c y aXbbc"), "x *** y aXbbc");
 });
+
+test("overlapping secrets: the union of their occurrences is replaced, no piece of either shows", () => {
+  const r = new Redactor();
+  r.add("abcd1234");
+  r.add("1234wxyz5678");
+  assert.equal(r.redact("x abcd1234wxyz5678 y"), "x *** y");
+  assert.equal(r.redact("abcd1234 and 1234wxyz5678"), "*** and ***");
+});
+
+test("a multi-line secret is redacted line by line too (output is redacted a line at a time)", () => {
+  const r = new Redactor();
+  r.add("-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END KEY-----\n");
+  assert.equal(r.redact("key line: MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), "key line: ***");
+});

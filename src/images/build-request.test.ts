@@ -68,3 +68,20 @@ test("builderFor: BuildKit unless the build needs what Engine 20.10's BuildKit i
   assert.equal(builderFor("buildkit", { ulimits: {} }), "buildkit");
   assert.equal(builderFor("classic", {}), "classic");
 });
+
+test("build secrets: the id is the target, else the source; the origin names the file or variable, never the value", async () => {
+  const p = await project(
+    "services:\n  app:\n    build:\n      context: .\n      secrets: [npm, {source: key, target: api}]\nsecrets:\n  npm: {file: ./npm.txt}\n  key: {environment: API_KEY}\n",
+    { API_KEY: "v4lue" },
+  );
+  const r = serviceBuildRequest(p, "app", []);
+  assert.deepEqual(
+    r.secrets?.map((s) => [s.id, s.origin?.replace(/^file:.*\//, "file:…/")]),
+    [
+      ["npm", "file:…/npm.txt"],
+      ["api", "env:API_KEY"],
+    ],
+  );
+  assert.equal(Buffer.from(await r.secrets![1]!.value()).toString(), "v4lue");
+  assert.ok(!JSON.stringify(r).includes("v4lue"), "the request holds no value");
+});

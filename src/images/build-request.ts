@@ -25,7 +25,10 @@ export function serviceBuildRequest(project: Project, serviceName: string, tags:
   }
   const platform = service.platform ?? build.platforms[0];
   // Read when the build runs, never kept in the request.
-  const secrets = build.secrets.map((m) => ({ id: m.target ?? m.source, value: () => secretValue(project, m.source) }));
+  const secrets = build.secrets.map((m) => {
+    const def = project.secrets[m.source];
+    return { id: m.target ?? m.source, origin: def?.file !== undefined ? `file:${def.file}` : `env:${def?.environment ?? ""}`, value: () => secretValue(project, m.source) };
+  });
   return {
     context: build.context,
     dockerfile: build.dockerfile,

@@ -13,6 +13,7 @@ import { builtImageId } from "../engine/streams/json-stream.ts";
 import type { EventBus } from "../events/index.ts";
 import { packContext } from "./build-context.ts";
 import { baseImages } from "./base-images.ts";
+import { Redactor } from "../history/redact.ts";
 import { dockerfileProblems } from "./dockerfile-check.ts";
 import { builderFor } from "../engine/images.ts";
 import { JsonStreamError } from "../engine/streams/json-stream.ts";
@@ -41,7 +42,7 @@ export interface BuildRequest {
   isolation?: string;
   platform?: string;
   /** Build secrets: the id a `RUN --mount=type=secret` names, and how to read the value when the build runs. */
-  secrets?: { id: string; value: () => Promise<Uint8Array> }[];
+  secrets?: { id: string; /** Where the value comes from (`file:/path`, `env:NAME`), never the value. */ origin?: string; value: () => Promise<Uint8Array> }[];
   /** Who asks, for messages and progress (e.g. the service name). */
   subject: string;
 }
@@ -62,12 +63,13 @@ export class ImageResolver {
     this.#runSignal = runSignal;
   }
 
-  #progress(task: string) {
+  /** `redact`: for a build with secrets, what its steps print may hold them (`sh -x`…). */
+  #progress(task: string, redact: (text: string) => string = (t) => t) {
     return (m: ProgressMessage) => {
       if (m.stream) {
         for (const line of m.stream.split("\n")) {
           if (!line.trim()) continue;
-          this.#events.emit({ type: "log", level: "info", message: line, scope: task });
+          this.#events.emit({ type: "log", level: "info", message: redact(line), scope: task });
           // The classic builder numbers its steps: a progress bar for the build, as BuildKit's trace gives.
           const step = /^Step (\d+)\/(\d+) : /.exec(line);
           if (step) this.#events.emit({ type: "progress", task, status: `step ${step[1]}/${step[2]}`, id: "steps", current: Number(step[1]) - 1, total: Number(step[2]) });
@@ -162,8 +164,8 @@ export class ImageResolver {
         kind: "build",
         hint:
           builder === "buildkit"
-            ? /session/.test(first.message)
-              ? "Remove the mount: Slipway cannot hand a build secrets or an ssh agent yet (that needs a BuildKit session)."
+            ? /ssh agent/.test(first.message)
+              ? "Remove the ssh mount: Slipway does not forward an ssh agent into builds yet. A private repository can be fetched with a token passed as a build secret (build.secrets) instead."
               : `Slipway builds with the engine's BuildKit (Engine API ${this.#engine.apiVersion}); its Dockerfile frontend is too old for this. Add \`# syntax=docker/dockerfile:1\` as the first line (the frontend image must be pullable), rewrite the instruction, or use Engine 23 or newer.`
             : `Slipway builds this image with the engine's classic builder because ${classicReason(this.#engine.builder, req)}. Rewrite the instruction without it${this.#engine.builder === "buildkit" ? ", or drop that setting so BuildKit builds it" : ""}.`,
         details: { problems },
@@ -174,6 +176,8 @@ export class ImageResolver {
     // here, once per run, with the registry's errors named as ours.
     if (builder === "buildkit") await Promise.all(baseImages(text, req.args).map((ref) => this.ensure(ref, req.pull ? "always" : "missing", signal)));
     const secrets = req.secrets?.length ? new Map(await Promise.all(req.secrets.map(async (s) => [s.id, await s.value()] as const))) : undefined;
+    const redactor = new Redactor();
+    for (const value of secrets?.values() ?? []) redactor.add(Buffer.from(value).toString("utf8"));
     const context = await packContext(req.context, dockerfileName, req.dockerfileInline !== undefined ? { name: INLINE_DOCKERFILE, content: req.dockerfileInline } : undefined);
     let messages: ProgressMessage[];
     try {
@@ -197,10 +201,12 @@ export class ImageResolver {
         ...(req.platform ? { platform: req.platform } : {}),
         ...(secrets ? { secrets } : {}),
         builder,
-        onProgress: this.#progress(`build ${req.subject}`),
+        onProgress: this.#progress(`build ${req.subject}`, (t) => redactor.redact(t)),
         signal,
       });
     } catch (err) {
+      // The error carries the failed step's output.
+      if (secrets && err instanceof SlipwayError) err.message = redactor.redact(err.message);
       throw withDockerfileLine(err, dockerfilePath);
     }
     // The tags now name the new image: a lookup made before the build is stale.

@@ -104,8 +104,8 @@ export async function buildServiceImages(
             shmSize: request.shmSize,
             ulimits: request.ulimits,
             isolation: request.isolation,
-            // Which secrets, not their values: BuildKit keeps a changed secret out of its cache keys too.
-            secrets: request.secrets?.map((s) => s.id),
+            // Which secrets from where, not their values: BuildKit keeps values out of its cache keys too.
+            secrets: request.secrets?.map((s) => `${s.id}=${s.origin ?? ""}`),
           },
           baseImageIds: baseIds,
           filesDigest,

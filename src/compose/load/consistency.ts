@@ -78,9 +78,13 @@ export function checkConsistency(project: Project, tree: MapNode, issues: IssueL
         issues.add(at("services", name, "volumes", String(i)), `${p}.volumes[${i}]`, `service ${JSON.stringify(name)} refers to undefined volume ${JSON.stringify(v.source)}`, `Declare it under the top-level volumes:, or write a path (./${v.source}) for a bind mount.`);
       }
     });
+    const buildSecretIds = new Set<string>();
     s.build?.secrets.forEach((m, i) => {
       const def = project.secrets[m.source];
       const where = at("services", name, "build", "secrets", String(i));
+      const id = m.target ?? m.source;
+      if (buildSecretIds.has(id)) issues.add(where, `${p}.build.secrets[${i}]`, `two build secrets of service ${JSON.stringify(name)} have the id ${JSON.stringify(id)} (a target, else the source)`, "Give each a different target.");
+      buildSecretIds.add(id);
       if (!def) issues.add(where, `${p}.build.secrets[${i}]`, `the build of service ${JSON.stringify(name)} refers to undefined secret ${JSON.stringify(m.source)}`, "Declare it under the top-level secrets:, with file: or environment:.");
       else if (def.file === undefined && def.environment === undefined) {
         issues.add(where, `${p}.build.secrets[${i}]`, `build secret ${JSON.stringify(m.source)} must come from a file or an environment variable`, "Give the top-level secret file: or environment:.");

@@ -234,6 +234,10 @@ describe("consistency", () => {
         ['build secret "outside" must come from a file or an environment variable', 5],
       ],
     );
+    const twice = await loadIssues({
+      "compose.yaml": "services:\n  a:\n    build:\n      context: .\n      secrets: [npm, {source: other, target: npm}]\nsecrets:\n  npm: {file: ./a}\n  other: {file: ./b}\n",
+    });
+    assert.match(twice[0]?.message ?? "", /two build secrets of service "a" have the id "npm"/);
   });
   it("reports undeclared networks, volumes, secrets and configs", async () => {
     const issues = await loadIssues({

@@ -268,7 +268,8 @@ test("build secrets (BuildKit session): the RUN step reads the secret; it is in 
   const secret = `s3cret-${randomBytes(8).toString("hex")}`;
   const digest = createHash("sha256").update(secret).digest("hex");
   // The step keeps only a digest of what it read: the value itself appears nowhere in the Dockerfile.
-  const dockerfile = `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=npm_token sha256sum /run/secrets/npm_token | cut -c1-64 > /proof\n`;
+  // BuildKit keeps secret values out of its cache keys: a nonce keeps an earlier run's step from being reused.
+  const dockerfile = `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=npm_token echo ${randomBytes(4).toString("hex")} >/dev/null && sha256sum /run/secrets/npm_token | cut -c1-64 > /proof\n`;
   const messages = await engine.images.build({
     context: await tarFromEntries([{ name: "Dockerfile", content: dockerfile }]),
     labels: testLabels(),
@@ -305,4 +306,35 @@ test("build secrets (BuildKit session): the RUN step reads the secret; it is in 
     engine.images.build({ context: await tarFromEntries([{ name: "Dockerfile", content: `FROM ${BUSYBOX}\n` }]), builder: "classic", secrets: new Map([["x", new Uint8Array([1])]]) }),
   );
   assert.ok(classic instanceof SlipwayError && classic.code === "BUILD_SECRETS_NEED_BUILDKIT", String(classic));
+});
+
+test("a build step that prints its secret: the value shows neither in the build's log events nor in the error", async () => {
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const path = await import("node:path");
+  const dir = await mkdtemp(path.join(tmpdir(), "slipway-secret-build-"));
+  const secret = `tok-${randomBytes(6).toString("hex")}`;
+  const events = new EventBus();
+  const logs: string[] = [];
+  events.on((e) => void (e.type === "log" && logs.push(e.message)));
+  try {
+    const resolver = new ImageResolver(engine, events);
+    const err = await rejection(
+      resolver.build({
+        context: dir,
+        dockerfile: "Dockerfile",
+        dockerfileInline: `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=tok echo "leaked: $(cat /run/secrets/tok) ${randomBytes(3).toString("hex")}" && exit 3\n`,
+        tags: [],
+        secrets: [{ id: "tok", value: async () => new TextEncoder().encode(secret) }],
+        subject: "app",
+      }),
+    );
+    assert.ok(err instanceof SlipwayError && err.kind === "build", String(err));
+    assert.match(err.message, /leaked: \*\*\*/, err.message);
+    assert.ok(!err.message.includes(secret), "the error does not show the secret");
+    assert.ok(logs.some((l) => l.includes("leaked: ***")), logs.join("\n"));
+    assert.ok(!logs.some((l) => l.includes(secret)), "no log event shows the secret");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
