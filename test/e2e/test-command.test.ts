@@ -37,7 +37,7 @@ async function fresh(dir: string): Promise<void> {
 test("passing tests: exit 0, reports copied, summary printed, nothing left, no escape codes", async () => {
   const dir = scenario("test-passes");
   await fresh(dir);
-  const run = slipway(["test"], { cwd: dir });
+  const run = slipway(["test"], { cwd: dir, env: { E2E_OPAQUE_VALUE: "opaque-e2e-value-7f3a" } });
   const code = await run.exit;
   const out = run.stdout();
   assert.equal(code, 0, out + run.stderr());
@@ -57,6 +57,12 @@ test("passing tests: exit 0, reports copied, summary printed, nothing left, no e
   assert.ok(!config.includes("todo-db-pw"), "the database password is redacted from the evidence");
   const events = await readFile(path.join(evidence, "events.jsonl"), "utf8");
   assert.ok(!events.includes("todo-db-pw"));
+  // A secret's value is redacted whatever its variable's name: the migration printed it.
+  const migrateLog = logs.find((f) => f.includes("-migrate-1"));
+  assert.ok(migrateLog, logs.join(","));
+  const printed = await readFile(path.join(evidence, "logs", migrateLog), "utf8");
+  assert.match(printed, /migrating with \*\*\*/);
+  for (const text of [printed, events, out]) assert.ok(!text.includes("opaque-e2e-value-7f3a"), "the secret's value is nowhere");
 });
 
 test("a failing unit test: the test run's own exit code, reports still copied, failure in the summary (--json)", async () => {

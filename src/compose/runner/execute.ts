@@ -61,16 +61,18 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
         await engine.networks.connect(attachment.network, Id, attachment.endpoint, { signal });
       }
       for (const copy of op.spec.copies) {
+        // At the root, with the whole path in the entry: the engine creates missing parent folders
+        // (an image has no /run/secrets), and entries for existing ones would reset their modes.
         const tar = await tarFromEntries([
           {
-            name: path.posix.basename(copy.target),
+            name: copy.target.replace(/^\/+/, ""),
             content: copy.content,
             mode: copy.mode,
             ...(copy.uid !== undefined ? { uid: Number(copy.uid) } : {}),
             ...(copy.gid !== undefined ? { gid: Number(copy.gid) } : {}),
           },
         ]);
-        await engine.containers.putArchive(Id, path.posix.dirname(copy.target), tar, { signal });
+        await engine.containers.putArchive(Id, "/", tar, { signal });
       }
       for (const warning of op.spec.warnings) ctx.events.emit({ type: "warning", message: warning });
       return;

@@ -195,3 +195,13 @@ test("build keys reach the builder: dockerfile_inline, cache_from, secrets; shm_
     for (const service of ["inline", "limits", "secret"]) await ctx.engine.images.remove(builtImageName(name, service), { force: true }).catch(() => undefined);
   }
 });
+
+test("secrets and configs from the environment or inline land where asked, in folders the image lacks, with their mode and owner", async () => {
+  await using ctx = await testContext();
+  const name = uniqueProject("filemounts");
+  const project = await load("file-mounts", name, { FILE_MOUNTS_TOKEN: "tok-123" });
+  const out: string[] = [];
+  const result = await composeRun(ctx, project, "job", { lifetime: "ephemeral", rm: true, onOutput: (_s, d) => out.push(d.toString()) });
+  assert.equal(result.exitCode, 0, out.join(""));
+  assert.equal(out.join(""), "tok-123level=debug\n400 0\n444 1000\n");
+});
