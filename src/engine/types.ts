@@ -73,12 +73,36 @@ export interface HostConfig {
   OomKillDisable?: boolean;
   PidsLimit?: number;
   CgroupParent?: string;
+  CpuShares?: number;
+  CpuQuota?: number;
+  CpuPeriod?: number;
+  CpuRealtimePeriod?: number;
+  CpuRealtimeRuntime?: number;
+  CpusetCpus?: string;
+  MemoryReservation?: number;
+  MemorySwap?: number;
+  MemorySwappiness?: number;
+  OomScoreAdj?: number;
+  CgroupnsMode?: string;
+  DeviceCgroupRules?: string[];
+  StorageOpt?: Record<string, string>;
+  BlkioWeight?: number;
+  BlkioWeightDevice?: { Path: string; Weight: number }[];
+  BlkioDeviceReadBps?: { Path: string; Rate: number }[];
+  BlkioDeviceWriteBps?: { Path: string; Rate: number }[];
+  BlkioDeviceReadIOps?: { Path: string; Rate: number }[];
+  BlkioDeviceWriteIOps?: { Path: string; Rate: number }[];
+  Runtime?: string;
+  Isolation?: string;
+  /** API 1.43+. */
+  Annotations?: Record<string, string>;
 }
 
 export interface EndpointSettings {
   Aliases?: string[];
-  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string };
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] };
   Links?: string[];
+  DriverOpts?: Record<string, string>;
   NetworkID?: string;
   EndpointID?: string;
   IPAddress?: string;
@@ -183,6 +207,8 @@ export interface ImageInspect {
   RepoDigests: string[] | null;
   Created: string;
   Size: number;
+  /** When the engine last tagged the image here (a pull, a build, a tag). */
+  Metadata?: { LastTagTime?: string };
   Config: { Labels?: Labels | null; Env?: string[]; Cmd?: string[] | null; Entrypoint?: string[] | null; Healthcheck?: HealthConfig; ExposedPorts?: Record<string, object> | null; WorkingDir?: string; User?: string } | null;
 }
 
@@ -203,7 +229,7 @@ export interface NetworkCreateBody {
   Internal?: boolean;
   Attachable?: boolean;
   EnableIPv6?: boolean;
-  IPAM?: { Driver?: string; Config?: { Subnet?: string; IPRange?: string; Gateway?: string }[]; Options?: Record<string, string> };
+  IPAM?: { Driver?: string; Config?: { Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }[]; Options?: Record<string, string> };
   Options?: Record<string, string>;
   Labels?: Labels;
   /** Deprecated in API 1.44; ignored by newer engines. */

@@ -19,7 +19,7 @@ import { builderFor } from "../engine/images.ts";
 import { JsonStreamError } from "../engine/streams/json-stream.ts";
 import { EngineApiError } from "../engine/engine-error.ts";
 
-export type PullPolicy = "missing" | "always" | "never" | "build" | "if_not_present" | "daily" | "weekly";
+export type PullPolicy = "missing" | "always" | "never" | "build" | "if_not_present" | "daily" | "weekly" | `every_${string}`;
 
 export interface BuildRequest {
   /** Absolute context directory. */
@@ -108,22 +108,24 @@ export class ImageResolver {
   }
 
   /** The image id to run for `ref`, pulling according to `policy` (once per run). */
-  async ensure(ref: string, policy: PullPolicy = "missing", signal?: AbortSignal): Promise<string> {
-    const key = `${policy === "always" ? "always" : "missing"}:${ref}`;
+  async ensure(ref: string, policy: PullPolicy = "missing", signal?: AbortSignal, platform?: string): Promise<string> {
+    const key = `${policy === "always" ? "always" : policy}:${platform ?? ""}:${ref}`;
     let pending = this.#pulled.get(key);
     if (!pending) {
       // Shared: one caller giving up (its step cancelled) must not fail the others' pull.
-      pending = this.#resolve(ref, policy, this.#runSignal);
+      pending = this.#resolve(ref, policy, this.#runSignal, platform);
       this.#pulled.set(key, pending);
       pending.catch(() => this.#pulled.delete(key));
     }
     return untilAborted(pending, signal);
   }
 
-  async #resolve(ref: string, policy: PullPolicy, signal?: AbortSignal): Promise<string> {
+  async #resolve(ref: string, policy: PullPolicy, signal?: AbortSignal, platform?: string): Promise<string> {
     if (policy !== "always") {
       const local = await this.lookup(ref, signal);
-      if (local) return local.Id;
+      const maxAge = pullInterval(policy);
+      // daily, weekly, every_<duration>: the local image serves until it is that old.
+      if (local && (maxAge === undefined || Date.now() - Date.parse(local.Metadata?.LastTagTime || local.Created) < maxAge)) return local.Id;
       if (policy === "never") {
         throw new SlipwayError(`Image ${ref} is not present and pull_policy is never`, {
           code: "IMAGE_MISSING",
@@ -134,7 +136,7 @@ export class ImageResolver {
     }
     // A refusal is already a registry error naming the image (Images.pull); an unreachable engine
     // stays an engine error.
-    await this.#engine.images.pull(ref, { signal, onProgress: this.#progress(`pull ${ref}`) });
+    await this.#engine.images.pull(ref, { signal, ...(platform ? { platform } : {}), onProgress: this.#progress(`pull ${ref}`) });
     this.#local.delete(ref);
     const pulled = await this.lookup(ref, signal);
     if (!pulled) throw new SlipwayError(`Image ${ref} was pulled but the engine does not list it`, { code: "IMAGE_MISSING", kind: "engine" });
@@ -226,6 +228,22 @@ function classicReason(engineBuilder: "buildkit" | "classic", req: BuildRequest)
   if (req.network && !["default", "host", "none"].includes(req.network)) return `build.network is ${req.network} (BuildKit takes only default, host and none)`;
   if (req.shmSize) return "build.shm_size is set (Engine 20.10's BuildKit ignores it)";
   return "build.ulimits is set (Engine 20.10's BuildKit ignores it)";
+}
+
+/** How old a local image may be under `pull_policy` daily, weekly or every_<duration> (ms); undefined for the others. */
+export function pullInterval(policy: string): number | undefined {
+  if (policy === "daily") return 86_400_000;
+  if (policy === "weekly") return 7 * 86_400_000;
+  const every = /^every_(.+)$/.exec(policy)?.[1];
+  if (!every) return undefined;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+  let total = 0;
+  let rest = every;
+  for (const m of every.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) {
+    total += Number(m[1]) * units[m[2]!]!;
+    rest = rest.replace(m[0], "");
+  }
+  return rest === "" && total > 0 ? total : undefined;
 }
 
 /** The name an inline Dockerfile (compose's `dockerfile_inline`) is sent under, in the context's tar. */

@@ -66,6 +66,9 @@ export function checkConsistency(project: Project, tree: MapNode, issues: IssueL
         issues.add(at("services", name, key), `${p}.${key}`, `${key} refers to undefined service ${JSON.stringify(target)}`);
       }
     }
+    if ((s.cpus !== undefined || s.deploy?.resources.limits?.cpus !== undefined) && (s.cpu_quota !== undefined || s.cpu_period !== undefined)) {
+      issues.add(at("services", name, s.cpu_quota !== undefined ? "cpu_quota" : "cpu_period"), `${p}.${s.cpu_quota !== undefined ? "cpu_quota" : "cpu_period"}`, `service ${JSON.stringify(name)} limits CPUs both with cpus and with cpu_quota/cpu_period; the engine takes one or the other`, "Keep cpus (or deploy.resources.limits.cpus), or cpu_quota and cpu_period.");
+    }
     const buildNode = get(get(get(tree, "services") as MapNode | undefined, name) as MapNode | undefined, "build");
     if (s.build && buildNode?.kind === "map" && get(buildNode, "dockerfile") !== undefined && get(buildNode, "dockerfile_inline") !== undefined) {
       issues.add(at("services", name, "build", "dockerfile_inline"), `${p}.build.dockerfile_inline`, `service ${JSON.stringify(name)} sets both build.dockerfile and build.dockerfile_inline; they exclude each other`, "Keep one of them.");

@@ -239,6 +239,11 @@ describe("consistency", () => {
     });
     assert.match(twice[0]?.message ?? "", /two build secrets of service "a" have the id "npm"/);
   });
+  it("cpus with cpu_quota or cpu_period is an error (the engine takes one or the other)", async () => {
+    const issues = await loadIssues({ "compose.yaml": "services:\n  a:\n    image: x\n    cpus: 0.5\n    cpu_quota: 50000\n" });
+    assert.match(issues[0]?.message ?? "", /limits CPUs both with cpus and with cpu_quota\/cpu_period/);
+    assert.equal(issues[0]?.line, 5);
+  });
   it("reports undeclared networks, volumes, secrets and configs", async () => {
     const issues = await loadIssues({
       "compose.yaml": "services:\n  a:\n    image: x\n    networks: [front]\n    volumes: ['data:/data']\n    secrets: [token]\n    configs: [conf]\n",

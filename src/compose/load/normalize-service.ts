@@ -210,7 +210,7 @@ function resolveEnvironment(m: MapNode, envFiles: EnvFileRef[], path: string, ct
       continue;
     }
     try {
-      Object.assign(out, parseEnvFile(text, f.path, ctx.lookup));
+      Object.assign(out, f.format === "raw" ? parseRawEnvFile(text) : parseEnvFile(text, f.path, ctx.lookup));
     } catch (e) {
       if (!(e instanceof ComposeConfigError)) throw e;
       ctx.issues.items.push(...e.issues);
@@ -541,4 +541,15 @@ function readBlkio(m: MapNode | undefined): BlkioConfig | undefined {
     device_write_bps: rates("device_write_bps"),
     device_write_iops: rates("device_write_iops"),
   });
+}
+
+/** `format: raw`: KEY=VALUE lines taken literally (no quotes, escapes or interpolation); comments and blank lines skipped. */
+export function parseRawEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
+    if (!line.trim() || line.trimStart().startsWith("#")) continue;
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return out;
 }

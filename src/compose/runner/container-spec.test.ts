@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildContainerSpec, fileMountTarget } from "./container-spec.ts";
 import { projectFromYaml } from "./test-support.ts";
+import { SlipwayError } from "../../errors/index.ts";
 
 const base = { index: 1, name: "demo-web-1", image: "sha256:abc", configHash: "h", runLabels: { "dev.slipway.run": "r1" } };
 
@@ -121,23 +122,85 @@ services:
   assert.equal(spec.body.Labels!["com.docker.compose.oneoff"], "True");
 });
 
-test("secrets and configs: file-backed are read-only binds, content-backed are copied", async () => {
-  const project = await projectFromYaml(`
+test("secrets and configs: file-backed are read-only binds unless they ask for a mode or owner, the rest are copied", async () => {
+  const yaml = `
 services:
   app:
     image: busybox
-    secrets: [token, { source: cert, target: tls.pem, mode: 0400 }]
+    secrets: [token, { source: cert, target: tls.pem, mode: 0400 }, { source: key, uid: "1000" }]
     configs: [{ source: conf, target: /etc/app.conf }]
 secrets:
   token: { file: ./token.txt }
+  key: { file: ./key.pem }
   cert: { environment: CERT }
 configs:
   conf: { content: "hello" }
-`);
+`;
+  const project = await projectFromYaml(yaml, "demo", { CERT: "pem" });
   const spec = buildContainerSpec({ ...base, project, service: project.services["app"]!, apiVersion: "1.41" });
   assert.ok(spec.body.HostConfig!.Binds!.some((b) => b.endsWith("/token.txt:/run/secrets/token:ro")));
-  assert.deepEqual(spec.copies.map((c) => [c.target, c.mode]).sort(), [["/etc/app.conf", 0o444], ["/run/secrets/tls.pem", 0o400]]);
+  assert.deepEqual(spec.copies.map((c) => [c.target, c.mode, c.content, c.sourceFile?.endsWith("/key.pem") ?? false]).sort(), [
+    ["/etc/app.conf", 0o444, "hello", false],
+    ["/run/secrets/key", 0o444, "", true],
+    ["/run/secrets/tls.pem", 0o400, "pem", false],
+  ]);
   assert.equal(fileMountTarget("config", { source: "x" }), "/x");
+  // An unset variable is an error (not an empty file), as is an external secret outside a swarm.
+  const unset = await projectFromYaml(yaml);
+  assert.throws(() => buildContainerSpec({ ...base, project: unset, service: unset.services["app"]!, apiVersion: "1.41" }), (e: unknown) => e instanceof SlipwayError && e.code === "FILE_MOUNT_UNSET");
+  const external = await projectFromYaml("services:\n  app:\n    image: busybox\n    secrets: [s]\nsecrets:\n  s: { external: true }\n");
+  assert.throws(() => buildContainerSpec({ ...base, project: external, service: external.services["app"]!, apiVersion: "1.41" }), (e: unknown) => e instanceof SlipwayError && e.code === "FILE_MOUNT_EXTERNAL" && e.kind === "config");
+});
+
+test("resource, runtime and link keys reach the create body; deploy.resources and restart_policy apply when the service's own keys are unset", async () => {
+  const project = await projectFromYaml(`
+services:
+  db: { image: busybox }
+  app:
+    image: busybox
+    cpu_shares: 512
+    cpuset: "0"
+    mem_reservation: 64m
+    memswap_limit: 256m
+    mem_swappiness: 10
+    oom_score_adj: 100
+    runtime: runc
+    cgroup: private
+    device_cgroup_rules: ["c 1:3 mr"]
+    storage_opt: { size: 1G }
+    blkio_config: { weight: 300, device_read_bps: [{ path: /dev/sda, rate: 1mb }] }
+    annotations: { com.example.a: "1" }
+    expose: ["3000-3002/udp"]
+    links: ["db:database"]
+    external_links: ["legacy"]
+    logging: { options: { max-size: 1m } }
+    networks:
+      default: { link_local_ips: ["169.254.8.8"], driver_opts: { a: b } }
+    deploy:
+      resources: { limits: { cpus: "0.5", memory: 128m, pids: 50 } }
+      restart_policy: { condition: on-failure, max_attempts: 3 }
+`);
+  const spec = buildContainerSpec({ ...base, project, service: project.services["app"]!, apiVersion: "1.41" });
+  const h = spec.body.HostConfig!;
+  assert.deepEqual(
+    [h.CpuShares, h.CpusetCpus, h.MemoryReservation, h.MemorySwap, h.MemorySwappiness, h.OomScoreAdj, h.Runtime, h.CgroupnsMode],
+    [512, "0", 64 * 1024 * 1024, 256 * 1024 * 1024, 10, 100, "runc", "private"],
+  );
+  assert.deepEqual([h.Memory, h.NanoCpus, h.PidsLimit], [128 * 1024 * 1024, 500_000_000, 50]);
+  assert.deepEqual(h.RestartPolicy, { Name: "on-failure", MaximumRetryCount: 3 });
+  assert.deepEqual(h.DeviceCgroupRules, ["c 1:3 mr"]);
+  assert.deepEqual(h.StorageOpt, { size: "1G" });
+  assert.deepEqual([h.BlkioWeight, h.BlkioDeviceReadBps], [300, [{ Path: "/dev/sda", Rate: 1024 * 1024 }]]);
+  assert.equal(h.Annotations, undefined, "API 1.41 has no annotations…");
+  assert.ok(spec.warnings.some((w) => /annotations need Engine API 1\.43/.test(w)), "…and says so");
+  assert.deepEqual(h.LogConfig, { Type: "", Config: { "max-size": "1m" } });
+  assert.deepEqual(Object.keys(spec.body.ExposedPorts ?? {}).sort(), ["3000/udp", "3001/udp", "3002/udp"]);
+  const endpoint = spec.body.NetworkingConfig!.EndpointsConfig!["demo_default"]!;
+  assert.deepEqual(endpoint.Links, ["demo-db-1:database", "legacy:legacy"]);
+  assert.deepEqual(endpoint.IPAMConfig?.LinkLocalIPs, ["169.254.8.8"]);
+  assert.deepEqual(endpoint.DriverOpts, { a: "b" });
+  const newer = buildContainerSpec({ ...base, project, service: project.services["app"]!, apiVersion: "1.44" });
+  assert.deepEqual(newer.body.HostConfig!.Annotations, { "com.example.a": "1" });
 });
 
 test("a long-syntax bind without create_host_path is a Mount (must exist), the short syntax a Bind (created)", async () => {

@@ -4,6 +4,7 @@
  * snapshot-tested; the executor only sends it.
  */
 import path from "node:path";
+import { SlipwayError } from "../../errors/index.ts";
 import { ComposeLabel, Label } from "../../labels/labels.ts";
 import type { ContainerCreateBody, EndpointSettings, HostConfig, Mount } from "../../engine/types.ts";
 import { apiAtLeast } from "../../engine/version.ts";
@@ -40,7 +41,9 @@ export interface ContainerSpecInput {
 /** A secret or config to copy into the container before start (content not backed by a file). */
 export interface FileCopy {
   target: string;
+  /** The value, or `sourceFile`: a host file read when the container is created (a file-backed secret with its own mode or owner). */
   content: string;
+  sourceFile?: string;
   mode: number;
   uid?: string;
   gid?: string;
@@ -58,6 +61,8 @@ export interface ContainerSpec {
   connectAfterCreate: NetworkAttachment[];
   copies: FileCopy[];
   warnings: string[];
+  /** The service's `platform`: the image variant to create from. */
+  platform?: string;
 }
 
 const NS_PER_S = 1_000_000_000;
@@ -85,7 +90,14 @@ export function serviceLabels(input: Pick<ContainerSpecInput, "project" | "servi
   };
 }
 
-function restartPolicy(restart: string | undefined): HostConfig["RestartPolicy"] {
+/** `restart`, else `deploy.restart_policy` as compose v2 maps it (none → no, any → always). */
+function restartPolicy(restart: string | undefined, deploy?: Service["deploy"]): HostConfig["RestartPolicy"] {
+  const policy = deploy?.restart_policy;
+  if (!restart && policy) {
+    if (policy.condition === "none") return { Name: "no" };
+    if (policy.condition === "on-failure") return { Name: "on-failure", MaximumRetryCount: policy.max_attempts ?? 0 };
+    return { Name: "always" };
+  }
   if (!restart || restart === "no") return { Name: "no" };
   if (restart.startsWith("on-failure")) {
     const [, retries] = restart.split(":");
@@ -104,8 +116,9 @@ function mountFor(project: Project, v: ServiceVolume): { mount?: Mount; bind?: s
       // Binds (not Mounts) when the host path may be created (the short syntax, or
       // create_host_path: true): the engine creates a missing source for Binds only (Mounts'
       // CreateMountpoint needs API 1.42). A long-syntax bind without it must exist, as in compose.
-      if (v.bind?.create_host_path === true && !v.bind?.propagation) {
-        const opts = [v.read_only ? "ro" : "rw", v.bind?.selinux].filter(Boolean).join(",");
+      // SELinux relabelling exists only in the Binds form (as compose v2 does, it switches).
+      if ((v.bind?.create_host_path === true && !v.bind?.propagation) || v.bind?.selinux) {
+        const opts = [v.read_only ? "ro" : "rw", v.bind?.selinux, v.bind?.propagation].filter(Boolean).join(",");
         return { bind: `${v.source}:${v.target}:${opts}` };
       }
       const mount: Mount = { Type: "bind", Source: v.source!, Target: v.target, ReadOnly: v.read_only };
@@ -115,10 +128,12 @@ function mountFor(project: Project, v: ServiceVolume): { mount?: Mount; bind?: s
     case "volume": {
       const mount: Mount = { Type: "volume", Target: v.target, ReadOnly: v.read_only };
       if (v.source) mount.Source = volumeName(project, v.source);
-      if (v.volume?.nocopy !== undefined || v.volume?.subpath) {
+      const opts = v.volume;
+      if (opts && (opts.nocopy !== undefined || opts.subpath || Object.keys(opts.labels ?? {}).length)) {
         mount.VolumeOptions = {};
-        if (v.volume.nocopy !== undefined) mount.VolumeOptions.NoCopy = v.volume.nocopy;
-        if (v.volume.subpath) mount.VolumeOptions.Subpath = v.volume.subpath;
+        if (opts.nocopy !== undefined) mount.VolumeOptions.NoCopy = opts.nocopy;
+        if (opts.subpath) mount.VolumeOptions.Subpath = opts.subpath;
+        if (opts.labels && Object.keys(opts.labels).length) mount.VolumeOptions.Labels = opts.labels;
       }
       return { mount };
     }
@@ -152,12 +167,28 @@ function fileMounts(
       const def = kind === "secret" ? project.secrets[ref.source] : project.configs[ref.source];
       if (!def) continue; // consistency checks in the loader make this unreachable
       const target = fileMountTarget(kind, ref);
-      if (def.file) {
+      const owned = ref.uid !== undefined || ref.gid !== undefined || ref.mode !== undefined;
+      // A bind mount keeps the host file's owner and mode: one that asks for its own is copied.
+      if (def.file && !owned) {
         binds.push(`${def.file}:${target}:ro`);
         continue;
       }
-      const content = def.content ?? (def.environment ? project.environment[def.environment] ?? "" : "");
-      const copy: FileCopy = { target, content, mode: ref.mode ?? 0o444 };
+      if (def.external) {
+        throw new SlipwayError(`${service.name}: ${kind} ${ref.source} is external; external ${kind}s exist only in a swarm`, {
+          code: "FILE_MOUNT_EXTERNAL",
+          kind: "config",
+          hint: `Give the top-level ${kind} a file:${kind === "config" ? ", content:" : ""} or environment: for Slipway to use it.`,
+        });
+      }
+      if (def.environment !== undefined && project.environment[def.environment] === undefined) {
+        throw new SlipwayError(`${service.name}: ${kind} ${ref.source} comes from the environment variable ${def.environment}, which is not set`, {
+          code: "FILE_MOUNT_UNSET",
+          kind: "config",
+          hint: `Set ${def.environment} in the environment (or in .env).`,
+        });
+      }
+      const content = def.content ?? (def.environment ? project.environment[def.environment]! : "");
+      const copy: FileCopy = { target, content, mode: ref.mode ?? 0o444, ...(def.file ? { sourceFile: def.file } : {}) };
       if (ref.uid !== undefined) copy.uid = ref.uid;
       if (ref.gid !== undefined) copy.gid = ref.gid;
       copies.push(copy);
@@ -171,12 +202,14 @@ function endpointFor(service: Service, key: string): EndpointSettings {
   const net = service.networks[key];
   const aliases = [service.name, ...(net?.aliases ?? [])];
   const endpoint: EndpointSettings = { Aliases: [...new Set(aliases)] };
-  if (net?.ipv4_address || net?.ipv6_address) {
+  if (net?.ipv4_address || net?.ipv6_address || net?.link_local_ips.length) {
     endpoint.IPAMConfig = {};
     if (net.ipv4_address) endpoint.IPAMConfig.IPv4Address = net.ipv4_address;
     if (net.ipv6_address) endpoint.IPAMConfig.IPv6Address = net.ipv6_address;
+    if (net.link_local_ips.length) endpoint.IPAMConfig.LinkLocalIPs = net.link_local_ips;
   }
   if (net?.mac_address) endpoint.MacAddress = net.mac_address;
+  if (net && Object.keys(net.driver_opts).length) endpoint.DriverOpts = net.driver_opts;
   return endpoint;
 }
 
@@ -210,8 +243,9 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
   const exposed: Record<string, Record<string, never>> = {};
   const portBindings: Record<string, { HostIp?: string; HostPort?: string }[]> = {};
   for (const e of service.expose) {
-    const [port, proto = "tcp"] = e.split("/");
-    exposed[portKey(Number(port), proto)] = {};
+    const [ports = "", proto = "tcp"] = e.split("/");
+    const [from, to = from] = ports.split("-").map(Number);
+    for (let port = from!; port <= to!; port++) exposed[portKey(port, proto)] = {};
   }
   const publish = !oneoff || oneoff.servicePorts;
   if (publish) {
@@ -225,7 +259,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
   }
 
   const hostConfig: HostConfig = {
-    RestartPolicy: oneoff ? { Name: "no" } : restartPolicy(service.restart),
+    RestartPolicy: oneoff ? { Name: "no" } : restartPolicy(service.restart, service.deploy),
     Init: service.init ?? null,
     ExtraHosts: service.extra_hosts.map((h) => h.replace("=", ":")),
     CapAdd: service.cap_add,
@@ -253,9 +287,38 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
       }),
     );
   }
-  if (service.mem_limit !== undefined) hostConfig.Memory = service.mem_limit;
-  if (service.cpus !== undefined) hostConfig.NanoCpus = Math.round(service.cpus * 1e9);
-  if (service.pids_limit !== undefined) hostConfig.PidsLimit = service.pids_limit;
+  // The service's own keys, else deploy.resources (compose v2 applies those outside a swarm too).
+  const limits = service.deploy?.resources.limits;
+  const memory = service.mem_limit ?? limits?.memory;
+  const cpus = service.cpus ?? limits?.cpus;
+  const pids = service.pids_limit ?? limits?.pids;
+  const reservation = service.mem_reservation ?? service.deploy?.resources.reservations?.memory;
+  if (memory !== undefined) hostConfig.Memory = memory;
+  if (cpus !== undefined) hostConfig.NanoCpus = Math.round(cpus * 1e9);
+  if (pids !== undefined) hostConfig.PidsLimit = pids;
+  if (reservation !== undefined) hostConfig.MemoryReservation = reservation;
+  const direct: Partial<HostConfig> = {
+    CpuShares: service.cpu_shares,
+    CpuQuota: service.cpu_quota,
+    CpuPeriod: service.cpu_period,
+    CpuRealtimePeriod: service.cpu_rt_period,
+    CpuRealtimeRuntime: service.cpu_rt_runtime,
+    CpusetCpus: service.cpuset,
+    MemorySwap: service.memswap_limit,
+    MemorySwappiness: service.mem_swappiness,
+    OomScoreAdj: service.oom_score_adj,
+    CgroupnsMode: service.cgroup,
+    Runtime: service.runtime,
+    Isolation: service.isolation,
+  };
+  for (const [key, value] of Object.entries(direct)) if (value !== undefined) Object.assign(hostConfig, { [key]: value });
+  if (service.device_cgroup_rules.length) hostConfig.DeviceCgroupRules = service.device_cgroup_rules;
+  if (Object.keys(service.storage_opt).length) hostConfig.StorageOpt = service.storage_opt;
+  if (service.blkio_config) Object.assign(hostConfig, blkio(service.blkio_config));
+  if (Object.keys(service.annotations).length) {
+    if (apiAtLeast(input.apiVersion, "1.43")) hostConfig.Annotations = service.annotations;
+    else warnings.push(`${service.name}: annotations need Engine API 1.43; this engine speaks ${input.apiVersion}, so they are not set`);
+  }
   if (service.pid) hostConfig.PidMode = namespaceMode(project, service.pid);
   if (service.ipc) hostConfig.IpcMode = namespaceMode(project, service.ipc);
   if (service.uts) hostConfig.UTSMode = namespaceMode(project, service.uts);
@@ -263,7 +326,10 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
   if (service.userns_mode) hostConfig.UsernsMode = service.userns_mode;
   if (service.cgroup_parent) hostConfig.CgroupParent = service.cgroup_parent;
   if (service.oom_kill_disable !== undefined) hostConfig.OomKillDisable = service.oom_kill_disable;
-  if (service.logging?.driver) hostConfig.LogConfig = { Type: service.logging.driver, Config: service.logging.options };
+  // Options without a driver apply to the engine's default driver (Type "").
+  if (service.logging?.driver || Object.keys(service.logging?.options ?? {}).length) {
+    hostConfig.LogConfig = { Type: service.logging?.driver ?? "", Config: service.logging?.options ?? {} };
+  }
   if (service.devices.length) {
     hostConfig.Devices = service.devices.map((d) => ({ PathOnHost: d.source, PathInContainer: d.target, CgroupPermissions: d.permissions }));
   }
@@ -279,6 +345,15 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
       const primaryName = networkName(project, primary);
       hostConfig.NetworkMode = primaryName;
       const endpoints: Record<string, EndpointSettings> = { [primaryName]: endpointFor(service, primary) };
+      // Legacy links: another service's first container (or any container) under an alias, on the primary network.
+      const links = [
+        ...service.links.map((l) => {
+          const [target = "", alias = target] = l.split(":");
+          return `${serviceContainerName(project, target)}:${alias}`;
+        }),
+        ...service.external_links.map((l) => (l.includes(":") ? l : `${l}:${l}`)),
+      ];
+      if (links.length) endpoints[primaryName]!.Links = links;
       for (const key of rest) {
         const attachment = { network: networkName(project, key), endpoint: endpointFor(service, key) };
         // Engines before API 1.44 accept a single network at create time.
@@ -332,7 +407,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
       }
     }
   }
-  return { name: input.name, body, connectAfterCreate, copies, warnings };
+  return { name: input.name, body, connectAfterCreate, copies, warnings, ...(service.platform ? { platform: service.platform } : {}) };
 }
 
 /** network_mode, ipc, pid, uts: `service:x` shares x's first container's namespace (its container_name when set). */
@@ -346,4 +421,17 @@ function volumesFrom(project: Project, value: string): string {
   if (value.startsWith("container:")) return value.slice("container:".length);
   const [service, mode] = value.split(":");
   return `${serviceContainerName(project, service!)}${mode ? `:${mode}` : ""}`;
+}
+
+function blkio(b: NonNullable<Service["blkio_config"]>): Partial<HostConfig> {
+  const rates = (list: { path: string; rate: number }[]) => (list.length ? list.map((d) => ({ Path: d.path, Rate: d.rate })) : undefined);
+  const out: Partial<HostConfig> = {
+    BlkioWeight: b.weight,
+    BlkioWeightDevice: b.weight_device.length ? b.weight_device.map((d) => ({ Path: d.path, Weight: d.weight })) : undefined,
+    BlkioDeviceReadBps: rates(b.device_read_bps),
+    BlkioDeviceWriteBps: rates(b.device_write_bps),
+    BlkioDeviceReadIOps: rates(b.device_read_iops),
+    BlkioDeviceWriteIOps: rates(b.device_write_iops),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }

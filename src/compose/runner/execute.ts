@@ -2,7 +2,8 @@
  * Carries out a plan. It decides nothing: each operation says what to do and why; this only
  * does it, in dependency order, honouring the signal, and reports each step as an event.
  */
-import path from "node:path";
+import { readFile } from "node:fs/promises";
+import { SlipwayError } from "../../errors/index.ts";
 import type { Engine } from "../../engine/index.ts";
 import { EngineApiError } from "../../engine/index.ts";
 import { tarFromEntries } from "../../engine/streams/archive.ts";
@@ -54,7 +55,7 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
       return;
     }
     case "container.create": {
-      const { Id } = await engine.containers.create(op.spec.body, { name: op.spec.name, signal });
+      const { Id } = await engine.containers.create(op.spec.body, { name: op.spec.name, signal, ...(op.spec.platform ? { platform: op.spec.platform } : {}) });
       created.set(op.spec.name, Id);
       ctx.onCreated?.(op.spec.name, Id);
       for (const attachment of op.spec.connectAfterCreate) {
@@ -66,7 +67,7 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
         const tar = await tarFromEntries([
           {
             name: copy.target.replace(/^\/+/, ""),
-            content: copy.content,
+            content: copy.sourceFile ? await readFileOrFail(copy.sourceFile) : copy.content,
             mode: copy.mode,
             ...(copy.uid !== undefined ? { uid: Number(copy.uid) } : {}),
             ...(copy.gid !== undefined ? { gid: Number(copy.gid) } : {}),
@@ -157,5 +158,17 @@ async function removeNetwork(ctx: ExecuteContext, id: string, name: string, sign
       }
       await sleep(Math.min(100 * 2 ** attempt, 1000));
     }
+  }
+}
+
+async function readFileOrFail(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new SlipwayError(`Cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      code: "FILE_MOUNT_UNREADABLE",
+      kind: "config",
+      hint: "Check the file: path of the secret or config.",
+    });
   }
 }

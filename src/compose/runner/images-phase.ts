@@ -11,7 +11,7 @@ import type { EventBus } from "../../events/index.ts";
 
 export type ImageStep =
   | { kind: "build"; id: string; deps: string[]; service: string; tag: string; cause: string }
-  | { kind: "pull"; id: string; deps: string[]; services: string[]; ref: string; policy: PullPolicy; cause: string };
+  | { kind: "pull"; id: string; deps: string[]; services: string[]; ref: string; policy: PullPolicy; cause: string; platform?: string };
 
 export function imageRef(project: Project, service: Service): string {
   return service.image ?? builtImageName(project.name, service.name);
@@ -53,6 +53,7 @@ export function planImages(input: ImagePlanInput): ImageStep[] {
       services: [name],
       ref,
       policy,
+      ...(service.platform ? { platform: service.platform } : {}),
       cause: policy === "always" ? `pull ${ref}: pull_policy always` : input.present.has(ref) ? `use ${ref}: present` : `pull ${ref}: not present`,
     };
     pulls.set(ref, step);
@@ -81,7 +82,7 @@ export async function executeImages(
         events.emit({ type: "step.end", step: step.id, ok: true, durationMs: performance.now() - started });
         ids.set(step.service, id);
       } else {
-        const id = await resolver.ensure(step.ref, step.policy, stepSignal);
+        const id = await resolver.ensure(step.ref, step.policy, stepSignal, step.platform);
         for (const s of step.services) ids.set(s, id);
       }
     },

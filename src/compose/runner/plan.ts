@@ -124,6 +124,7 @@ export function planUp(input: UpPlanInput): Plan {
           ...(c.subnet ? { Subnet: c.subnet } : {}),
           ...(c.ip_range ? { IPRange: c.ip_range } : {}),
           ...(c.gateway ? { Gateway: c.gateway } : {}),
+          ...(Object.keys(c.aux_addresses).length ? { AuxiliaryAddresses: c.aux_addresses } : {}),
         })),
         Options: net.ipam.options,
       };

@@ -205,3 +205,27 @@ test("secrets and configs from the environment or inline land where asked, in fo
   assert.equal(result.exitCode, 0, out.join(""));
   assert.equal(out.join(""), "tok-123level=debug\n400 0\n444 1000\n");
 });
+
+test("resource, runtime and link keys reach the engine: the created container's HostConfig says so, and the link alias resolves", async () => {
+  await using ctx = await testContext();
+  const name = uniqueProject("hostcfg");
+  const project = await load("host-config", name);
+  try {
+    await composeUp(ctx, project, { lifetime: "ephemeral", wait: true, readyTimeoutMs: 60_000 });
+    const app = await ctx.engine.containers.inspect(`${name}-app-1`);
+    const h = app.HostConfig as unknown as Record<string, unknown>;
+    assert.deepEqual(
+      [h["CpuShares"], h["CpusetCpus"], h["MemoryReservation"], h["MemorySwap"], h["OomScoreAdj"], h["Runtime"], h["CgroupnsMode"]],
+      [512, "0", 32 * 1024 * 1024, 256 * 1024 * 1024, 100, "runc", "private"],
+    );
+    assert.deepEqual([h["Memory"], h["NanoCpus"], h["PidsLimit"]], [128 * 1024 * 1024, 500_000_000, 64]);
+    assert.deepEqual(h["RestartPolicy"], { Name: "on-failure", MaximumRetryCount: 2 });
+    // Options without a driver go to the engine's default driver, over its own defaults.
+    assert.equal((h["LogConfig"] as { Config: Record<string, string> }).Config["max-size"], "1m");
+    const out: Buffer[] = [];
+    const code = await composeExec(ctx.engine, name, "app", ["nslookup", "database"], { onOutput: (_s, d) => out.push(d) });
+    assert.equal(code, 0, Buffer.concat(out).toString());
+  } finally {
+    await composeDown(ctx, name, { project, removeVolumes: true, timeout: 1 });
+  }
+});

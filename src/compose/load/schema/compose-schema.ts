@@ -244,7 +244,7 @@ const dependsOn = union(
 
 const envFile = union(
   str(),
-  list(union(str(), obj("env_file", { path: ok(str()), format: ok(str()), required: ok(bool) }, { required: ["path"], extensions: false }))),
+  list(union(str(), obj("env_file", { path: ok(str()), format: ok(str({ check: (s) => (s === "raw" ? undefined : `unknown env_file format ${JSON.stringify(s)}; the only one is "raw" (or leave it out)`) })), required: ok(bool) }, { required: ["path"], extensions: false }))),
 );
 
 const hooks = refused("Lifecycle hooks (post_start, pre_stop, pre_start) are not supported by Slipway yet.");
@@ -335,7 +335,7 @@ export const serviceSchema = obj("service", {
   pull_policy: ok(
     str({
       check: (s) =>
-        /^(always|never|if_not_present|missing|build|daily|weekly|every_\d+[smhdw].*)$/.test(s)
+        /^(always|never|if_not_present|missing|build|daily|weekly|every_(\d+(\.\d+)?(ms|s|m|h|d|w))+)$/.test(s)
           ? undefined
           : `expected one of "always", "never", "missing", "build", "if_not_present", "daily", "weekly", "every_<duration>", got ${JSON.stringify(s)}`,
     }),
