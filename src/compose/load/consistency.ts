@@ -66,8 +66,9 @@ export function checkConsistency(project: Project, tree: MapNode, issues: IssueL
         issues.add(at("services", name, key), `${p}.${key}`, `${key} refers to undefined service ${JSON.stringify(target)}`);
       }
     }
-    if ((s.cpus !== undefined || s.deploy?.resources.limits?.cpus !== undefined) && (s.cpu_quota !== undefined || s.cpu_period !== undefined)) {
-      issues.add(at("services", name, s.cpu_quota !== undefined ? "cpu_quota" : "cpu_period"), `${p}.${s.cpu_quota !== undefined ? "cpu_quota" : "cpu_period"}`, `service ${JSON.stringify(name)} limits CPUs both with cpus and with cpu_quota/cpu_period; the engine takes one or the other`, "Keep cpus (or deploy.resources.limits.cpus), or cpu_quota and cpu_period.");
+    // Zero is unset for the engine.
+    if ((s.cpus || s.deploy?.resources.limits?.cpus) && (s.cpu_quota || s.cpu_period)) {
+      issues.add(at("services", name, s.cpu_quota ? "cpu_quota" : "cpu_period"), `${p}.${s.cpu_quota ? "cpu_quota" : "cpu_period"}`, `service ${JSON.stringify(name)} limits CPUs both with cpus and with cpu_quota/cpu_period; the engine takes one or the other`, "Keep cpus (or deploy.resources.limits.cpus), or cpu_quota and cpu_period.");
     }
     const buildNode = get(get(get(tree, "services") as MapNode | undefined, name) as MapNode | undefined, "build");
     if (s.build && buildNode?.kind === "map" && get(buildNode, "dockerfile") !== undefined && get(buildNode, "dockerfile_inline") !== undefined) {

@@ -90,13 +90,16 @@ export function serviceLabels(input: Pick<ContainerSpecInput, "project" | "servi
   };
 }
 
-/** `restart`, else `deploy.restart_policy` as compose v2 maps it (none → no, any → always). */
+/**
+ * `deploy.restart_policy` as compose v2 maps it (it wins over `restart` there: none → no,
+ * any → always, unset → the engine's default, no), else `restart`.
+ */
 function restartPolicy(restart: string | undefined, deploy?: Service["deploy"]): HostConfig["RestartPolicy"] {
   const policy = deploy?.restart_policy;
-  if (!restart && policy) {
-    if (policy.condition === "none") return { Name: "no" };
+  if (policy) {
     if (policy.condition === "on-failure") return { Name: "on-failure", MaximumRetryCount: policy.max_attempts ?? 0 };
-    return { Name: "always" };
+    if (policy.condition === "any") return { Name: "always" };
+    return { Name: "no" };
   }
   if (!restart || restart === "no") return { Name: "no" };
   if (restart.startsWith("on-failure")) {
