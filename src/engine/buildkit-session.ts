@@ -37,8 +37,6 @@ export class BuildKitSession implements AsyncDisposable {
   readonly id: string;
   readonly #h2: http2.ServerHttp2Session;
   readonly #socket: Duplex;
-  /** The ids BuildKit asked for, for tests and diagnostics (never the values). */
-  readonly asked: string[] = [];
 
   private constructor(id: string, h2: http2.ServerHttp2Session, socket: Duplex) {
     this.id = id;
@@ -80,7 +78,6 @@ export class BuildKitSession implements AsyncDisposable {
         if (path !== GET_SECRET) return reply(stream, GrpcStatus.UNIMPLEMENTED, undefined, `${path} is not served by this session`);
         const secretId = secretIdOf(Buffer.concat(chunks));
         if (secretId === undefined) return reply(stream, GrpcStatus.INVALID_ARGUMENT, undefined, "malformed GetSecretRequest");
-        this.asked.push(secretId);
         const value = secrets.get(secretId);
         if (value === undefined) return reply(stream, GrpcStatus.NOT_FOUND, undefined, `secret ${secretId} not found`);
         reply(stream, GrpcStatus.OK, bytesField(1, value));

@@ -1,7 +1,7 @@
 /** Image endpoints: pull, push and build follow one JSON progress stream that fails on in-stream errors. */
 import type { Readable } from "node:stream";
 import { isNotFound } from "./engine-error.ts";
-import { encodeRegistryAuth, type EngineHttp } from "./http.ts";
+import { encodeRegistryAuth, type EngineHttp, type StreamResponse } from "./http.ts";
 import { JsonStreamError, followJsonStream } from "./streams/json-stream.ts";
 import { TraceLines, decodeTrace } from "./streams/buildkit-trace.ts";
 import { randomUUID } from "node:crypto";
@@ -28,16 +28,24 @@ export function splitImageRef(ref: string): { repo: string; tag?: string; digest
   return { repo: ref };
 }
 
+type BuilderNeeds = { network?: string | undefined; shmSize?: number | undefined; ulimits?: object | undefined };
+
 /**
- * The builder a build runs on. BuildKit through the API takes only the default, host and none
- * networks, and Engine 20.10's ignores `shmsize` and `ulimits` without a word (measured: /dev/shm
- * stayed 64 MB, nofile stayed 20000): a build that asks for any of them runs on the classic builder.
+ * Why a build runs on the classic builder, or undefined when BuildKit builds it. BuildKit through
+ * the API takes only the default, host and none networks, and Engine 20.10's ignores `shmsize`
+ * and `ulimits` without a word (measured: /dev/shm stayed 64 MB, nofile stayed 20000).
  */
-export function builderFor(preferred: Builder, opts: { network?: string | undefined; shmSize?: number | undefined; ulimits?: object | undefined }): Builder {
-  if (preferred !== "buildkit") return "classic";
-  if (opts.network && !["default", "host", "none"].includes(opts.network)) return "classic";
-  if (opts.shmSize || (opts.ulimits && Object.keys(opts.ulimits).length > 0)) return "classic";
-  return "buildkit";
+export function classicBuilderReason(preferred: Builder, opts: BuilderNeeds): string | undefined {
+  if (preferred !== "buildkit") return "DOCKER_BUILDKIT=0 asks for it (or the engine has no BuildKit)";
+  if (opts.network && !["default", "host", "none"].includes(opts.network)) return `the build's network is ${opts.network} (BuildKit takes only default, host and none)`;
+  if (opts.shmSize) return "the build sets shm_size (Engine 20.10's BuildKit ignores it)";
+  if (opts.ulimits && Object.keys(opts.ulimits).length > 0) return "the build sets ulimits (Engine 20.10's BuildKit ignores them)";
+  return undefined;
+}
+
+/** The builder a build runs on: BuildKit, unless `classicBuilderReason` gives a reason. */
+export function builderFor(preferred: Builder, opts: BuilderNeeds): Builder {
+  return classicBuilderReason(preferred, opts) === undefined ? "buildkit" : "classic";
 }
 
 export interface BuildOptions extends Signal {
@@ -125,7 +133,7 @@ export class Images {
     // from the start (an abort while the context uploads included).
     const cancel = () => void this.#http.none("POST", "/build/cancel", { query: { id: buildId } }).catch(() => undefined);
     if (buildId) opts.signal?.addEventListener("abort", cancel, { once: true });
-    let response: Awaited<ReturnType<EngineHttp["stream"]>>;
+    let response: StreamResponse;
     try {
       response = await this.#http.stream("POST", "/build", {
         query: {

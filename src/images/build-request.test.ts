@@ -4,11 +4,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadProject } from "../compose/load/index.ts";
-import { builderFor } from "../engine/images.ts";
 import { SlipwayError } from "../errors/index.ts";
 import { serviceBuildRequest } from "./build-request.ts";
-import { pullInterval } from "./image-resolver.ts";
-import { parseRawEnvFile } from "../compose/load/normalize-service.ts";
 
 async function project(yaml: string, env: Record<string, string> = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), "slipway-build-request-"));
@@ -61,15 +58,6 @@ test("one build platform is the build's platform; several are refused as a confi
   assert.throws(() => serviceBuildRequest(two, "app", []), (err: unknown) => err instanceof SlipwayError && err.kind === "config" && /multi-platform/.test(err.message));
 });
 
-test("builderFor: BuildKit unless the build needs what Engine 20.10's BuildKit ignores or refuses", () => {
-  assert.equal(builderFor("buildkit", {}), "buildkit");
-  assert.equal(builderFor("buildkit", { network: "host" }), "buildkit");
-  assert.equal(builderFor("buildkit", { network: "my-net" }), "classic");
-  assert.equal(builderFor("buildkit", { shmSize: 1 }), "classic");
-  assert.equal(builderFor("buildkit", { ulimits: { nofile: { soft: 1, hard: 1 } } }), "classic");
-  assert.equal(builderFor("buildkit", { ulimits: {} }), "buildkit");
-  assert.equal(builderFor("classic", {}), "classic");
-});
 
 test("build secrets: the id is the target, else the source; the origin names the file or variable, never the value", async () => {
   const p = await project(
@@ -86,17 +74,4 @@ test("build secrets: the id is the target, else the source; the origin names the
   );
   assert.equal(Buffer.from(await r.secrets![1]!.value()).toString(), "v4lue");
   assert.ok(!JSON.stringify(r).includes("v4lue"), "the request holds no value");
-});
-
-test("pullInterval: daily, weekly and every_<duration>; undefined for the other policies and for nonsense", () => {
-  assert.equal(pullInterval("daily"), 86_400_000);
-  assert.equal(pullInterval("weekly"), 7 * 86_400_000);
-  assert.equal(pullInterval("every_12h"), 12 * 3_600_000);
-  assert.equal(pullInterval("every_1h30m"), 5_400_000);
-  assert.equal(pullInterval("every_2d"), 2 * 86_400_000);
-  for (const p of ["missing", "always", "every_", "every_5x", "every_3hx"]) assert.equal(pullInterval(p), undefined, p);
-});
-
-test("env_file format raw: values as written, no quotes removed, no interpolation", () => {
-  assert.deepEqual(parseRawEnvFile('# c\nA="quoted"\nB=${NOT_EXPANDED}\n\nC = spaced value \nbare\n'), { A: '"quoted"', B: "${NOT_EXPANDED}", C: " spaced value " });
 });

@@ -15,7 +15,7 @@ import { packContext } from "./build-context.ts";
 import { baseImages } from "./base-images.ts";
 import { Redactor } from "../history/redact.ts";
 import { dockerfileProblems } from "./dockerfile-check.ts";
-import { builderFor } from "../engine/images.ts";
+import { builderFor, classicBuilderReason } from "../engine/images.ts";
 import { JsonStreamError } from "../engine/streams/json-stream.ts";
 import { EngineApiError } from "../engine/engine-error.ts";
 
@@ -109,7 +109,7 @@ export class ImageResolver {
 
   /** The image id to run for `ref`, pulling according to `policy` (once per run). */
   async ensure(ref: string, policy: PullPolicy = "missing", signal?: AbortSignal, platform?: string): Promise<string> {
-    const key = `${policy === "always" ? "always" : policy}:${platform ?? ""}:${ref}`;
+    const key = `${policy}:${platform ?? ""}:${ref}`;
     let pending = this.#pulled.get(key);
     if (!pending) {
       // Shared: one caller giving up (its step cancelled) must not fail the others' pull.
@@ -169,7 +169,7 @@ export class ImageResolver {
             ? /ssh agent/.test(first.message)
               ? "Remove the ssh mount: Slipway does not forward an ssh agent into builds yet. A private repository can be fetched with a token passed as a build secret (build.secrets) instead."
               : `Slipway builds with the engine's BuildKit (Engine API ${this.#engine.apiVersion}); its Dockerfile frontend is too old for this. Add \`# syntax=docker/dockerfile:1\` as the first line (the frontend image must be pullable), rewrite the instruction, or use Engine 23 or newer.`
-            : `Slipway builds this image with the engine's classic builder because ${classicReason(this.#engine.builder, req)}. Rewrite the instruction without it${this.#engine.builder === "buildkit" ? ", or drop that setting so BuildKit builds it" : ""}.`,
+            : `Slipway builds this image with the engine's classic builder because ${classicBuilderReason(this.#engine.builder, req)}. Rewrite the instruction without it${this.#engine.builder === "buildkit" ? ", or drop that setting so BuildKit builds it" : ""}.`,
         details: { problems },
       });
     }
@@ -222,14 +222,6 @@ export class ImageResolver {
   }
 }
 
-/** Why a build runs on the classic builder, in the user's terms (builderFor's reasons). */
-function classicReason(engineBuilder: "buildkit" | "classic", req: BuildRequest): string {
-  if (engineBuilder === "classic") return "DOCKER_BUILDKIT=0 asks for it (or the engine has no BuildKit)";
-  if (req.network && !["default", "host", "none"].includes(req.network)) return `build.network is ${req.network} (BuildKit takes only default, host and none)`;
-  if (req.shmSize) return "build.shm_size is set (Engine 20.10's BuildKit ignores it)";
-  return "build.ulimits is set (Engine 20.10's BuildKit ignores it)";
-}
-
 /** How old a local image may be under `pull_policy` daily, weekly or every_<duration> (ms); undefined for the others. */
 export function pullInterval(policy: string): number | undefined {
   if (policy === "daily") return 86_400_000;
@@ -247,7 +239,7 @@ export function pullInterval(policy: string): number | undefined {
 }
 
 /** The name an inline Dockerfile (compose's `dockerfile_inline`) is sent under, in the context's tar. */
-export const INLINE_DOCKERFILE = ".slipway-inline.Dockerfile";
+const INLINE_DOCKERFILE = ".slipway-inline.Dockerfile";
 
 async function readDockerfile(dockerfilePath: string, subject: string): Promise<string> {
   try {

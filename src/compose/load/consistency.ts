@@ -5,7 +5,7 @@
  * clashes.
  */
 import type { Project } from "../model/project.ts";
-import { namespaceService, volumesFromService } from "../model/index.ts";
+import { namespaceService, namespaceServices, volumesFromService } from "../model/index.ts";
 import type { IssueList } from "./issues.ts";
 import { get, type MapNode, type Pos, type YNode } from "./node.ts";
 
@@ -42,7 +42,7 @@ export function checkConsistency(project: Project, tree: MapNode, issues: IssueL
     // A service named by network_mode/ipc/pid/uts, volumes_from or links is an implied
     // dependency; when it is undefined, the key the user wrote is the one reported (below).
     const implied = new Set([
-      ...NAMESPACE_KEYS.map((k) => namespaceService(s[k])),
+      ...namespaceServices(s),
       ...s.volumes_from.map(volumesFromService),
       ...s.links.map((l) => l.split(":")[0]),
     ]);

@@ -84,3 +84,14 @@ function unescapeDouble(s: string): string {
     }
   });
 }
+
+/** `format: raw`: KEY=VALUE lines taken literally (no quotes, escapes or interpolation); comments and blank lines skipped. */
+export function parseRawEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
+    if (!line.trim() || line.trimStart().startsWith("#")) continue;
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return out;
+}

@@ -21,7 +21,7 @@ import type {
   DependencyCondition,
 } from "../model/service.ts";
 import { namespaceServices, volumesFromService } from "../model/index.ts";
-import { parseEnvFile } from "./env-file.ts";
+import { parseEnvFile, parseRawEnvFile } from "./env-file.ts";
 import { parsePortSpec, parseVolumeSpec, shellSplit } from "./formats.ts";
 import type { Lookup } from "./interpolate.ts";
 import { ComposeConfigError, type IssueList } from "./issues.ts";
@@ -541,15 +541,4 @@ function readBlkio(m: MapNode | undefined): BlkioConfig | undefined {
     device_write_bps: rates("device_write_bps"),
     device_write_iops: rates("device_write_iops"),
   });
-}
-
-/** `format: raw`: KEY=VALUE lines taken literally (no quotes, escapes or interpolation); comments and blank lines skipped. */
-export function parseRawEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
-    if (!line.trim() || line.trimStart().startsWith("#")) continue;
-    const eq = line.indexOf("=");
-    if (eq > 0) out[line.slice(0, eq).trim()] = line.slice(eq + 1);
-  }
-  return out;
 }

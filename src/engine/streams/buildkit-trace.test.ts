@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { decodeTrace, TraceLines } from "./buildkit-trace.ts";
-import { failedStepOutput } from "../images.ts";
 import { bytesField, varintField } from "./protobuf.ts";
 
 // The `aux` payloads of every moby.buildkit.trace message of one real build on Engine 20.10.24
@@ -92,10 +91,4 @@ test("a step cancelled before it started still reads as an ERROR; a character sp
   const cancelled = bytesField(1, concat(bytesField(1, b), bytesField(3, "[2/2] RUN two"), bytesField(6, stamp(1_700_000_001_000)), bytesField(7, "context canceled")));
   assert.deepEqual(lines.lines(decodeTrace(b64(cancelled))), ["#2 [2/2] RUN two", "#2 ERROR: context canceled"]);
   assert.deepEqual(lines.counts, { finished: 1, total: 2 });
-});
-
-test("failedStepOutput: the failed step's header and output, not the other steps', not its ERROR line again", () => {
-  const lines = ["#3 [internal] load metadata", "#3 DONE 0.0s", "#5 [2/3] RUN make", "#6 [3/3] RUN other", "#5 cc -c a.c", "#6 fine", "#5 a.c:1: error", "#5 ERROR: exit code: 2"];
-  assert.deepEqual(failedStepOutput(lines), ["#5 [2/3] RUN make", "#5 cc -c a.c", "#5 a.c:1: error"]);
-  assert.equal(failedStepOutput(["Step 1/2 : RUN make", "make: *** error"]), undefined, "the classic builder's lines stay as they are");
 });
