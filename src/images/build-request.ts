@@ -5,7 +5,7 @@
 import type { Project } from "../compose/model/index.ts";
 import { SlipwayError } from "../errors/index.ts";
 import type { BuildRequest } from "./image-resolver.ts";
-import { secretValue } from "../compose/secret-values.ts";
+import { secretValue } from "../compose/file-objects.ts";
 
 export function serviceBuildRequest(project: Project, serviceName: string, tags: string[], extraLabels: Record<string, string> = {}): BuildRequest {
   const service = project.services[serviceName]!;

@@ -7,7 +7,7 @@
 import path from "node:path";
 import { setMaxListeners } from "node:events";
 import { loadProject, renderConfig } from "../compose/load/index.ts";
-import { secretValue } from "../compose/secret-values.ts";
+import { secretValue } from "../compose/file-objects.ts";
 import type { Project } from "../compose/model/index.ts";
 import { composeRun } from "../compose/runner/run.ts";
 import { withDependencies } from "../compose/runner/graph.ts";

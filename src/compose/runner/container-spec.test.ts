@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import path from "node:path";
 import assert from "node:assert/strict";
 import { buildContainerSpec, fileMountTarget } from "./container-spec.ts";
 import { projectFromYaml } from "./test-support.ts";
@@ -139,17 +140,17 @@ configs:
   const project = await projectFromYaml(yaml, "demo", { CERT: "pem" });
   const spec = buildContainerSpec({ ...base, project, service: project.services["app"]!, apiVersion: "1.41" });
   assert.ok(spec.body.HostConfig!.Binds!.some((b) => b.endsWith("/token.txt:/run/secrets/token:ro")));
-  assert.deepEqual(spec.copies.map((c) => [c.target, c.mode, c.content, c.sourceFile?.endsWith("/key.pem") ?? false]).sort(), [
-    ["/etc/app.conf", 0o444, "hello", false],
-    ["/run/secrets/key", 0o444, "", true],
-    ["/run/secrets/tls.pem", 0o400, "pem", false],
+  assert.deepEqual(spec.copies.map((c) => [c.target, c.mode, "content" in c.source ? c.source.content : path.basename(c.source.file)]).sort(), [
+    ["/etc/app.conf", 0o444, "hello"],
+    ["/run/secrets/key", 0o444, "key.pem"],
+    ["/run/secrets/tls.pem", 0o400, "pem"],
   ]);
   assert.equal(fileMountTarget("config", { source: "x" }), "/x");
   // An unset variable is an error (not an empty file), as is an external secret outside a swarm.
   const unset = await projectFromYaml(yaml);
-  assert.throws(() => buildContainerSpec({ ...base, project: unset, service: unset.services["app"]!, apiVersion: "1.41" }), (e: unknown) => e instanceof SlipwayError && e.code === "FILE_MOUNT_UNSET");
+  assert.throws(() => buildContainerSpec({ ...base, project: unset, service: unset.services["app"]!, apiVersion: "1.41" }), (e: unknown) => e instanceof SlipwayError && e.code === "SECRET_UNSET" && /used by service app/.test(e.message));
   const external = await projectFromYaml("services:\n  app:\n    image: busybox\n    secrets: [s]\nsecrets:\n  s: { external: true }\n");
-  assert.throws(() => buildContainerSpec({ ...base, project: external, service: external.services["app"]!, apiVersion: "1.41" }), (e: unknown) => e instanceof SlipwayError && e.code === "FILE_MOUNT_EXTERNAL" && e.kind === "config");
+  assert.throws(() => buildContainerSpec({ ...base, project: external, service: external.services["app"]!, apiVersion: "1.41" }), (e: unknown) => e instanceof SlipwayError && e.code === "SECRET_EXTERNAL" && e.kind === "config");
 });
 
 test("resource, runtime and link keys reach the create body; deploy.resources and restart_policy apply when the service's own keys are unset", async () => {

@@ -4,7 +4,7 @@
  * snapshot-tested; the executor only sends it.
  */
 import path from "node:path";
-import { SlipwayError } from "../../errors/index.ts";
+import { fileObjectSource, type FileObjectKind, type FileObjectSource } from "../file-objects.ts";
 import { ComposeLabel, Label } from "../../labels/labels.ts";
 import type { ContainerCreateBody, EndpointSettings, HostConfig, Mount } from "../../engine/types.ts";
 import { apiAtLeast } from "../../engine/version.ts";
@@ -41,9 +41,10 @@ export interface ContainerSpecInput {
 /** A secret or config to copy into the container before start (content not backed by a file). */
 export interface FileCopy {
   target: string;
-  /** The value, or `sourceFile`: a host file read when the container is created (a file-backed secret with its own mode or owner). */
-  content: string;
-  sourceFile?: string;
+  kind: FileObjectKind;
+  name: string;
+  /** The value, or a host file read when the container is created (a file-backed one with its own mode or owner). */
+  source: FileObjectSource;
   mode: number;
   uid?: string;
   gid?: string;
@@ -167,31 +168,15 @@ function fileMounts(
 ): void {
   const each = (kind: "secret" | "config", refs: FileMount[]) => {
     for (const ref of refs) {
-      const def = kind === "secret" ? project.secrets[ref.source] : project.configs[ref.source];
-      if (!def) continue; // consistency checks in the loader make this unreachable
+      const source = fileObjectSource(project, kind, ref.source, `service ${service.name}`);
       const target = fileMountTarget(kind, ref);
       const owned = ref.uid !== undefined || ref.gid !== undefined || ref.mode !== undefined;
       // A bind mount keeps the host file's owner and mode: one that asks for its own is copied.
-      if (def.file && !owned) {
-        binds.push(`${def.file}:${target}:ro`);
+      if ("file" in source && !owned) {
+        binds.push(`${source.file}:${target}:ro`);
         continue;
       }
-      if (def.external) {
-        throw new SlipwayError(`${service.name}: ${kind} ${ref.source} is external; external ${kind}s exist only in a swarm`, {
-          code: "FILE_MOUNT_EXTERNAL",
-          kind: "config",
-          hint: `Give the top-level ${kind} a file:${kind === "config" ? ", content:" : ""} or environment: for Slipway to use it.`,
-        });
-      }
-      if (def.environment !== undefined && project.environment[def.environment] === undefined) {
-        throw new SlipwayError(`${service.name}: ${kind} ${ref.source} comes from the environment variable ${def.environment}, which is not set`, {
-          code: "FILE_MOUNT_UNSET",
-          kind: "config",
-          hint: `Set ${def.environment} in the environment (or in .env).`,
-        });
-      }
-      const content = def.content ?? (def.environment ? project.environment[def.environment]! : "");
-      const copy: FileCopy = { target, content, mode: ref.mode ?? 0o444, ...(def.file ? { sourceFile: def.file } : {}) };
+      const copy: FileCopy = { target, kind, name: ref.source, source, mode: ref.mode ?? 0o444 };
       if (ref.uid !== undefined) copy.uid = ref.uid;
       if (ref.gid !== undefined) copy.gid = ref.gid;
       copies.push(copy);

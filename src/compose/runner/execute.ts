@@ -2,8 +2,7 @@
  * Carries out a plan. It decides nothing: each operation says what to do and why; this only
  * does it, in dependency order, honouring the signal, and reports each step as an event.
  */
-import { readFile } from "node:fs/promises";
-import { SlipwayError } from "../../errors/index.ts";
+import { readSourceFile } from "../file-objects.ts";
 import type { Engine } from "../../engine/index.ts";
 import { EngineApiError } from "../../engine/index.ts";
 import { tarFromEntries } from "../../engine/streams/archive.ts";
@@ -67,7 +66,7 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
         const tar = await tarFromEntries([
           {
             name: copy.target.replace(/^\/+/, ""),
-            content: copy.sourceFile ? await readFileOrFail(copy.sourceFile) : copy.content,
+            content: "file" in copy.source ? await readSourceFile(copy.source.file, copy.kind, copy.name) : copy.source.content,
             mode: copy.mode,
             ...(copy.uid !== undefined ? { uid: Number(copy.uid) } : {}),
             ...(copy.gid !== undefined ? { gid: Number(copy.gid) } : {}),
@@ -158,17 +157,5 @@ async function removeNetwork(ctx: ExecuteContext, id: string, name: string, sign
       }
       await sleep(Math.min(100 * 2 ** attempt, 1000));
     }
-  }
-}
-
-async function readFileOrFail(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    throw new SlipwayError(`Cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
-      code: "FILE_MOUNT_UNREADABLE",
-      kind: "config",
-      hint: "Check the file: path of the secret or config.",
-    });
   }
 }

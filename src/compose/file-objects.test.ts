@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadProject } from "./load/index.ts";
-import { secretValue } from "./secret-values.ts";
+import { secretValue } from "./file-objects.ts";
 import { SlipwayError } from "../errors/index.ts";
 
 test("secretValue: a file as it is, an environment variable from the project's environment; clear config errors otherwise", async () => {
