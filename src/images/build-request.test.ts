@@ -40,11 +40,11 @@ test("every build key of the file is in the request", async () => {
     ].join("\n"),
     { FROM_ENV: "e" },
   );
-  const r = serviceBuildRequest(p, "app", ["p-app"], { "dev.slipway.x": "y" });
+  const r = serviceBuildRequest(p, "app", ["p-app"]);
   assert.equal(r.dockerfileInline, "FROM busybox");
   assert.deepEqual(r.tags, ["p-app", "extra:1"]);
   assert.deepEqual(r.args, { A: "1", FROM_ENV: "e" });
-  assert.deepEqual(r.labels, { l: "v", "dev.slipway.x": "y" });
+  assert.deepEqual(r.labels, { l: "v" });
   assert.deepEqual([r.target, r.network, r.noCache, r.pull, r.shmSize, r.platform], ["t", "host", true, true, 64 * 1024 * 1024, "linux/amd64"]);
   assert.deepEqual(r.cacheFrom, ["c:1"]);
   assert.deepEqual(r.extraHosts, ["db:10.0.0.2"]);

@@ -7,7 +7,7 @@ import { SlipwayError } from "../errors/index.ts";
 import type { BuildRequest } from "./image-resolver.ts";
 import { secretValue } from "../compose/file-objects.ts";
 
-export function serviceBuildRequest(project: Project, serviceName: string, tags: string[], extraLabels: Record<string, string> = {}): BuildRequest {
+export function serviceBuildRequest(project: Project, serviceName: string, tags: string[]): BuildRequest {
   const service = project.services[serviceName]!;
   const build = service.build!;
   const args: Record<string, string> = {};
@@ -35,7 +35,7 @@ export function serviceBuildRequest(project: Project, serviceName: string, tags:
     ...(build.dockerfile_inline !== undefined ? { dockerfileInline: build.dockerfile_inline } : {}),
     tags: [...tags, ...build.tags],
     args,
-    labels: { ...build.labels, ...extraLabels },
+    labels: build.labels,
     ...(build.target ? { target: build.target } : {}),
     pull: build.pull,
     noCache: build.no_cache,

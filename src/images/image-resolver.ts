@@ -178,8 +178,9 @@ export class ImageResolver {
     // here, once per run, with the registry's errors named as ours.
     if (builder === "buildkit") await Promise.all(baseImages(text, req.args).map((ref) => this.ensure(ref, req.pull ? "always" : "missing", signal)));
     const secrets = req.secrets?.length ? new Map(await Promise.all(req.secrets.map(async (s) => [s.id, await s.value()] as const))) : undefined;
-    const redactor = new Redactor();
-    for (const value of secrets?.values() ?? []) redactor.add(Buffer.from(value).toString("utf8"));
+    // What a step prints may hold a secret (`sh -x`…): the build's output and error are redacted with them.
+    const redactor = secrets ? new Redactor() : undefined;
+    for (const value of secrets?.values() ?? []) redactor!.add(Buffer.from(value).toString("utf8"));
     const context = await packContext(req.context, dockerfileName, req.dockerfileInline !== undefined ? { name: INLINE_DOCKERFILE, content: req.dockerfileInline } : undefined);
     let messages: ProgressMessage[];
     try {
@@ -203,12 +204,12 @@ export class ImageResolver {
         ...(req.platform ? { platform: req.platform } : {}),
         ...(secrets ? { secrets } : {}),
         builder,
-        onProgress: this.#progress(`build ${req.subject}`, (t) => redactor.redact(t)),
+        onProgress: this.#progress(`build ${req.subject}`, redactor ? (t) => redactor.redact(t) : undefined),
         signal,
       });
     } catch (err) {
       // The error carries the failed step's output.
-      if (secrets && err instanceof SlipwayError) err.message = redactor.redact(err.message);
+      if (redactor && err instanceof SlipwayError) err.message = redactor.redact(err.message);
       throw withDockerfileLine(err, dockerfilePath);
     }
     // The tags now name the new image: a lookup made before the build is stale.

@@ -79,7 +79,6 @@ export async function buildServiceImages(
         const build = project.services[name]!.build!;
         const tag = tagFor(name);
         const request = serviceBuildRequest(project, name, [tag]);
-        // Services sharing a hash share one build (and so one request); each gets its own tags after.
         const text = request.dockerfileInline ?? (await readFile(path.resolve(build.context, build.dockerfile), "utf8").catch(() => ""));
         // The bases are pulled (fresh, once per run) while the context's files are hashed.
         const baseIds = Promise.all(baseImages(text, request.args).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
@@ -113,8 +112,8 @@ export async function buildServiceImages(
         let pending = byHash.get(hash);
         if (!pending) {
           const stage = new ImageBuildStage(`build ${name}`, resolver);
-          const withHash = serviceBuildRequest(project, name, [tag], { [CONTEXT_HASH_LABEL]: hash });
-          pending = runStage(ctx, stage, { hash, request: withHash }).then(({ result, skipped }) => ({
+          // Services sharing a hash share one build (the first one's request); each gets its own tags after.
+          pending = runStage(ctx, stage, { hash, request: { ...request, labels: { ...request.labels, [CONTEXT_HASH_LABEL]: hash } } }).then(({ result, skipped }) => ({
             ...result,
             status: skipped ? ("unchanged" as const) : ("built" as const),
           }));

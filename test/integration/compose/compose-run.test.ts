@@ -176,7 +176,7 @@ test("up after a change recreates the app, and the sidecar in its namespace with
   }
 });
 
-test("build keys reach the builder: dockerfile_inline, cache_from, secrets; shm_size and ulimits (which send the build to the classic builder)", async () => {
+test("build keys reach the builder: dockerfile_inline, secrets; shm_size and ulimits (which send the build to the classic builder); the engine takes cache_from", async () => {
   await using ctx = await testContext();
   const name = uniqueProject("buildkeys");
   const project = await load("build-keys", name, { BUILD_KEYS_API_KEY: "api-key-from-env" });
