@@ -60,8 +60,8 @@ import { composePs } from "../src/compose/runner/ps.ts";
 import { composeUp } from "../src/compose/runner/up.ts";
 import { Engine, endpointFromEnv, type TraceRecord } from "../src/engine/index.ts";
 import { EventBus } from "../src/events/index.ts";
-import { currentOwner, newRunId } from "../src/pipeline/run-identity.ts";
-import type { RunContext } from "../src/pipeline/run-context.ts";
+import { currentOwner, newRunId } from "../src/run/identity.ts";
+import type { RunContext } from "../src/run/context.ts";
 
 const IMAGE = "busybox:latest";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -3,8 +3,8 @@
  * privileged reaper): only ephemeral resources are ever judged, never a user's `compose up -d`.
  */
 import { hostname } from "node:os";
-import { Label, type RunOwner } from "../labels/labels.ts";
-import { bootId } from "../pipeline/run-identity.ts";
+import { Label, type RunOwner } from "../run/labels.ts";
+import { bootId } from "../run/identity.ts";
 
 export interface HostFacts {
   host: string;

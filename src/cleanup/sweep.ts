@@ -5,7 +5,7 @@
  */
 import type { Engine } from "../engine/index.ts";
 import type { EventBus } from "../events/index.ts";
-import { Label } from "../labels/labels.ts";
+import { Label } from "../run/labels.ts";
 import { observeByLabels } from "../compose/runner/observe.ts";
 import { teardownRun } from "./teardown-run.ts";
 import { judgeOwner, type HostFacts } from "./owner.ts";

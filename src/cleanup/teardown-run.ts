@@ -5,7 +5,7 @@
  */
 import type { Engine } from "../engine/index.ts";
 import type { EventBus } from "../events/index.ts";
-import { Label } from "../labels/labels.ts";
+import { Label } from "../run/labels.ts";
 import { executePlan } from "../compose/runner/execute.ts";
 import { planDown, type Plan } from "../compose/runner/plan.ts";
 import { observeByLabels, type ObservedProject } from "../compose/runner/observe.ts";

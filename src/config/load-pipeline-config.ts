@@ -2,16 +2,16 @@
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { SlipwayError } from "../errors/index.ts";
-import { ComposeConfigError, IssueList, formatIssue, type ComposeIssue } from "../compose/load/issues.ts";
-import { parseYaml } from "../compose/load/parse.ts";
+import { ConfigFileError, IssueList, formatIssue, type ConfigIssue } from "../yaml/issues.ts";
+import { parseYaml } from "../yaml/parse.ts";
 import { normalizeProjectName } from "../compose/load/project-name.ts";
 import { pipelineSchema, type PipelineConfig } from "./pipeline-schema.ts";
 
 export const CONFIG_FILE_NAMES = ["slipway.yml", "slipway.yaml"];
 
 export class PipelineConfigError extends SlipwayError {
-  readonly issues: readonly ComposeIssue[];
-  constructor(issues: readonly ComposeIssue[]) {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[]) {
     const lines = issues.map(formatIssue);
     super(issues.length === 1 ? `Invalid slipway.yml: ${lines[0]}` : `Invalid slipway.yml (${issues.length} problems):\n  ${lines.join("\n  ")}`, {
       code: "CONFIG_INVALID",
@@ -68,7 +68,7 @@ export async function loadPipelineConfig(opts: { cwd: string; file?: string }): 
   try {
     root = parseYaml(text, shown);
   } catch (err) {
-    if (err instanceof ComposeConfigError) throw new PipelineConfigError(err.issues);
+    if (err instanceof ConfigFileError) throw new PipelineConfigError(err.issues);
     throw err;
   }
   const issues = new IssueList();

@@ -3,11 +3,11 @@
  * validation (every error with file:line:column and the key path, typos with a did-you-mean), and
  * its reference documentation (docs/config.md is generated from the same definition).
  */
-import type { IssueList } from "../compose/load/issues.ts";
-import type { YNode } from "../compose/load/node.ts";
-import { childPath } from "../compose/load/node.ts";
-import { didYouMean } from "../compose/load/schema/did-you-mean.ts";
-import { parseDuration } from "../compose/load/formats.ts";
+import type { IssueList } from "../yaml/issues.ts";
+import type { YNode } from "../yaml/node.ts";
+import { childPath } from "../yaml/node.ts";
+import { didYouMean } from "../yaml/did-you-mean.ts";
+import { parseDuration } from "../yaml/duration.ts";
 
 export interface Type<T> {
   /** Human description of the type for docs and messages ("string", "list of strings"). */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Redactor } from "./redact.ts";
+import { Redactor } from "../run/redact.ts";
 import { RunRecord } from "./run-record.ts";
 
 test("evidence that cannot be written is a config error (exit 3) saying where and what to do, not a crash", async () => {

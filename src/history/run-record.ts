@@ -10,7 +10,7 @@ import { SlipwayError } from "../errors/index.ts";
 import type { Listener } from "../events/index.ts";
 import { readLogLines } from "../readiness/diagnostics.ts";
 import { projectFilter } from "../compose/runner/observe.ts";
-import type { Redactor } from "./redact.ts";
+import type { Redactor } from "../run/redact.ts";
 
 export const RUNS_DIR = path.join(".slipway", "runs");
 

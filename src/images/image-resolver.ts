@@ -13,7 +13,7 @@ import { builtImageId } from "../engine/streams/json-stream.ts";
 import type { EventBus } from "../events/index.ts";
 import { packContext } from "./build-context.ts";
 import { baseImages } from "./base-images.ts";
-import { Redactor } from "../history/redact.ts";
+import { Redactor } from "../run/redact.ts";
 import { dockerfileProblems } from "./dockerfile-check.ts";
 import { builderFor, classicBuilderReason } from "../engine/images.ts";
 import { JsonStreamError } from "../engine/streams/json-stream.ts";

@@ -7,13 +7,13 @@ import path from "node:path";
 import { teardownRun } from "../cleanup/teardown-run.ts";
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import { EVENT_SCHEMA_VERSION } from "../events/index.ts";
-import { Redactor } from "../history/redact.ts";
+import { Redactor } from "../run/redact.ts";
 import { RunRecord, pruneRuns } from "../history/run-record.ts";
 import { ImageResolver } from "../images/image-resolver.ts";
 import { removeDanglingBuildImages } from "../stages/build-images-step.ts";
 import { runTestStage, type TestStageResult } from "../stages/test-stage.ts";
-import type { RunContext } from "./run-context.ts";
-import type { Verdict } from "./verdict.ts";
+import type { RunContext } from "../run/context.ts";
+import type { Verdict } from "../run/verdict.ts";
 
 export interface TestPipelineOptions {
   pipeline: LoadedPipelineConfig;

@@ -9,10 +9,10 @@ import type { Project } from "../compose/model/index.ts";
 import { baseImages } from "../images/base-images.ts";
 import { contextFilesDigest, contextHash } from "../images/context-hash.ts";
 import type { BuildRequest, ImageResolver } from "../images/image-resolver.ts";
-import { runStage, type Stage, type StageStatus } from "../pipeline/stage.ts";
+import { runStage, type Stage, type StageStatus } from "./step.ts";
 import { serviceBuildRequest } from "../images/build-request.ts";
-import { LABEL_PREFIX } from "../labels/labels.ts";
-import type { RunContext } from "../pipeline/run-context.ts";
+import { LABEL_PREFIX } from "../run/labels.ts";
+import type { RunContext } from "../run/context.ts";
 
 export const CONTEXT_HASH_LABEL = `${LABEL_PREFIX}context-hash`;
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { Engine, endpointFromEnv } from "../../src/engine/index.ts";
-import { Label } from "../../src/labels/labels.ts";
+import { Label } from "../../src/run/labels.ts";
 import { scenario, slipway, until } from "./support.ts";
 
 interface JsonEvent {

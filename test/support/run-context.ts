@@ -5,8 +5,8 @@
 import { setMaxListeners } from "node:events";
 import { Engine, builderFromEnv, endpointFromEnv, type Builder } from "../../src/engine/index.ts";
 import { EventBus, type SlipwayEvent } from "../../src/events/index.ts";
-import { currentOwner, newRunId } from "../../src/pipeline/run-identity.ts";
-import type { RunContext } from "../../src/pipeline/run-context.ts";
+import { currentOwner, newRunId } from "../../src/run/identity.ts";
+import type { RunContext } from "../../src/run/context.ts";
 import { teardownRun } from "../../src/cleanup/teardown-run.ts";
 
 export interface TestContext extends RunContext, AsyncDisposable {

@@ -18,7 +18,7 @@ import { withDependencies } from "../../compose/runner/graph.ts";
 import { teardownRun } from "../../cleanup/teardown-run.ts";
 import { CancelledError } from "../../errors/index.ts";
 import { ImageResolver } from "../../images/image-resolver.ts";
-import type { RunContext } from "../../pipeline/run-context.ts";
+import type { RunContext } from "../../run/context.ts";
 import { createRunContext } from "../context.ts";
 import { definedEnv, type CliIo } from "../io.ts";
 import { formatIssue } from "../../compose/load/index.ts";

@@ -2,7 +2,7 @@
 import { Command, Option } from "commander";
 import { loadPipelineConfig } from "../../config/load-pipeline-config.ts";
 import { runTestPipeline } from "../../pipeline/run-test-pipeline.ts";
-import { fromError } from "../../pipeline/verdict.ts";
+import { fromError } from "../../run/verdict.ts";
 import { SlipwayError } from "../../errors/index.ts";
 import { jsonRenderer } from "../../ui/json-renderer.ts";
 import { createRunContext, type OutputMode } from "../context.ts";

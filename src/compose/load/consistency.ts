@@ -6,8 +6,8 @@
  */
 import type { Project } from "../model/project.ts";
 import { namespaceService, namespaceServices, volumesFromService } from "../model/index.ts";
-import type { IssueList } from "./issues.ts";
-import { get, type MapNode, type Pos, type YNode } from "./node.ts";
+import type { IssueList } from "../../yaml/issues.ts";
+import { get, type MapNode, type Pos, type YNode } from "../../yaml/node.ts";
 
 /** Position of the deepest existing key along `keys` (so a message points as close as it can). */
 export function locate(tree: MapNode, keys: readonly string[]): Pos {

@@ -5,7 +5,7 @@
  * and interpolated. Values may refer to keys defined earlier in the same file.
  */
 import { InterpolationError, interpolateString, type Lookup } from "./interpolate.ts";
-import { fail } from "./issues.ts";
+import { fail } from "../../yaml/issues.ts";
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseEnvFile } from "./env-file.ts";
-import { fail } from "./issues.ts";
+import { fail } from "../../yaml/issues.ts";
 
 export function readTextIfExists(p: string): string | undefined {
   try {

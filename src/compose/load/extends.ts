@@ -4,9 +4,9 @@
  * the usual merge rules. Chains are followed; cycles are an error naming the chain.
  */
 import path from "node:path";
-import type { IssueList } from "./issues.ts";
+import type { IssueList } from "../../yaml/issues.ts";
 import { mergeNode } from "./merge.ts";
-import { clone, get, remove, type MapNode } from "./node.ts";
+import { clone, get, remove, type MapNode } from "../../yaml/node.ts";
 import { rebaseService } from "./paths.ts";
 import { readStr } from "./read.ts";
 
@@ -51,7 +51,7 @@ function resolveService(tree: MapNode, fileAbs: string, name: string, stack: str
   try {
     baseTree = baseFile === fileAbs ? tree : ctx.loadFile(baseFile);
   } catch (e) {
-    if (e instanceof Error && e.name === "ComposeConfigError") throw e;
+    if (e instanceof Error && e.name === "ConfigFileError") throw e;
     ctx.issues.add(ext.pos, extPath, `cannot read extended file ${baseFile}: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
   }

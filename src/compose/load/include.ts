@@ -6,8 +6,8 @@
  * in an included file is an error, as in compose.
  */
 import path from "node:path";
-import type { IssueList } from "./issues.ts";
-import { childPath, get, toPlain, type MapNode, type Pos } from "./node.ts";
+import type { IssueList } from "../../yaml/issues.ts";
+import { childPath, get, toPlain, type MapNode, type Pos } from "../../yaml/node.ts";
 import { rebaseFileObjects, rebaseService } from "./paths.ts";
 import { readList, readStr } from "./read.ts";
 

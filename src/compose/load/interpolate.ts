@@ -5,8 +5,8 @@
  * (`${A:-${B:-x}}`). The colon forms treat an empty variable like an unset one.
  * Only string scalar values are interpolated, never keys (compose-spec 12-interpolation).
  */
-import { IssueList } from "./issues.ts";
-import { childPath, type Pos, type YNode } from "./node.ts";
+import { IssueList } from "../../yaml/issues.ts";
+import { childPath, type Pos, type YNode } from "../../yaml/node.ts";
 
 export type Lookup = (name: string) => string | undefined;
 

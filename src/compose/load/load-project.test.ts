@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { ComposeConfigError } from "./issues.ts";
+import { ConfigFileError } from "../../yaml/issues.ts";
 import { loadProject } from "./load-project.ts";
 import { normalizeProjectName } from "./project-name.ts";
 import { load, loadIssues, writeTree } from "./test-support.ts";
@@ -34,7 +34,7 @@ describe("file discovery", () => {
   });
   it("fails clearly when there is no compose file", async () => {
     const dir = await writeTree({ ".keep": "" });
-    await assert.rejects(loadProject({ workingDir: dir, env: {} }), (e: unknown) => e instanceof ComposeConfigError && /no compose file found/.test(e.message) && e.kind === "config");
+    await assert.rejects(loadProject({ workingDir: dir, env: {} }), (e: unknown) => e instanceof ConfigFileError && /no compose file found/.test(e.message) && e.kind === "config");
   });
   it("fails clearly for a missing -f file", async () => {
     await assert.rejects(load({ "compose.yaml": web }, { files: ["nope.yml"] }), /cannot read compose file .*nope.yml: no such file/);

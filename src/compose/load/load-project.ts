@@ -12,11 +12,11 @@ import { loadEnvFiles, readTextIfExists } from "./environment.ts";
 import { resolveExtends } from "./extends.ts";
 import { importIncluded, includeRequests } from "./include.ts";
 import { interpolateString, interpolateTree, InterpolationError } from "./interpolate.ts";
-import { fail, IssueList, type ComposeIssue } from "./issues.ts";
+import { fail, IssueList, type ConfigIssue } from "../../yaml/issues.ts";
 import { mergeFiles, stripMergeTags } from "./merge.ts";
-import { get, type MapNode, type Pos } from "./node.ts";
+import { get, type MapNode, type Pos } from "../../yaml/node.ts";
 import { normalizeProject } from "./normalize-project.ts";
-import { parseYaml } from "./parse.ts";
+import { parseYaml } from "../../yaml/parse.ts";
 import { applyProfiles, profilesFromEnv } from "./profiles.ts";
 import { resolveProjectName } from "./project-name.ts";
 import { readStr } from "./read.ts";
@@ -42,7 +42,7 @@ export interface LoadProjectOptions {
   /** The caller's environment (cli/ passes process.env); it wins over env files. */
   env: Record<string, string>;
   /** Non-fatal findings: unset variables, obsolete keys. */
-  onWarning?: (warning: ComposeIssue) => void;
+  onWarning?: (warning: ConfigIssue) => void;
 }
 
 export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
@@ -70,7 +70,7 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
     const rel = path.relative(workingDir, abs);
     return rel.startsWith("..") || path.isAbsolute(rel) ? abs : rel;
   };
-  const warn = (w: ComposeIssue): void => opts.onWarning?.(w);
+  const warn = (w: ConfigIssue): void => opts.onWarning?.(w);
 
   // The name comes first: compose-go resolves it (interpolating `name:` alone), then makes it
   // the COMPOSE_PROJECT_NAME every other value interpolates with (loader.go, projectName).
@@ -155,7 +155,7 @@ interface TreeLoaderDeps {
   issues: IssueList;
   home: string | undefined;
   display: (abs: string) => string;
-  warn: (w: ComposeIssue) => void;
+  warn: (w: ConfigIssue) => void;
   /** Trees parsed already and not yet interpolated, taken at most once each. */
   parsed: Map<string, MapNode>;
 }

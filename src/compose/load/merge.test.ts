@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { mergeFiles, stripMergeTags } from "./merge.ts";
-import { toPlain, type MapNode } from "./node.ts";
-import { parseYaml } from "./parse.ts";
+import { toPlain, type MapNode } from "../../yaml/node.ts";
+import { parseYaml } from "../../yaml/parse.ts";
 import { load } from "./test-support.ts";
 
 const merged = (a: string, b: string): unknown => toPlain(stripMergeTags(mergeFiles(parseYaml(a, "a.yml"), parseYaml(b, "b.yml"))) as MapNode);

@@ -16,7 +16,7 @@
  * - `!reset` removes a value, `!override` replaces it without merging.
  */
 import { parsePortSpec, parseVolumeSpec } from "./formats.ts";
-import { clone, fromPlain, get, mapNode, scalar, scalarText, seqNode, toPlain, type MapNode, type Plain, type SeqNode, type YNode } from "./node.ts";
+import { clone, fromPlain, get, mapNode, scalar, scalarText, seqNode, toPlain, type MapNode, type Plain, type SeqNode, type YNode } from "../../yaml/node.ts";
 import { toInt } from "./schema/validate.ts";
 
 type Rule = "replace" | "list" | "keyed" | "hosts" | "dependencies" | "names" | "ports" | "volumes" | "secrets" | "configs" | "logging" | "ulimit" | "build" | "extends";

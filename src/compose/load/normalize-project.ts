@@ -5,8 +5,8 @@
  */
 import type { FileObject, Network, Project, Volume } from "../model/project.ts";
 import type { Lookup } from "./interpolate.ts";
-import type { IssueList } from "./issues.ts";
-import { get, type MapNode, type YNode } from "./node.ts";
+import type { IssueList } from "../../yaml/issues.ts";
+import { get, type MapNode, type YNode } from "../../yaml/node.ts";
 import { normalizeService } from "./normalize-service.ts";
 import { resolveHostPath } from "./paths.ts";
 import { asMap, readBool, readExtensions, readStr, readStringMap } from "./read.ts";

@@ -24,8 +24,8 @@ import { namespaceServices, volumesFromService } from "../model/index.ts";
 import { parseEnvFile, parseRawEnvFile } from "./env-file.ts";
 import { parsePortSpec, parseVolumeSpec, shellSplit } from "./formats.ts";
 import type { Lookup } from "./interpolate.ts";
-import { ComposeConfigError, type IssueList } from "./issues.ts";
-import { childPath, get, scalarText, type MapNode, type YNode } from "./node.ts";
+import { ConfigFileError, type IssueList } from "../../yaml/issues.ts";
+import { childPath, get, scalarText, type MapNode, type YNode } from "../../yaml/node.ts";
 import { isRemoteContext, resolveHostPath } from "./paths.ts";
 import {
   asMap,
@@ -212,7 +212,7 @@ function resolveEnvironment(m: MapNode, envFiles: EnvFileRef[], path: string, ct
     try {
       Object.assign(out, f.format === "raw" ? parseRawEnvFile(text) : parseEnvFile(text, f.path, ctx.lookup));
     } catch (e) {
-      if (!(e instanceof ComposeConfigError)) throw e;
+      if (!(e instanceof ConfigFileError)) throw e;
       ctx.issues.items.push(...e.issues);
     }
   }

@@ -1,7 +1,7 @@
 /** Host path resolution as compose-go does it: `~` is the user's home, relative paths are resolved against a base directory. */
 import path from "node:path";
 import { parseVolumeSpec } from "./formats.ts";
-import { get, scalar, scalarText, type MapNode, type YNode } from "./node.ts";
+import { get, scalar, scalarText, type MapNode, type YNode } from "../../yaml/node.ts";
 
 export function expandHome(p: string, home: string | undefined): string {
   if (home !== undefined && (p === "~" || p.startsWith("~/"))) return path.join(home, p.slice(1));

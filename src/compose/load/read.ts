@@ -2,10 +2,11 @@
  * Typed reads from a tree that has already passed the schema: the checks here are the schema's
  * guarantees restated, so normalization code stays short.
  */
-import { parseBytes, parseDuration } from "./formats.ts";
-import { get, scalarText, toPlain, type MapNode, type YNode } from "./node.ts";
+import { parseBytes } from "./formats.ts";
+import { parseDuration } from "../../yaml/duration.ts";
+import { get, scalarText, toPlain, type MapNode, type YNode } from "../../yaml/node.ts";
 import { toBool, toInt, toNumber } from "./schema/validate.ts";
-import type { ScalarValue } from "./node.ts";
+import type { ScalarValue } from "../../yaml/node.ts";
 
 export function asMap(n: YNode | undefined): MapNode | undefined {
   return n?.kind === "map" ? n : undefined;

@@ -9,7 +9,7 @@
 import { stringify } from "yaml";
 import type { FileObject, Network, Project, Volume } from "../model/project.ts";
 import type { BlkioConfig, Deploy, Healthcheck, ResourceSpec, Service, ServiceBuild, Ulimit, UpdateConfig } from "../model/service.ts";
-import { formatDuration } from "./formats.ts";
+import { formatDuration } from "../../yaml/duration.ts";
 
 type Out = { [key: string]: unknown };
 

@@ -2,7 +2,7 @@
 import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ComposeConfigError, type ComposeIssue } from "./issues.ts";
+import { ConfigFileError, type ConfigIssue } from "../../yaml/issues.ts";
 import { loadProject, type LoadProjectOptions } from "./load-project.ts";
 import type { Project } from "../model/project.ts";
 
@@ -24,12 +24,12 @@ export async function load(files: Record<string, string>, opts: Partial<LoadProj
   return loadProject({ workingDir: dir, env: {}, ...opts });
 }
 
-/** Loads and expects a ComposeConfigError; returns its issues. */
-export async function loadIssues(files: Record<string, string>, opts: Partial<LoadProjectOptions> = {}): Promise<readonly ComposeIssue[]> {
+/** Loads and expects a ConfigFileError; returns its issues. */
+export async function loadIssues(files: Record<string, string>, opts: Partial<LoadProjectOptions> = {}): Promise<readonly ConfigIssue[]> {
   try {
     await load(files, opts);
   } catch (e) {
-    if (e instanceof ComposeConfigError) return e.issues;
+    if (e instanceof ConfigFileError) return e.issues;
     throw e;
   }
   throw new Error("expected the compose file to be rejected");

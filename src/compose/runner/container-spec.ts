@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { fileObjectSource, type FileObjectKind, type FileObjectSource } from "../file-objects.ts";
-import { ComposeLabel, Label } from "../../labels/labels.ts";
+import { ComposeLabel, Label } from "../../run/labels.ts";
 import type { ContainerCreateBody, EndpointSettings, HostConfig, Mount } from "../../engine/types.ts";
 import { apiAtLeast } from "../../engine/version.ts";
 import type { FileMount, Project, Service, ServiceVolume } from "../model/index.ts";

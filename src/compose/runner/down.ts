@@ -1,5 +1,5 @@
 /** `down`: containers (dependents first) → networks → volumes with -v. */
-import type { RunContext } from "../../pipeline/run-context.ts";
+import type { RunContext } from "../../run/context.ts";
 import type { Project } from "../model/index.ts";
 import { executePlan } from "./execute.ts";
 import { observeProject } from "./observe.ts";

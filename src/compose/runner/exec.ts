@@ -2,7 +2,7 @@
 import { SlipwayError } from "../../errors/index.ts";
 import type { Engine } from "../../engine/index.ts";
 import { demuxStream, type StreamName } from "../../engine/streams/demux.ts";
-import { ComposeLabel } from "../../labels/labels.ts";
+import { ComposeLabel } from "../../run/labels.ts";
 
 export interface ExecOptions {
   index?: number;

@@ -1,6 +1,6 @@
 /** `logs`: every container of the project (or of some services), line by line, optionally followed. */
 import type { Engine } from "../../engine/index.ts";
-import { ComposeLabel } from "../../labels/labels.ts";
+import { ComposeLabel } from "../../run/labels.ts";
 import { demuxStream } from "../../engine/streams/demux.ts";
 import { splitLines, type LogLine } from "../../engine/streams/line-splitter.ts";
 import { projectFilter } from "./observe.ts";

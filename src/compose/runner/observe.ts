@@ -2,7 +2,7 @@
  * One snapshot of what exists for a project, found by compose's project label, so Slipway sees
  * projects that docker compose made and compose sees Slipway's.
  */
-import { ComposeLabel, Label } from "../../labels/labels.ts";
+import { ComposeLabel, Label } from "../../run/labels.ts";
 import type { Engine } from "../../engine/index.ts";
 import type { ContainerStatus, ContainerSummary, NetworkInspect, Volume } from "../../engine/types.ts";
 

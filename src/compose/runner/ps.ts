@@ -1,6 +1,6 @@
 /** `ps`: one list call, by compose's project label. */
 import type { Engine } from "../../engine/index.ts";
-import { ComposeLabel } from "../../labels/labels.ts";
+import { ComposeLabel } from "../../run/labels.ts";
 import { projectFilter } from "./observe.ts";
 
 export interface PsRow {

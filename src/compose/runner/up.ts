@@ -3,11 +3,11 @@
  * observe → plan → execute, with readiness gates from depends_on (and for all services with --wait).
  */
 import { SlipwayError } from "../../errors/index.ts";
-import { ComposeLabel } from "../../labels/labels.ts";
-import type { Lifetime } from "../../labels/labels.ts";
+import { ComposeLabel } from "../../run/labels.ts";
+import type { Lifetime } from "../../run/labels.ts";
 import { ImageResolver, type PullPolicy } from "../../images/image-resolver.ts";
 import { ContainerWatcher } from "../../readiness/container-watcher.ts";
-import { labelsFor, type RunContext } from "../../pipeline/run-context.ts";
+import { labelsFor, type RunContext } from "../../run/context.ts";
 import type { Project } from "../model/index.ts";
 import { serviceConfigHash } from "./config-hash.ts";
 import { buildContainerSpec, type ContainerSpec } from "./container-spec.ts";

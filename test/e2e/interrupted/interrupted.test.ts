@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Engine, endpointFromEnv } from "../../../src/engine/index.ts";
-import { Label } from "../../../src/labels/labels.ts";
+import { Label } from "../../../src/run/labels.ts";
 import { scenario, slipway, until } from "../support.ts";
 
 const dir = scenario("interrupted");

@@ -21,7 +21,7 @@ import { before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual, promisify } from "node:util";
 import { parse } from "yaml";
-import { ComposeConfigError, DEFAULT_FILE_NAMES, loadProject, OVERRIDE_FILE_NAMES, renderConfig } from "../../../src/compose/load/index.ts";
+import { ConfigFileError, DEFAULT_FILE_NAMES, loadProject, OVERRIDE_FILE_NAMES, renderConfig } from "../../../src/compose/load/index.ts";
 import { loadWorldSync } from "../../support/world.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -180,7 +180,7 @@ async function slipwayConfig(f: Fixture, v: Variant): Promise<{ ok: true; doc: u
     return { ok: true, doc: parse(renderConfig(project)) };
   } catch (e) {
     // Only a refusal with a message counts as "rejected"; a crash (TypeError…) fails the test.
-    if (!(e instanceof ComposeConfigError)) throw e;
+    if (!(e instanceof ConfigFileError)) throw e;
     return { ok: false, message: e.message };
   }
 }

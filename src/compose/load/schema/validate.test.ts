@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatIssue } from "../issues.ts";
+import { formatIssue } from "../../../yaml/issues.ts";
 import { load, loadIssues } from "../test-support.ts";
-import { didYouMean, editDistance } from "./did-you-mean.ts";
+import { didYouMean, editDistance } from "../../../yaml/did-you-mean.ts";
 
 const one = async (yaml: string, env: Record<string, string> = {}): Promise<string> => {
   const issues = await loadIssues({ "compose.yml": yaml }, { env });

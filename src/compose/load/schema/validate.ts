@@ -2,10 +2,11 @@
  * Checks a positioned tree against a Slipway schema and reports every problem with its
  * position and key path. Values are checked as they are after interpolation.
  */
-import type { IssueList } from "../issues.ts";
-import { childPath, type ScalarNode, type YNode } from "../node.ts";
-import { parseBytes, parseDuration } from "../formats.ts";
-import { didYouMean } from "./did-you-mean.ts";
+import type { IssueList } from "../../../yaml/issues.ts";
+import { childPath, type ScalarNode, type YNode } from "../../../yaml/node.ts";
+import { parseBytes } from "../formats.ts";
+import { parseDuration } from "../../../yaml/duration.ts";
+import { didYouMean } from "../../../yaml/did-you-mean.ts";
 import type { ObjectSchema, Schema } from "./types.ts";
 
 export interface ValidateContext {

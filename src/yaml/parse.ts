@@ -3,13 +3,22 @@
  * (go-yaml resolves them while decoding), so later stages never see `<<`.
  */
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from "yaml";
-import { fail, IssueList } from "./issues.ts";
+import { COMPOSE_FILE, ConfigFileError, fail, IssueList, type IssueSubject } from "./issues.ts";
 import { mapNode, scalar, type MapEntry, type MapNode, type Pos, type YNode } from "./node.ts";
 
 /** The merge tags compose defines; the `yaml` library warns about unknown tags, these are expected. */
 const COMPOSE_TAGS = new Set(["!reset", "!override"]);
 
-export function parseYaml(text: string, file: string): MapNode {
+export function parseYaml(text: string, file: string, subject: IssueSubject = COMPOSE_FILE): MapNode {
+  try {
+    return parseTree(text, file);
+  } catch (err) {
+    if (err instanceof ConfigFileError && err.subject !== subject) throw new ConfigFileError(err.issues, subject);
+    throw err;
+  }
+}
+
+function parseTree(text: string, file: string): MapNode {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { merge: true, prettyErrors: true, lineCounter, uniqueKeys: true });
   const issues = new IssueList();
@@ -27,7 +36,7 @@ export function parseYaml(text: string, file: string): MapNode {
   if (root === null) return mapNode({ file, line: 1, column: 1 });
   const tree = convert(doc, root, posAt, 0);
   if (tree.kind !== "map") {
-    fail(tree.pos, "", `the top level must be a mapping (services:, networks:, ...), got a ${tree.kind === "seq" ? "sequence" : "scalar"}`);
+    fail(tree.pos, "", `the top level must be a mapping (key: value), got a ${tree.kind === "seq" ? "sequence" : "scalar"}`);
   }
   return tree;
 }

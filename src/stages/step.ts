@@ -3,7 +3,7 @@
  * unchanged work (an image build whose context, arguments and bases are the same) is skipped,
  * then runs. A test stage is never "unchanged": tests always run.
  */
-import type { RunContext } from "./run-context.ts";
+import type { RunContext } from "../run/context.ts";
 
 export type StageStatus<O> = { state: "needed"; reason: string } | { state: "unchanged"; reason: string; result: O };
 

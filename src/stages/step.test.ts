@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EventBus, type SlipwayEvent } from "../events/index.ts";
-import type { RunContext } from "./run-context.ts";
-import { runStage, type Stage } from "./stage.ts";
+import type { RunContext } from "../run/context.ts";
+import { runStage, type Stage } from "./step.ts";
 
 // runStage uses only events and the clock of the context.
 function context(): { ctx: RunContext; seen: SlipwayEvent[] } {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ComposeConfigError } from "./issues.ts";
+import { ConfigFileError } from "./issues.ts";
 import { toPlain, type MapNode } from "./node.ts";
 import { parseYaml } from "./parse.ts";
 
@@ -31,7 +31,7 @@ describe("parseYaml", () => {
   });
   it("treats an empty document as an empty mapping and rejects a non-mapping top level", () => {
     assert.deepEqual(parseYaml("", "f").entries, []);
-    assert.throws(() => parseYaml("- a\n", "f"), (e: unknown) => e instanceof ComposeConfigError && /top level must be a mapping/.test(e.message));
+    assert.throws(() => parseYaml("- a\n", "f"), (e: unknown) => e instanceof ConfigFileError && /top level must be a mapping/.test(e.message));
   });
   it("uses YAML 1.2 scalars: yes/no stay strings, 0x10 is a number", () => {
     assert.deepEqual(toPlain(parseYaml("a: yes\nb: 0x10\nc: ~\n", "f")), { a: "yes", b: 16, c: null });

@@ -4,7 +4,7 @@
  */
 import type { Engine } from "../engine/index.ts";
 import type { EventBus } from "../events/index.ts";
-import { runLabels, type Lifetime, type RunOwner } from "../labels/labels.ts";
+import { runLabels, type Lifetime, type RunOwner } from "./labels.ts";
 
 export interface Clock {
   now(): number;
