@@ -6,7 +6,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { SlipwayError } from "../errors/index.ts";
-import { normalizeProjectName } from "../compose/load/project-name.ts";
+import { normalizeProjectName } from "../compose/load/index.ts";
 import { parseYaml } from "../yaml/parse.ts";
 
 export interface InitGuess {

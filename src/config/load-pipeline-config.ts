@@ -2,26 +2,15 @@
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { SlipwayError } from "../errors/index.ts";
-import { ConfigFileError, IssueList, formatIssue, type ConfigIssue } from "../yaml/issues.ts";
+import { ConfigFileError, IssueList, type IssueSubject } from "../yaml/issues.ts";
 import { parseYaml } from "../yaml/parse.ts";
-import { normalizeProjectName } from "../compose/load/project-name.ts";
+import { normalizeProjectName } from "../compose/load/index.ts";
 import { pipelineSchema, type PipelineConfig } from "./pipeline-schema.ts";
 
 export const CONFIG_FILE_NAMES = ["slipway.yml", "slipway.yaml"];
 
-export class PipelineConfigError extends SlipwayError {
-  readonly issues: readonly ConfigIssue[];
-  constructor(issues: readonly ConfigIssue[]) {
-    const lines = issues.map(formatIssue);
-    super(issues.length === 1 ? `Invalid slipway.yml: ${lines[0]}` : `Invalid slipway.yml (${issues.length} problems):\n  ${lines.join("\n  ")}`, {
-      code: "CONFIG_INVALID",
-      kind: "config",
-      hint: [...new Set(issues.map((i) => i.hint).filter(Boolean))].join("\n") || "Fix slipway.yml at the position shown; docs/config.md describes every key.",
-      details: { issues: issues.map((i) => ({ ...i })) },
-    });
-    this.issues = issues;
-  }
-}
+/** slipway.yml's issues: the same error as a compose file's, named and hinted for slipway.yml. */
+export const PIPELINE_FILE: IssueSubject = { name: "slipway.yml", code: "CONFIG_INVALID", hint: "Fix slipway.yml at the position shown; docs/config.md describes every key." };
 
 export interface LoadedPipelineConfig {
   config: PipelineConfig;
@@ -64,14 +53,8 @@ export async function loadPipelineConfig(opts: { cwd: string; file?: string }): 
     throw new SlipwayError(`Cannot read ${file}: ${(err as Error).message}`, { code: "CONFIG_UNREADABLE", kind: "config" });
   }
   const shown = path.relative(opts.cwd, file) || file;
-  let root;
-  try {
-    root = parseYaml(text, shown);
-  } catch (err) {
-    if (err instanceof ConfigFileError) throw new PipelineConfigError(err.issues);
-    throw err;
-  }
-  const issues = new IssueList();
+  const root = parseYaml(text, shown, PIPELINE_FILE);
+  const issues = new IssueList(PIPELINE_FILE);
   const config = pipelineSchema.read(root, "", issues);
   const dir = path.dirname(file);
   if (config) {
@@ -89,6 +72,6 @@ export async function loadPipelineConfig(opts: { cwd: string; file?: string }): 
       }
     }
   }
-  if (!config || issues.size > 0) throw new PipelineConfigError(issues.items);
+  if (!config || issues.size > 0) throw new ConfigFileError(issues.items, PIPELINE_FILE);
   return { config, file, dir, name: config.name ?? normalizeProjectName(path.basename(dir)) };
 }

@@ -4,7 +4,8 @@ import { mkdtemp, writeFile, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadPipelineConfig, PipelineConfigError } from "./load-pipeline-config.ts";
+import { loadPipelineConfig } from "./load-pipeline-config.ts";
+import { ConfigFileError } from "../yaml/issues.ts";
 import { renderPipelineDocs } from "./docs.ts";
 
 async function withConfig(yaml: string, files: Record<string, string> = { "docker-compose.test.yml": "services: {}\n" }) {
@@ -36,7 +37,7 @@ test("registry shorthand and durations", async () => {
 test("errors name file:line:column and key path, with did-you-mean, several at once", async () => {
   await using t = await withConfig("environments:\n  test:\n    compose: [docker-compose.test.yml]\n    servce: test\n    timeout: soon\nhistory: { keep: 0 }\n");
   await assert.rejects(loadPipelineConfig({ cwd: t.dir }), (err) => {
-    assert.ok(err instanceof PipelineConfigError);
+    assert.ok(err instanceof ConfigFileError);
     assert.equal(err.exitCode, 3);
     assert.match(err.message, /slipway\.yml:4:5 environments\.test\.servce: unknown key in environment; did you mean "service"\?/);
     assert.match(err.message, /slipway\.yml:5:14 environments\.test\.timeout: expected a duration/);

@@ -1,1 +1,2 @@
 export * from "./slipway-error.ts";
+export * from "./outcomes.ts";

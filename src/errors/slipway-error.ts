@@ -5,49 +5,9 @@
  * InternalError that asks for a bug report.
  */
 
-/** Documented process exit codes (README, "Exit codes"). Keep in sync with docs. */
-export const ExitCode = {
-  ok: 0,
-  /** A test container's own non-zero code is used as is; this is for other generic failures. */
-  failure: 1,
-  /** Bad command-line usage (unknown flag, missing argument). */
-  usage: 2,
-  /** Bad configuration: slipway.yml or a compose file. */
-  config: 3,
-  /** The Docker engine cannot be reached or answered with an unexpected failure. */
-  engine: 4,
-  /** An image build failed. */
-  build: 5,
-  /** A registry refused or could not be reached (pull/push/login). */
-  registry: 6,
-  /** A dependency service exited or became unhealthy. */
-  dependency: 7,
-  /** A configured timeout expired. */
-  timeout: 8,
-  /** Required test reports are missing. */
-  reports: 9,
-  /** A deploy failed or rolled back. */
-  deploy: 10,
-  /** An internal error: a bug in Slipway. */
-  internal: 70,
-  /** Cancelled by the user (SIGINT / Ctrl-C). */
-  cancelled: 130,
-} as const;
-export type ExitCodeName = keyof typeof ExitCode;
+import { exitCodeForKind, type ErrorKind } from "./outcomes.ts";
 
-export type ErrorKind =
-  | "config"
-  | "usage"
-  | "engine"
-  | "build"
-  | "registry"
-  | "dependency"
-  | "timeout"
-  | "reports"
-  | "deploy"
-  | "test-failed"
-  | "cancelled"
-  | "internal";
+export type { ErrorKind };
 
 export interface SlipwayErrorOptions {
   /** Stable machine-readable code, e.g. `ENGINE_UNREACHABLE`. */
@@ -90,35 +50,6 @@ export class SlipwayError extends Error {
       ...(this.details ? { details: this.details } : {}),
       exitCode: this.exitCode,
     };
-  }
-}
-
-export function exitCodeForKind(kind: ErrorKind): number {
-  switch (kind) {
-    case "config":
-      return ExitCode.config;
-    case "usage":
-      return ExitCode.usage;
-    case "engine":
-      return ExitCode.engine;
-    case "build":
-      return ExitCode.build;
-    case "registry":
-      return ExitCode.registry;
-    case "dependency":
-      return ExitCode.dependency;
-    case "timeout":
-      return ExitCode.timeout;
-    case "reports":
-      return ExitCode.reports;
-    case "deploy":
-      return ExitCode.deploy;
-    case "test-failed":
-      return ExitCode.failure;
-    case "cancelled":
-      return ExitCode.cancelled;
-    case "internal":
-      return ExitCode.internal;
   }
 }
 

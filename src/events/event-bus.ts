@@ -3,6 +3,9 @@
  * edge (cli/) subscribe to them. Event types are a discriminated union on `type`; each area
  * (engine pulls, compose, stages) adds its own members to `SlipwayEvent`.
  */
+import type { VerdictKind } from "../errors/outcomes.ts";
+
+export type { VerdictKind };
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -32,6 +35,8 @@ export type SlipwayEvent =
       dir: string;
       files: string[];
       missing: string[];
+      /** JUnit files that could not be read (empty, not XML, not JUnit); a required one fails the run. */
+      unreadable: { file: string; reason: string; required: boolean }[];
       junit?: {
         tests: number;
         passed: number;
@@ -45,19 +50,6 @@ export type SlipwayEvent =
   | { type: "cleanup"; removed: { containers: number; networks: number; volumes: number; images: number }; kept?: string }
   /** Always the last event of a run: what happened, as a kind that never collides with a test's own exit code. */
   | { type: "verdict"; kind: VerdictKind; exitCode: number; message: string; durationMs: number; runId: string; evidence?: string; hint?: string };
-
-export type VerdictKind =
-  | "passed"
-  | "tests-failed"
-  | "dependency-failed"
-  | "reports-missing"
-  | "timeout"
-  | "config-error"
-  | "build-failed"
-  | "engine-error"
-  | "registry-error"
-  | "cancelled"
-  | "internal-error";
 
 export type EventOf<T extends SlipwayEvent["type"]> = Extract<SlipwayEvent, { type: T }>;
 export type Listener = (event: SlipwayEvent & { time: number }) => void;

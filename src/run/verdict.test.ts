@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fromError, passed, testsFailed, verdictExitCode, verdictOf } from "./verdict.ts";
-import { SlipwayError } from "../errors/index.ts";
+import { fromError, passed, testsFailed, verdictForFailure, verdictOf } from "./verdict.ts";
+import { CancelledError, OUTCOMES, SlipwayError, type ErrorKind } from "../errors/index.ts";
 
 test("a failed test run keeps the test's own code; 0 can never be a failure", () => {
   assert.deepEqual(testsFailed(42, "x"), { kind: "tests-failed", exitCode: 42, message: "x" });
@@ -9,17 +9,30 @@ test("a failed test run keeps the test's own code; 0 can never be a failure", ()
   assert.equal(passed().exitCode, 0);
 });
 
-test("every other outcome has its fixed code, told apart from a test's code by its kind", () => {
-  const dep = fromError(new SlipwayError("db died", { code: "X", kind: "dependency" }));
-  assert.deepEqual([dep.kind, dep.exitCode], ["dependency-failed", 7]);
-  assert.equal(verdictExitCode("reports-missing"), 9);
-  assert.equal(verdictExitCode("timeout"), 8);
-  assert.equal(verdictExitCode("config-error"), 3);
-  assert.equal(verdictExitCode("engine-error"), 4);
-  assert.equal(verdictExitCode("cancelled"), 130);
+test("every error kind gives the verdict kind and exit code of its one row in the outcome table", () => {
+  for (const row of OUTCOMES) {
+    if (row.kind === "ok") continue;
+    const verdict = fromError(new SlipwayError("m", { code: "X", kind: row.kind as ErrorKind }));
+    assert.deepEqual([verdict.kind, verdict.exitCode], [row.verdict, row.exitCode], row.kind);
+    assert.equal(new SlipwayError("m", { code: "X", kind: row.kind as ErrorKind }).exitCode, row.exitCode);
+  }
+});
+
+test("a deploy error is a failed deploy (10) and a usage error a usage error (2), not engine-error or config-error", () => {
+  assert.deepEqual(Object.values(fromError(new SlipwayError("d", { code: "X", kind: "deploy" }))).slice(0, 2), ["deploy-failed", 10]);
+  assert.deepEqual(Object.values(fromError(new SlipwayError("u", { code: "X", kind: "usage" }))).slice(0, 2), ["usage-error", 2]);
 });
 
 test("verdictOf fills in the documented code of its kind", () => {
   assert.deepEqual(verdictOf("dependency-failed", "db died", "look at its logs"), { kind: "dependency-failed", exitCode: 7, message: "db died", hint: "look at its logs" });
   assert.deepEqual(verdictOf("internal-error", "bug"), { kind: "internal-error", exitCode: 70, message: "bug" });
+});
+
+test("a failure: a SlipwayError by its kind, a bug as internal-error 70, an abort of the run as cancelled", () => {
+  assert.equal(verdictForFailure(new SlipwayError("x", { code: "X", kind: "engine" }), false).exitCode, 4);
+  const bug = verdictForFailure(new TypeError("x is not a function"), false);
+  assert.deepEqual([bug.kind, bug.exitCode], ["internal-error", 70]);
+  assert.equal(verdictForFailure(new CancelledError(), true).kind, "cancelled");
+  // A user's error found while the run was being cancelled keeps its kind.
+  assert.equal(verdictForFailure(new SlipwayError("x", { code: "X", kind: "config" }), true).kind, "config-error");
 });

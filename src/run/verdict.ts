@@ -1,11 +1,10 @@
 /**
  * A run's verdict: a kind plus the exit code. When the tests fail, the exit code is the test
- * container's own; every other outcome has a fixed, documented code — so a test that exits 7 is
- * told apart from a dependency failure by its kind, which is always in the summary and in the
- * last `--json` event. Never 0 unless the tests exited 0 and everything else held.
+ * container's own; every other outcome has the fixed, documented code of errors/outcomes.ts — so a
+ * test that exits 7 is told apart from a dependency failure by its kind, which is always in the
+ * summary and in the last `--json` event. Never 0 unless the tests exited 0 and everything else held.
  */
-import { ExitCode, SlipwayError, type ErrorKind } from "../errors/index.ts";
-import type { VerdictKind } from "../events/index.ts";
+import { ExitCode, InternalError, SlipwayError, isAbortError, verdictExitCode, verdictKindFor, type VerdictKind } from "../errors/index.ts";
 
 export interface Verdict {
   kind: VerdictKind;
@@ -24,24 +23,9 @@ export function testsFailed(exitCode: number, message: string): Verdict {
   return { kind: "tests-failed", exitCode, message };
 }
 
-const KIND_FOR_ERROR: Record<ErrorKind, VerdictKind> = {
-  config: "config-error",
-  usage: "config-error",
-  engine: "engine-error",
-  build: "build-failed",
-  registry: "registry-error",
-  dependency: "dependency-failed",
-  timeout: "timeout",
-  reports: "reports-missing",
-  deploy: "engine-error",
-  "test-failed": "tests-failed",
-  cancelled: "cancelled",
-  internal: "internal-error",
-};
-
 export function fromError(error: SlipwayError): Verdict {
   return {
-    kind: KIND_FOR_ERROR[error.kind],
+    kind: verdictKindFor(error.kind),
     exitCode: error.exitCode,
     message: error.message,
     ...(error.hint ? { hint: error.hint } : {}),
@@ -53,29 +37,13 @@ export function verdictOf(kind: Exclude<VerdictKind, "tests-failed">, message: s
   return { kind, exitCode: verdictExitCode(kind), message, ...(hint ? { hint } : {}) };
 }
 
-export function verdictExitCode(kind: VerdictKind): number {
-  switch (kind) {
-    case "passed":
-      return ExitCode.ok;
-    case "dependency-failed":
-      return ExitCode.dependency;
-    case "reports-missing":
-      return ExitCode.reports;
-    case "timeout":
-      return ExitCode.timeout;
-    case "config-error":
-      return ExitCode.config;
-    case "build-failed":
-      return ExitCode.build;
-    case "engine-error":
-      return ExitCode.engine;
-    case "registry-error":
-      return ExitCode.registry;
-    case "cancelled":
-      return ExitCode.cancelled;
-    case "internal-error":
-      return ExitCode.internal;
-    case "tests-failed":
-      return ExitCode.failure;
-  }
+/**
+ * Whatever ended a run, as its verdict: a SlipwayError by its kind, an abort of the run's own
+ * signal as cancelled, anything else as a bug (exit 70). `cancelled` says whether the run's
+ * signal was aborted (an abort error without it is not the user's Ctrl-C).
+ */
+export function verdictForFailure(err: unknown, cancelled: boolean): Verdict {
+  if (cancelled && (isAbortError(err) || !(err instanceof SlipwayError))) return verdictOf("cancelled", "cancelled");
+  if (err instanceof SlipwayError) return fromError(err);
+  return fromError(new InternalError(err instanceof Error ? err.message : String(err), err));
 }
