@@ -45,7 +45,6 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { loadavg, tmpdir } from "node:os";
@@ -60,8 +59,8 @@ import { composePs } from "../src/compose/runner/ps.ts";
 import { composeUp } from "../src/compose/runner/up.ts";
 import { Engine, endpointFromEnv, type TraceRecord } from "../src/engine/index.ts";
 import { EventBus } from "../src/events/index.ts";
-import { currentOwner, newRunId } from "../src/run/identity.ts";
-import type { RunContext } from "../src/run/context.ts";
+import { newRunId } from "../src/run/identity.ts";
+import { createRunContext, type RunContext } from "../src/run/context.ts";
 
 const IMAGE = "busybox:latest";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -534,17 +533,7 @@ class LibraryPeer implements Peer {
     events.on((e) => {
       if (e.type === "step.end" && e.step.startsWith("ready:")) timeline.mark(`${e.step} done`);
     });
-    const signal = new AbortController().signal;
-    // Every in-flight request listens on it: many at once is normal.
-    setMaxListeners(0, signal);
-    const ctx: RunContext = {
-      signal,
-      events,
-      engine,
-      clock: { now: () => Date.now() },
-      owner: currentOwner(`bench-${newRunId()}`),
-      version: "bench",
-    };
+    const ctx = createRunContext({ engine, events, runId: `bench-${newRunId()}` });
     return new LibraryPeer(ctx, timeline);
   }
 

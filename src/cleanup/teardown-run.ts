@@ -6,6 +6,7 @@
 import type { Engine } from "../engine/index.ts";
 import type { EventBus } from "../events/index.ts";
 import { Label } from "../run/labels.ts";
+import { teardownSignal } from "../run/lifetimes.ts";
 import { executePlan } from "../compose/runner/execute.ts";
 import { planDown, type Plan } from "../compose/runner/plan.ts";
 import { observeByLabels, type ObservedProject } from "../compose/runner/observe.ts";
@@ -25,7 +26,7 @@ export interface TeardownOptions {
 }
 
 export async function teardownRun(engine: Engine, events: EventBus, runId: string, opts: TeardownOptions = {}): Promise<Plan> {
-  const signal = opts.signal ?? AbortSignal.timeout(120_000);
+  const signal = opts.signal ?? teardownSignal("runMs");
   const observed = await observeRun(engine, runId, signal);
   const plan = planDown({ observed, removeVolumes: true, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), ...(opts.kill ? { kill: true } : {}) });
   await executePlan(plan, { engine, signal, events, removeVolumes: true, ...(opts.networkRetries !== undefined ? { networkRetries: opts.networkRetries } : {}) });

@@ -7,13 +7,12 @@ import { hostFacts } from "../cleanup/owner.ts";
 import { sweepAbandonedRuns } from "../cleanup/sweep.ts";
 import { Engine, builderFromEnv, endpointFromEnv, type TraceRecord } from "../engine/index.ts";
 import { EventBus, type Listener } from "../events/index.ts";
-import { currentOwner, newRunId } from "../run/identity.ts";
-import type { RunContext } from "../run/context.ts";
+import { teardownSignal } from "../run/lifetimes.ts";
+import { createRunContext, type RunContext } from "../run/context.ts";
 import { jsonRenderer } from "../ui/json-renderer.ts";
 import { detectCi, pipelineRenderer, quietRenderer } from "../ui/pipeline-renderer.ts";
 import { plainRenderer } from "../ui/plain-renderer.ts";
 import type { CliIo } from "./io.ts";
-import { slipwayVersion } from "./version.ts";
 
 /** plain: a compose command's step lines; pipeline: a stage's output, live on a terminal; pipeline-log: the same as lines (`--output plain`). */
 export type OutputMode = "plain" | "json" | "quiet" | "pipeline" | "pipeline-log";
@@ -37,7 +36,7 @@ export function renderer(io: CliIo, mode: OutputMode): Listener | undefined {
   }
 }
 
-export async function createRunContext(io: CliIo, signal: AbortSignal, mode: OutputMode = "plain"): Promise<RunContext & AsyncDisposable> {
+export async function openRunContext(io: CliIo, signal: AbortSignal, mode: OutputMode = "plain"): Promise<RunContext & AsyncDisposable> {
   const events = new EventBus();
   const listener = renderer(io, mode);
   if (listener) events.on(listener);
@@ -47,21 +46,16 @@ export async function createRunContext(io: CliIo, signal: AbortSignal, mode: Out
     ? (t: TraceRecord) => void io.stderr.write(`trace ${performance.now().toFixed(0).padStart(6)} ms  ${t.method} ${t.path} → ${t.status} (${t.ms.toFixed(1)} ms)\n`)
     : undefined;
   const engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal, builder: builderFromEnv(io.env), ...(trace ? { trace } : {}) });
-  const owner = currentOwner(newRunId());
+  const ctx = createRunContext({ engine, signal, events });
   // The sweep runs beside the command (it only touches runs whose owner is gone, never this one)
   // and is awaited before the process ends, so a command does not wait for others' leftovers.
-  const sweeping = sweepAbandonedRuns(engine, events, hostFacts(owner), { signal: AbortSignal.timeout(60_000) })
+  const sweeping = sweepAbandonedRuns(engine, events, hostFacts(ctx.owner), { signal: teardownSignal("sweepMs") })
     .then((swept) => {
       if (swept.length) events.emit({ type: "log", level: "info", message: `swept ${swept.length} abandoned run(s): ${swept.map((s) => `${s.runId} (${s.reason})`).join(", ")}` });
     })
     .catch(() => undefined);
   return {
-    signal,
-    events,
-    engine,
-    clock: { now: () => Date.now() },
-    owner,
-    version: slipwayVersion(),
+    ...ctx,
     async [Symbol.asyncDispose]() {
       await sweeping;
       await engine.close();

@@ -6,7 +6,7 @@ import { initCommand } from "./commands/init.ts";
 import { testCommand } from "./commands/test.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import type { CliIo } from "./io.ts";
-import { slipwayVersion } from "./version.ts";
+import { slipwayVersion } from "../run/version.ts";
 
 export interface Program {
   command: Command;

@@ -2,11 +2,10 @@
  * A real RunContext for integration tests: a real engine, a unique run id, and disposal that
  * removes everything the test's run created (by its run label) before closing the engine.
  */
-import { setMaxListeners } from "node:events";
 import { Engine, builderFromEnv, endpointFromEnv, type Builder } from "../../src/engine/index.ts";
 import { EventBus, type SlipwayEvent } from "../../src/events/index.ts";
-import { currentOwner, newRunId } from "../../src/run/identity.ts";
-import type { RunContext } from "../../src/run/context.ts";
+import { newRunId } from "../../src/run/identity.ts";
+import { createRunContext, type RunContext } from "../../src/run/context.ts";
 import { teardownRun } from "../../src/cleanup/teardown-run.ts";
 
 export interface TestContext extends RunContext, AsyncDisposable {
@@ -19,16 +18,10 @@ export async function testContext(opts: { signal?: AbortSignal; builder?: Builde
   const events = new EventBus();
   const seen: SlipwayEvent[] = [];
   events.on((e) => seen.push(e));
-  const owner = currentOwner(`test-${newRunId()}`);
-  const signal = opts.signal ?? new AbortController().signal;
-  setMaxListeners(0, signal);
+  const ctx = createRunContext({ engine, events, runId: `test-${newRunId()}`, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const owner = ctx.owner;
   return {
-    signal,
-    events,
-    engine,
-    clock: { now: () => Date.now() },
-    owner,
-    version: "test",
+    ...ctx,
     seen,
     async [Symbol.asyncDispose]() {
       try {

@@ -19,7 +19,7 @@ import { teardownRun } from "../../cleanup/teardown-run.ts";
 import { CancelledError } from "../../errors/index.ts";
 import { ImageResolver } from "../../images/image-resolver.ts";
 import type { RunContext } from "../../run/context.ts";
-import { createRunContext } from "../context.ts";
+import { openRunContext } from "../context.ts";
 import { definedEnv, type CliIo } from "../io.ts";
 import { formatIssue } from "../../compose/load/index.ts";
 
@@ -60,7 +60,7 @@ export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: n
       services,
       onWarning: (w) => void io.stderr.write(`${io.err.yellow("warning")}: ${formatIssue(w)}\n`),
     });
-  const context = (opts: GlobalOptions) => createRunContext(io, signal, opts.json ? "json" : "plain");
+  const context = (opts: GlobalOptions) => openRunContext(io, signal, opts.json ? "json" : "plain");
 
   /** On cancellation, remove what this invocation created (its run label) and exit 130. */
   const cancellable = async (ctx: RunContext, work: () => Promise<void>) => {

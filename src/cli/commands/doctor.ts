@@ -5,7 +5,7 @@ import { findPipelineConfig, loadPipelineConfig } from "../../config/load-pipeli
 import { SlipwayError } from "../../errors/index.ts";
 import type { CliIo } from "../io.ts";
 import type { Style } from "../../ui/style.ts";
-import { slipwayVersion } from "../version.ts";
+import { slipwayVersion } from "../../run/version.ts";
 
 /**
  * The registry named by slipway.yml, if there is one; an invalid slipway.yml is reported as a

@@ -5,7 +5,7 @@ import { runTestPipeline } from "../../pipeline/run-test-pipeline.ts";
 import { fromError } from "../../run/verdict.ts";
 import { SlipwayError } from "../../errors/index.ts";
 import { jsonRenderer } from "../../ui/json-renderer.ts";
-import { createRunContext, type OutputMode } from "../context.ts";
+import { openRunContext, type OutputMode } from "../context.ts";
 import { definedEnv, type CliIo } from "../io.ts";
 
 
@@ -23,7 +23,7 @@ export function testCommand(io: CliIo, signal: AbortSignal, setExit: (code: numb
       const started = Date.now();
       try {
         const pipeline = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
-        await using ctx = await createRunContext(io, signal, mode);
+        await using ctx = await openRunContext(io, signal, mode);
         const result = await runTestPipeline(ctx, { pipeline, env: definedEnv(io.env), stage: o.stage, ...(o.keep ? { keep: true } : {}) });
         setExit(result.verdict.exitCode);
       } catch (err) {

@@ -1,5 +1,5 @@
 /** `down`: containers (dependents first) → networks → volumes with -v. */
-import type { RunContext } from "../../run/context.ts";
+import type { ComposeContext } from "./context.ts";
 import type { Project } from "../model/index.ts";
 import { executePlan } from "./execute.ts";
 import { observeProject } from "./observe.ts";
@@ -15,7 +15,7 @@ export interface DownOptions {
   signal?: AbortSignal;
 }
 
-export async function composeDown(ctx: RunContext, projectName: string, opts: DownOptions = {}): Promise<Plan> {
+export async function composeDown(ctx: ComposeContext, projectName: string, opts: DownOptions = {}): Promise<Plan> {
   const signal = opts.signal ?? ctx.signal;
   const observed = await observeProject(ctx.engine, projectName, signal);
   const plan = planDown({

@@ -2,6 +2,7 @@
  * Carries out a plan. It decides nothing: each operation says what to do and why; this only
  * does it, in dependency order, honouring the signal, and reports each step as an event.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import { readSourceFile } from "../file-objects.ts";
 import type { Engine } from "../../engine/index.ts";
 import { EngineApiError } from "../../engine/index.ts";
@@ -130,8 +131,6 @@ export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<Exec
   return { created };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Removes a network whose containers were just removed. The engine releases endpoints after it
  * answers the container removal, and sometimes keeps a stale one for good (moby/moby#43286), so
@@ -155,7 +154,8 @@ async function removeNetwork(ctx: ExecuteContext, id: string, name: string, sign
       for (const container of Object.keys(info.Containers ?? {})) {
         await ctx.engine.networks.disconnect(id, container, { force: true, signal }).catch(() => undefined);
       }
-      await sleep(Math.min(100 * 2 ** attempt, 1000));
+      // The back-off ends with the teardown's own signal: a cancelled teardown does not wait it out.
+      await delay(Math.min(100 * 2 ** attempt, 1000), undefined, { signal });
     }
   }
 }

@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { CancelledError, SlipwayError } from "../../errors/index.ts";
 import { demuxStream, type StreamName } from "../../engine/streams/demux.ts";
 import { ImageResolver } from "../../images/image-resolver.ts";
-import { labelsFor, type RunContext } from "../../run/context.ts";
+import type { ComposeContext } from "./context.ts";
+import { teardownSignal } from "../../run/lifetimes.ts";
 import { Label, type Lifetime } from "../../run/labels.ts";
 import type { Project } from "../model/index.ts";
 import { serviceConfigHash } from "./config-hash.ts";
@@ -51,14 +52,14 @@ export function oneoffDependencies(project: Project, service: string, noDeps: bo
   return { services, gates: Object.fromEntries(services.map((d) => [d, dependsOn[d]!.condition])) };
 }
 
-export async function composeRun(ctx: RunContext, project: Project, serviceName: string, opts: RunOptions): Promise<RunResult> {
+export async function composeRun(ctx: ComposeContext, project: Project, serviceName: string, opts: RunOptions): Promise<RunResult> {
   checkServices(project, [serviceName]);
   const service = project.services[serviceName]!;
   const images = opts.images ?? new ImageResolver(ctx.engine, ctx.events, ctx.signal);
 
   const { services: deps, gates } = oneoffDependencies(project, serviceName, opts.noDeps ?? false);
   const name = opts.name ?? oneoffContainerName(project.name, serviceName, randomBytes(4).toString("hex"));
-  const runLabels = labelsFor(ctx, opts.lifetime);
+  const runLabels = ctx.labels(opts.lifetime);
   let createdId: string | undefined;
   let spec: ContainerSpec | undefined;
   // Dependencies up and ready, the one-off's own networks and volumes in place, and the one-off
@@ -98,9 +99,9 @@ export async function composeRun(ctx: RunContext, project: Project, serviceName:
     // It never ran: remove it, as if it had never been created. By id when its create answered;
     // by name when the create was cut short (e.g. Ctrl-C) and may still have happened — only if
     // the container of that name is this run's. Not the run's signal: it may be aborted.
-    const signal = AbortSignal.timeout(30_000);
+    const signal = teardownSignal("containerMs");
     // Inspect by name also matches an id prefix: only a container of exactly this name counts.
-    const ours = (c: { Name: string; Config: { Labels: Record<string, string> | null } } | undefined) => c?.Name === `/${name}` && c.Config.Labels?.[Label.run] === ctx.owner.runId;
+    const ours = (c: { Name: string; Config: { Labels: Record<string, string> | null } } | undefined) => c?.Name === `/${name}` && c.Config.Labels?.[Label.run] === runLabels[Label.run];
     const id = createdId ?? (await ctx.engine.containers.find(name, { signal }).catch(() => undefined).then((c) => (ours(c) ? c!.Id : undefined)));
     if (id) await ctx.engine.containers.remove(id, { force: true, volumes: true, signal }).catch(() => undefined);
     throw err;
@@ -134,7 +135,7 @@ export async function composeRun(ctx: RunContext, project: Project, serviceName:
   } finally {
     if (opts.rm) {
       // Teardown must happen even when the run was cancelled: not the run's signal.
-      await ctx.engine.containers.remove(id, { force: true, volumes: true }).catch(() => undefined);
+      await ctx.engine.containers.remove(id, { force: true, volumes: true, signal: teardownSignal("containerMs") }).catch(() => undefined);
     }
   }
 }

@@ -7,7 +7,7 @@ import { ComposeLabel } from "../../run/labels.ts";
 import type { Lifetime } from "../../run/labels.ts";
 import { ImageResolver, type PullPolicy } from "../../images/image-resolver.ts";
 import { ContainerWatcher } from "../../readiness/container-watcher.ts";
-import { labelsFor, type RunContext } from "../../run/context.ts";
+import type { ComposeContext } from "./context.ts";
 import type { Project } from "../model/index.ts";
 import { serviceConfigHash } from "./config-hash.ts";
 import { buildContainerSpec, type ContainerSpec } from "./container-spec.ts";
@@ -88,7 +88,7 @@ function mayWaitForReadiness(project: Project, services: string[], opts: UpOptio
   return services.some((name) => Object.keys(project.services[name]!.depends_on).some((dep) => selected.has(dep)));
 }
 
-export async function composeUp(ctx: RunContext, project: Project, opts: UpOptions): Promise<UpResult> {
+export async function composeUp(ctx: ComposeContext, project: Project, opts: UpOptions): Promise<UpResult> {
   const requested = opts.services ?? Object.keys(project.services);
   checkServices(project, requested);
   const services = withDependencies(project, requested);
@@ -122,7 +122,7 @@ export async function composeUp(ctx: RunContext, project: Project, opts: UpOptio
       ...(opts.pull ? { pull: opts.pull } : {}),
     });
 
-    const runLabels = labelsFor(ctx, opts.lifetime);
+    const runLabels = ctx.labels(opts.lifetime);
     const imageIds = opts.dryRun ? new Map<string, string>() : await executeImages(project, imageSteps, resolver, ctx.signal, ctx.events);
     for (const [service, id] of opts.prebuilt ?? []) imageIds.set(service, id);
 
