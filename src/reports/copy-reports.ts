@@ -6,7 +6,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Engine } from "../engine/index.ts";
 import { extractArchive } from "../engine/streams/archive.ts";
-import { parseJUnit, summarize, type JUnitSummary, type TestCaseResult } from "./junit.ts";
+import { notJUnitReason, readJUnit, summarize, type JUnitSummary, type TestCaseResult } from "./junit.ts";
 
 export interface ReportSpec {
   path: string;
@@ -20,9 +20,19 @@ export interface CopiedReports {
   /** Report paths that were required but not found in the container. */
   missing: string[];
   files: string[];
+  /** Present when at least one JUnit file was read: no JUnit file is not "0 tests". */
   junit?: JUnitSummary;
-  /** XML files that could not be parsed, with why. */
-  unreadable: { file: string; error: string }[];
+  /** Report files that had to be JUnit and are not; `report` is the path of their report spec. */
+  unreadable: UnreadableReport[];
+}
+
+export interface UnreadableReport {
+  /** Relative to `dir`. */
+  file: string;
+  /** "empty file", "not XML, line …", "not JUnit, root element …". */
+  reason: string;
+  /** The report spec's `path`, the file came from. */
+  report: string;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -48,6 +58,7 @@ async function listFiles(dir: string): Promise<string[]> {
 export async function copyReports(engine: Engine, container: string, specs: ReportSpec[], dest: string, signal?: AbortSignal): Promise<CopiedReports> {
   await rm(dest, { recursive: true, force: true });
   const missing: string[] = [];
+  const junitCandidates: { file: string; spec: ReportSpec; folder: boolean }[] = [];
   for (const spec of specs) {
     const target = specs.length === 1 ? dest : path.join(dest, path.posix.basename(spec.path));
     // One request: the archive's answer says what the path is.
@@ -59,23 +70,31 @@ export async function copyReports(engine: Engine, container: string, specs: Repo
     const { stat, tar } = archive;
     // The archive of a folder holds the folder itself: strip it, so its files land in `target`.
     await extractArchive(tar, target, { stripComponents: stat.isDirectory ? 1 : 0, what: `reports from ${container}:${spec.path}`, signal });
-    if (stat.isDirectory && spec.required && (await listFiles(target)).length === 0) missing.push(spec.path);
+    const copied = await listFiles(target);
+    if (stat.isDirectory && spec.required && copied.length === 0) missing.push(spec.path);
+    if (!spec.junit) continue;
+    for (const f of copied.filter((f) => f.endsWith(".xml"))) {
+      const file = path.relative(dest, path.join(target, f));
+      if (!junitCandidates.some((c) => c.file === file)) junitCandidates.push({ file, spec, folder: stat.isDirectory });
+    }
   }
   const files = await listFiles(dest);
   const result: CopiedReports = { dir: dest, missing, files, unreadable: [] };
   const junitCases: TestCaseResult[] = [];
   const junitFiles: string[] = [];
-  const junitWanted = specs.some((s) => s.junit);
-  if (junitWanted) {
-    for (const file of files.filter((f) => f.endsWith(".xml"))) {
-      try {
-        junitCases.push(...parseJUnit(await readFile(path.join(dest, file), "utf8")));
-        junitFiles.push(file);
-      } catch (err) {
-        result.unreadable.push({ file, error: err instanceof Error ? err.message : String(err) });
-      }
+  for (const { file, spec, folder } of junitCandidates) {
+    const doc = readJUnit(await readFile(path.join(dest, file), "utf8"));
+    if (doc.kind === "junit") {
+      junitCases.push(...doc.cases);
+      junitFiles.push(file);
+    } else if (doc.kind === "unreadable") {
+      result.unreadable.push({ file, reason: doc.reason, report: spec.path });
+    } else if (!folder) {
+      result.unreadable.push({ file, reason: notJUnitReason(doc.root), report: spec.path });
     }
-    result.junit = summarize(junitCases, junitFiles);
+    // Other XML in a folder is another kind of report (pytest's and jest's coverage.xml sit beside
+    // junit.xml): not a JUnit file, and not a broken one either.
   }
+  if (junitFiles.length > 0) result.junit = summarize(junitCases, junitFiles);
   return result;
 }

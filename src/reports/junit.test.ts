@@ -1,6 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseJUnit, summarize } from "./junit.ts";
+import { readJUnit, summarize, type TestCaseResult } from "./junit.ts";
+
+function parseJUnit(text: string): TestCaseResult[] {
+  const doc = readJUnit(text);
+  assert.equal(doc.kind, "junit", JSON.stringify(doc));
+  return doc.kind === "junit" ? doc.cases : [];
+}
 
 test("node's test runner output: nested suites, failures, skips", () => {
   const xml = `<?xml version="1.0" encoding="utf-8"?>
@@ -33,6 +39,43 @@ test("a bare <testsuite> with <error> (JUnit/pytest style)", () => {
   assert.equal(cases[0]!.message, "boom");
 });
 
-test("an empty report is zero tests", () => {
+test("a JUnit document without tests is zero tests", () => {
   assert.equal(parseJUnit(`<testsuites/>`).length, 0);
+  assert.equal(parseJUnit(`\uFEFF<?xml version="1.0"?>\n<!-- none ran -->\n<testsuite name="x" tests="0">\n</testsuite>`).length, 0);
+});
+
+test("a 0-byte file (a cancelled mocha run) is unreadable, not zero tests", () => {
+  assert.deepEqual(readJUnit(""), { kind: "unreadable", reason: "empty file" });
+  assert.deepEqual(readJUnit(" \n\t\n"), { kind: "unreadable", reason: "empty file" });
+});
+
+test("an HTML page is not XML, with the line that says so", () => {
+  const doc = readJUnit(`<!DOCTYPE html>\n<html><head><meta charset=utf-8><title>502</title></head><body>Bad gateway<br></body></html>`);
+  assert.equal(doc.kind, "unreadable");
+  assert.match(doc.kind === "unreadable" ? doc.reason : "", /^not XML, line 2: .+$/);
+});
+
+test("text and a report cut off mid-write are not XML", () => {
+  assert.match(JSON.stringify(readJUnit("Error: reporter crashed")), /not XML/);
+  assert.match(JSON.stringify(readJUnit(`<testsuites><testsuite name="a"><testcase name="t"/>`)), /not XML/);
+});
+
+test("well-formed XML with another root is other XML, named by its root", () => {
+  assert.deepEqual(readJUnit(`<?xml version="1.0"?>\n<coverage line-rate="0.9"><packages/></coverage>`), { kind: "other-xml", root: "coverage" });
+  assert.deepEqual(readJUnit(`<html><body><p>report</p></body></html>`), { kind: "other-xml", root: "html" });
+});
+
+test("failure messages decode hex, decimal and the five named character references once", () => {
+  const [c] = parseJUnit(
+    `<testsuite name="s"><testcase name="t &#x22;q&#x22;"><failure message="Timeout: ensure &#x22;done()&#x22; is called; &#34;dec&#34; &lt;b&gt; &amp; &apos;x&apos; &quot;y&quot;&#10;second line &amp;lt;kept&amp;gt; &amp;#34;"/></testcase></testsuite>`,
+  );
+  assert.equal(c!.name, `t "q"`);
+  assert.equal(c!.message, `Timeout: ensure "done()" is called; "dec" <b> & 'x' "y"\nsecond line &lt;kept&gt; &#34;`);
+});
+
+test("failure text decodes references; CDATA stays as written", () => {
+  const cases = parseJUnit(
+    `<testsuite><testcase name="a"><failure>expected &#x22;a&#x22; &amp;amp;</failure></testcase><testcase name="b"><error><![CDATA[raw &#34; <tag>]]></error></testcase></testsuite>`,
+  );
+  assert.deepEqual(cases.map((c) => c.message), [`expected "a" &amp;`, `raw &#34; <tag>`]);
 });

@@ -23,6 +23,7 @@ const run: SlipwayEvent[] = [
     dir: "/r/test",
     files: ["unit.xml"],
     missing: [],
+    unreadable: [],
     junit: { tests: 2, passed: 1, failed: 1, skipped: 0, time: 0.5, failures: [{ suite: "s", name: "breaks", message: "1 !== 2" }], slowest: [{ suite: "s", name: "breaks", time: 0.4 }] },
   },
   { type: "cleanup", removed: { containers: 3, networks: 1, volumes: 0, images: 1 } },
@@ -38,6 +39,27 @@ test("CI log: plain lines, summary with failures, verdict last; no escape codes 
   assert.match(out, /cleanup: removed 3 containers, 1 networks, 0 volumes, 1 images/);
   assert.match(out.trim().split("\n").at(-1)!, /^TESTS-FAILED test exited with code 1 \(exit 1, 5\.0s\)$/);
   assert.ok(!out.includes("Downloading"), "no progress bars in a log");
+});
+
+test("unreadable reports get a line each in the summary: required in red, others as a warning", () => {
+  const reports: SlipwayEvent = {
+    type: "reports",
+    stage: "test",
+    dir: "/r/test",
+    files: ["mocha.xml", "e2e/e2e.xml"],
+    missing: [],
+    unreadable: [
+      { file: "mocha.xml", reason: "empty file", required: true },
+      { file: "e2e/e2e.xml", reason: "not XML, line 1: char 'E' is not expected.", required: false },
+    ],
+  };
+  const verdict: SlipwayEvent = { type: "verdict", kind: "reports-missing", exitCode: 9, message: "Required JUnit reports from test are unreadable: mocha.xml (empty file)", durationMs: 5000, runId: "r1" };
+  const out = render([reports, verdict]);
+  assert.match(out, /\n  reports: \/r\/test \(2 files\)\n  ✖ unreadable: mocha.xml \(empty file\)\n  ! unreadable: e2e\/e2e.xml \(not XML, line 1: char 'E' is not expected\.\), not required\n/);
+  assert.ok(!/tests: /.test(out), "no JUnit file read: no test counts");
+  const coloured = render([reports, verdict], { color: true });
+  assert.ok(coloured.includes("\u001b[31m✖ unreadable: mocha.xml (empty file)"), coloured);
+  assert.ok(coloured.includes("\u001b[33m! unreadable: e2e/e2e.xml"), coloured);
 });
 
 test("GitHub Actions: a collapsible group per stage", () => {

@@ -147,6 +147,10 @@ function summary(
     }
   }
   if (reports) out.push(`  reports: ${reports.dir}${reports.files.length ? ` (${reports.files.length} file${reports.files.length === 1 ? "" : "s"})` : ""}${reports.missing.length ? style.red(` — missing: ${reports.missing.join(", ")}`) : ""}`);
+  for (const u of reports?.unreadable ?? []) {
+    const text = `unreadable: ${u.file} (${u.reason})${u.required ? "" : ", not required"}`;
+    out.push(`  ${u.required ? style.red(`✖ ${text}`) : style.yellow(`! ${text}`)}`);
+  }
   if (cleanup?.kept) out.push(`  ${style.yellow(cleanup.kept)}`);
   else if (cleanup) out.push(`  cleanup: removed ${cleanup.removed.containers} containers, ${cleanup.removed.networks} networks, ${cleanup.removed.volumes} volumes, ${cleanup.removed.images} images`);
   if (verdict.evidence) out.push(`  evidence: ${verdict.evidence}`);
