@@ -16,6 +16,10 @@ if [ $unit_only = 1 ]; then
   exec node --import tsx --test --test-reporter=spec "${unit[@]}"
 fi
 
+# The end-to-end scenarios run the published CLI, the bundle dist/bin/slipway.js (test/e2e/support.ts):
+# build it from these sources first, so that what the tests run is what users run.
+npm run build --silent
+
 # The offline Docker test world: reuses a running engine, or (root on Debian) installs and starts
 # one with a Docker Hub mirror and registries; writes world.json (see testworld/README.md).
 bash testworld/setup.sh

@@ -4,7 +4,12 @@
  */
 import { statfs } from "node:fs/promises";
 import { ExitCode, SlipwayError, isSlipwayError } from "../errors/index.ts";
-import { Engine, describeEndpoint, type Builder, type EngineEndpoint, MIN_API_VERSION, MAX_API_VERSION } from "../engine/index.ts";
+import { Engine, describeEndpoint, type Builder, type EngineEndpoint, type SystemInfo, MIN_API_VERSION, MAX_API_VERSION } from "../engine/index.ts";
+// The engine client's own undici pieces, imported statically. A lazy `import("undici")` here came
+// out of the esbuild bundle (code splitting) as a chunk that exports only `default`, so its named
+// `request` was undefined in the published CLI while it worked from the sources
+// (https://github.com/evanw/esbuild/issues/3245); these pieces also spare loading undici's index.
+import { Agent, request } from "../engine/undici-core.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 
@@ -66,7 +71,13 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const error = isSlipwayError(err)
       ? err
       : new SlipwayError(`Cannot reach the Docker engine at ${endpoint}`, { code: "ENGINE_UNREACHABLE", kind: "engine", cause: err });
-    report.checks.push({ name: "engine", status: "fail", detail: error.message, ...(error.hint ? { hint: error.hint } : {}) });
+    if (error.code === "ENGINE_TOO_OLD") {
+      // It answered: the engine is there, its API version is what fails.
+      report.checks.push({ name: "engine", status: "ok", detail: `reachable at ${endpoint} (${opts.endpoint.source})` });
+      report.checks.push({ name: "api", status: "fail", detail: error.message, ...(error.hint ? { hint: error.hint } : {}) });
+    } else {
+      report.checks.push({ name: "engine", status: "fail", detail: error.message, ...(error.hint ? { hint: error.hint } : {}) });
+    }
     report.error = error;
   }
 
@@ -94,8 +105,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         status: "ok",
         detail: engine.builder === "buildkit" ? "builds with the engine's BuildKit (through the API, no buildx needed)" : "builds with the engine's classic builder",
       });
-      report.checks.push({ name: "storage", status: "ok", detail: `storage driver ${info.Driver}, data root ${info.DockerRootDir}` });
-      report.checks.push({ name: "swarm", status: "ok", detail: `swarm ${report.engine.swarm}` });
+      report.checks.push(storageCheck(info.Driver, info.DockerRootDir));
+      report.checks.push(swarmCheck(info.Swarm.LocalNodeState));
       await checkDisk(report, opts.endpoint, info.DockerRootDir);
     } catch (err) {
       const error = isSlipwayError(err) ? err : new SlipwayError(String(err), { code: "ENGINE_FAILED", kind: "engine", cause: err });
@@ -110,7 +121,50 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   return report;
 }
 
+/**
+ * Storage drivers that work badly or not at all for pipelines: vfs has no copy-on-write, the others
+ * are deprecated and gone from current engines (https://docs.docker.com/engine/deprecated/).
+ */
+const POOR_STORAGE_DRIVERS: Record<string, string> = {
+  vfs: "has no copy-on-write: every layer is a full copy, so builds are slow and fill the disk",
+  aufs: "is deprecated and removed in Docker 24",
+  overlay: "(legacy) is deprecated and removed in Docker 24",
+  devicemapper: "is deprecated and removed in Docker 25",
+};
+
+export function storageCheck(driver: string, dataRoot: string): DoctorCheck {
+  const detail = `storage driver ${driver}, data root ${dataRoot}`;
+  const poor = POOR_STORAGE_DRIVERS[driver];
+  if (!poor) return { name: "storage", status: "ok", detail };
+  return {
+    name: "storage",
+    status: "warn",
+    detail: `${detail}: ${driver} ${poor}`,
+    hint: "Switch the engine to overlay2 (`storage-driver` in daemon.json); images must be pulled or built again after.",
+  };
+}
+
+/** Swarm is optional; a node in error or locked is an engine problem worth knowing before a deploy. */
+export function swarmCheck(state: SystemInfo["Swarm"]["LocalNodeState"]): DoctorCheck {
+  const swarm = state || "inactive";
+  if (swarm === "locked") {
+    return { name: "swarm", status: "warn", detail: "swarm locked: the manager's keys are encrypted and not loaded", hint: "Run `docker swarm unlock` with the unlock key." };
+  }
+  if (swarm === "error") {
+    return { name: "swarm", status: "warn", detail: "swarm error: this node is in an error state", hint: "`docker info` shows the swarm error; leave and join again, or `docker swarm init --force-new-cluster` on a manager." };
+  }
+  return { name: "swarm", status: "ok", detail: `swarm ${swarm}` };
+}
+
 const LOW_DISK_BYTES = 2 * 1024 ** 3;
+
+export function diskCheck(freeBytes: number, dataRoot: string): DoctorCheck {
+  const detail = `${(freeBytes / 1024 ** 3).toFixed(1)} GiB free on ${dataRoot}`;
+  if (freeBytes < LOW_DISK_BYTES) {
+    return { name: "disk", status: "warn", detail, hint: "Free space: `slipway clean`, `docker system prune`." };
+  }
+  return { name: "disk", status: "ok", detail };
+}
 
 async function checkDisk(report: DoctorReport, endpoint: EngineEndpoint, dataRoot: string): Promise<void> {
   // Only a local engine's data root is on a filesystem we can see.
@@ -122,12 +176,7 @@ async function checkDisk(report: DoctorReport, endpoint: EngineEndpoint, dataRoo
     const stats = await statfs(dataRoot);
     const free = stats.bavail * stats.bsize;
     report.engine!.freeDiskBytes = free;
-    const human = `${(free / 1024 ** 3).toFixed(1)} GiB free on ${dataRoot}`;
-    if (free < LOW_DISK_BYTES) {
-      report.checks.push({ name: "disk", status: "warn", detail: human, hint: "Free space: `slipway clean`, `docker system prune`." });
-    } else {
-      report.checks.push({ name: "disk", status: "ok", detail: human });
-    }
+    report.checks.push(diskCheck(free, dataRoot));
   } catch {
     report.checks.push({ name: "disk", status: "skip", detail: `${dataRoot} is not visible from here (engine in a VM or container?)` });
   }
@@ -144,25 +193,29 @@ export function registryBaseUrls(address: string): string[] {
 
 async function checkRegistry(report: DoctorReport, address: string, signal: AbortSignal): Promise<void> {
   let lastError = "";
-  // Loaded here, not at start-up: undici's full API is only needed for this check.
-  const { request } = await import("undici");
-  for (const url of registryBaseUrls(address)) {
-    try {
-      const response = await request(url, { method: "GET", signal });
-      await response.body.dump();
-      if (response.statusCode === 200 || response.statusCode === 401) {
-        report.registry = { address, reachable: true, status: response.statusCode };
-        report.checks.push({
-          name: "registry",
-          status: "ok",
-          detail: `${address} answers at ${url}${response.statusCode === 401 ? " (credentials required)" : ""}`,
-        });
-        return;
+  const agent = new Agent();
+  try {
+    for (const url of registryBaseUrls(address)) {
+      try {
+        const { origin, pathname } = new URL(url);
+        const response = await request(agent, { origin, path: pathname, method: "GET", signal });
+        await response.body.dump();
+        if (response.statusCode === 200 || response.statusCode === 401) {
+          report.registry = { address, reachable: true, status: response.statusCode };
+          report.checks.push({
+            name: "registry",
+            status: "ok",
+            detail: `${address} answers at ${url}${response.statusCode === 401 ? " (credentials required)" : ""}`,
+          });
+          return;
+        }
+        lastError = `${url} answered HTTP ${response.statusCode}`;
+      } catch (err) {
+        lastError = `${url}: ${err instanceof Error ? err.message : String(err)}`;
       }
-      lastError = `${url} answered HTTP ${response.statusCode}`;
-    } catch (err) {
-      lastError = `${url}: ${err instanceof Error ? err.message : String(err)}`;
     }
+  } finally {
+    await agent.close().catch(() => undefined);
   }
   report.registry = { address, reachable: false };
   const error = new SlipwayError(`Registry ${address} is not reachable (${lastError})`, {

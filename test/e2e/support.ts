@@ -1,10 +1,16 @@
-/** Runs the CLI as a user does: a separate process, from a scenario's fixture folder. */
+/**
+ * Runs the CLI as a user does: the published bundle (dist/bin/slipway.js, the package's `bin`,
+ * built by `npm run build`; scripts/test.sh builds it before these tests), in a separate process,
+ * from a scenario's fixture folder.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = path.join(repoRoot, "bin/slipway-dev.mjs");
+export const publishedBin = path.join(repoRoot, "dist/bin/slipway.js");
 
 export interface CliRun {
   child: ChildProcess;
@@ -13,9 +19,11 @@ export interface CliRun {
   stderr(): string;
 }
 
-/** Runs the CLI from its sources, or `opts.bin` (e.g. the published bundle). */
+/** Runs the published CLI, or `opts.bin` (e.g. a copy of it elsewhere). */
 export function slipway(args: string[], opts: { cwd: string; env?: Record<string, string>; bin?: string }): CliRun {
-  const child = spawn(process.execPath, [opts.bin ?? bin, ...args], {
+  const bin = opts.bin ?? publishedBin;
+  if (!existsSync(bin)) throw new Error(`${path.relative(repoRoot, bin)} does not exist: run \`npm run build\` first (npm test does)`);
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: "1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -38,3 +46,13 @@ export async function until(predicate: () => Promise<boolean>, timeoutMs = 120_0
 }
 
 export const scenario = (name: string) => path.join(repoRoot, "test/e2e", name);
+
+/** A loopback TCP port nothing listens on (bound by the OS, then released). */
+export async function unusedTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address !== "object") throw new Error("no port");
+  return address.port;
+}

@@ -1,24 +1,24 @@
 /**
- * The CLI as it is published: the esbuild bundle (scripts/bundle-cli.mjs, `npm run build`), built
- * into a scratch folder and run against the real engine — its deep undici imports, its require()
- * shim and its baked-in version must work outside the source tree.
+ * The CLI as it is published: the esbuild bundle that `npm run build` makes (every other e2e test
+ * runs it in place), copied out of the source tree and run against the real engine — its deep
+ * undici imports, its require() shim and its baked-in version must work with no node_modules and
+ * no package.json beside it.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
-import { repoRoot, slipway } from "../support.ts";
+import { loadWorldSync } from "../../support/world.ts";
+import { publishedBin, repoRoot, slipway } from "../support.ts";
 
-const run = promisify(execFile);
+const world = loadWorldSync();
 let dir = "";
 let bin = "";
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "slipway-bundle-"));
-  await run(process.execPath, [path.join(repoRoot, "scripts/bundle-cli.mjs"), "--outdir", path.join(dir, "bin")], { cwd: repoRoot });
+  await cp(path.dirname(publishedBin), path.join(dir, "bin"), { recursive: true });
   bin = path.join(dir, "bin/slipway.js");
 });
 
@@ -51,4 +51,11 @@ test("the bundle talks to the engine: doctor, then compose up, ps and down", asy
     const down = slipway(["compose", "-p", project, "down", "-t", "1"], { cwd: dir, bin });
     assert.equal(await down.exit, 0, down.stderr());
   }
+});
+
+test("the bundle reaches a registry: doctor's registry check (its HTTP client loads inside the bundle)", { skip: world.skipReason("plain-registry") }, async () => {
+  const { address } = world.require("plain-registry");
+  const doctor = slipway(["doctor", "--registry", address], { cwd: dir, bin });
+  assert.equal(await doctor.exit, 0, doctor.stdout() + doctor.stderr());
+  assert.match(doctor.stdout(), new RegExp(`✔ registry +${address.replace(/\./g, "\\.")} answers at http://`));
 });
