@@ -7,7 +7,7 @@ import { setMaxListeners } from "node:events";
 import { setTimeout as delay } from "node:timers/promises";
 import { CancelledError, SlipwayError } from "../errors/index.ts";
 import type { Engine } from "../engine/index.ts";
-import type { ContainerWatcher, ContainerEventState } from "./container-watcher.ts";
+import type { ContainerWatcher, ContainerEventState, WatcherStatus } from "./container-watcher.ts";
 import { collectDiagnostics } from "./diagnostics.ts";
 import { DependencyFailedError } from "./dependency-error.ts";
 import { probeOnce, probeCommand } from "./exec-probe.ts";
@@ -39,6 +39,7 @@ export async function waitReady(opts: WaitReadyOptions): Promise<void> {
   const signal = AbortSignal.any([opts.signal, local.signal, AbortSignal.timeout(timeoutMs)]);
   setMaxListeners(0, signal);
   let unfollow = () => {};
+  let unwatch = () => {};
   try {
     return await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -80,6 +81,29 @@ export async function waitReady(opts: WaitReadyOptions): Promise<void> {
         else if (state.kind === "health" && state.status === "healthy") finish();
         else if (state.kind === "health" && state.status === "unhealthy") fail("is unhealthy");
       };
+      // A watcher that lost its stream and caught up again has delivered what it missed through
+      // `follow`; one that gave up will deliver nothing more, so the container's state now is
+      // the last word (an exit is still reported as such), else the wait fails as the engine's.
+      const onWatcherStatus = (status: WatcherStatus) => {
+        if (status.kind !== "broken") return;
+        void (async () => {
+          try {
+            const now = await engine.containers.inspect(container, { signal });
+            const health = now.State.Health?.Status;
+            if (!now.State.Running && now.State.Status === "exited") return onState({ kind: "exited", exitCode: now.State.ExitCode });
+            if (condition === "service_healthy" && (health === "healthy" || health === "unhealthy")) return onState({ kind: "health", status: health });
+          } catch {
+            // The engine is unreachable too: the watcher's error below says so.
+          }
+          finish(new SlipwayError(`Stopped waiting for ${service}: ${status.error.message}`, {
+            code: status.error.code,
+            kind: status.error.kind,
+            ...(status.error.hint ? { hint: status.error.hint } : {}),
+            cause: status.error,
+            details: { service },
+          }));
+        })();
+      };
       // The container's id (names are reused by recreated containers), its state before our
       // subscription, and the healthcheck to probe with.
       void (async () => {
@@ -87,6 +111,7 @@ export async function waitReady(opts: WaitReadyOptions): Promise<void> {
           const info = await engine.containers.inspect(container, { signal });
           if (settled) return;
           unfollow = watcher.follow(info.Id, onState);
+          unwatch = watcher.onStatus(onWatcherStatus);
           if (settled) return;
           if (condition === "service_completed_successfully") {
             if (!info.State.Running && info.State.Status === "exited") onState({ kind: "exited", exitCode: info.State.ExitCode });
@@ -112,5 +137,6 @@ export async function waitReady(opts: WaitReadyOptions): Promise<void> {
     });
   } finally {
     unfollow();
+    unwatch();
   }
 }
