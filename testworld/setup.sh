@@ -26,6 +26,13 @@ declare -A UNAVAILABLE=()
 command -v node >/dev/null || die "node is not on PATH (the project needs node >= 20 anyway)"
 decide_engine
 read_fixture_list
+if [ "$WORLD_MANAGED" = 1 ]; then
+  # The fixture hash reads host binaries that the world's packages install (busybox-static's
+  # busybox): install them before hashing, or a fresh machine's first run labels its images with a
+  # hash of "no busybox" and the second run rebuilds every fixture. debootstrap comes in the same
+  # apt run because the rootfs build started next needs it.
+  step "apt packages (hashed, debootstrap)" install_packages busybox-static debootstrap
+fi
 FIXTURE_HASH=$(fixture_hash)
 PLAIN_OK=0 AUTH_OK=0 MIRROR_USABLE=0
 

@@ -20,6 +20,8 @@ read_fixture_list() {
 }
 
 # What the fixtures are made of: their recipes, the rootfs, and the host binaries copied into them.
+# Those binaries must be installed before this runs (setup.sh installs busybox-static first), or the
+# hash changes between the first and the second setup and every fixture is rebuilt.
 fixture_hash() {
   {
     (cd "$HERE" && find images -type f | LC_ALL=C sort | xargs sha256sum)
