@@ -36,7 +36,7 @@ export function renderer(io: CliIo, mode: OutputMode): Listener | undefined {
   }
 }
 
-export async function openRunContext(io: CliIo, signal: AbortSignal, mode: OutputMode = "plain"): Promise<RunContext & AsyncDisposable> {
+export async function openRunContext(io: CliIo, signal: AbortSignal, mode: OutputMode = "plain", runId?: string): Promise<RunContext & AsyncDisposable> {
   const events = new EventBus();
   const listener = renderer(io, mode);
   if (listener) events.on(listener);
@@ -46,7 +46,7 @@ export async function openRunContext(io: CliIo, signal: AbortSignal, mode: Outpu
     ? (t: TraceRecord) => void io.stderr.write(`trace ${performance.now().toFixed(0).padStart(6)} ms  ${t.method} ${t.path} → ${t.status} (${t.ms.toFixed(1)} ms)\n`)
     : undefined;
   const engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal, builder: builderFromEnv(io.env), ...(trace ? { trace } : {}) });
-  const ctx = createRunContext({ engine, signal, events });
+  const ctx = createRunContext({ engine, signal, events, ...(runId ? { runId } : {}) });
   // The sweep runs beside the command (it only touches runs whose owner is gone, never this one)
   // and is awaited before the process ends, so a command does not wait for others' leftovers.
   const sweeping = sweepAbandonedRuns(engine, events, hostFacts(ctx.owner), { signal: teardownSignal("sweepMs") })

@@ -21,10 +21,3 @@ export function processIo(): CliIo {
     err: createStyle(colorEnabled(env, !!process.stderr.isTTY)),
   };
 }
-
-/** The environment without unset entries: what the loaders take for interpolation. */
-export function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
-}

@@ -10,7 +10,7 @@ const NAME_RULE = "lowercase letters, digits, '.', '_' and '-', starting with a 
 export const reportSchema = object("report", "Where a stage's test reports are inside the container; they are copied out through the Engine API (no bind mounts), also when the tests fail.", {
   path: field(string(), "Absolute path in the container: a file, or a folder whose files are all copied.", { required: true, example: "/app/reports" }),
   junit: field(boolean(), "Parse the copied `*.xml` files as JUnit XML into the summary.", { default: true }),
-  required: field(boolean(), "Fail the run (exit code 9, verdict `reports-missing`) when nothing is found at `path`.", { default: true }),
+  required: field(boolean(), "Fail the run (exit code 9, verdict `reports-missing`) when nothing is found at `path`, or when a JUnit file found there cannot be read (empty, not XML, not JUnit).", { default: true }),
 }, {
   // `reports: [/app/reports]` is short for `{ path: /app/reports }`.
   shorthand: (node) =>
@@ -19,11 +19,25 @@ export const reportSchema = object("report", "Where a stage's test reports are i
       : undefined,
 });
 
+export const waitSchema = object("wait", "A readiness gate: a service that must be ready (or done) before `service` runs, on top of its `depends_on`. A plain name is short for `{ service: NAME }`.", {
+  service: field(string(), "The service to wait for.", { required: true, example: "db" }),
+  until: field(
+    oneOf("ready", "completed"),
+    "`ready`: healthy when it has a healthcheck, running otherwise. `completed`: a one-shot (an \"agent\" that exits 0 once a port answers) that must exit 0 first; any other exit fails the run with its code and output, and its exit is never a dependency failure.",
+    { default: "ready" as const },
+  ),
+}, {
+  shorthand: (node) =>
+    node.kind === "scalar" && typeof node.value === "string"
+      ? { kind: "map", pos: node.pos, entries: [{ key: "service", keyPos: node.pos, value: node }] }
+      : undefined,
+});
+
 export const environmentSchema = object("environment", "A set of compose files that a stage brings up under a unique project name, and the service whose exit code is the stage's verdict.", {
   compose: field(list(string(), { acceptSingle: true }), "Compose files, merged in order, relative to slipway.yml.", { required: true, example: "[docker-compose.test.yml]" }),
   service: field(string(), "The service that runs the tests: its container's own exit code is the verdict.", { example: "test" }),
   command: field(list(string(), { acceptSingle: true }), "Command for `service`, instead of the one in the compose file."),
-  wait: field(list(string(), { acceptSingle: true }), "Services that must be ready before `service` runs, on top of its `depends_on`: healthy when they have a healthcheck, running otherwise."),
+  wait: field(list(waitSchema, { acceptSingle: true }), "Readiness gates of `service`, on top of its `depends_on`.", { default: [], example: "[db, { service: agent, until: completed }]" }),
   reports: field(list(reportSchema), "Test reports to copy out of `service`'s container.", { default: [] }),
   timeout: field(duration(), "How long the whole stage may take before it fails with exit code 8.", { default: 600_000, defaultText: "`10m`" }),
   ready_timeout: field(duration(), "How long dependencies may take to become ready.", { default: 180_000, defaultText: "`3m`" }),
@@ -70,5 +84,6 @@ export const pipelineSchema = object("slipway.yml", "The pipeline file at the ro
 export type PipelineConfig = Infer<typeof pipelineSchema>;
 export type EnvironmentConfig = Infer<typeof environmentSchema>;
 export type ReportConfig = Infer<typeof reportSchema>;
+export type WaitConfig = Infer<typeof waitSchema>;
 export type ImageConfig = Infer<typeof imageSchema>;
 export type RegistryConfig = Infer<typeof registrySchema>;

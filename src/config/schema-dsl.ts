@@ -218,7 +218,8 @@ export function renderDocs(root: ObjectType<Record<string, AnyField>>, title: st
     for (const [key, spec] of Object.entries(obj.fields)) {
       const dflt = spec.required ? "**required**" : spec.defaultText ?? (spec.default === undefined ? "" : `\`${JSON.stringify(spec.default)}\``);
       const child = spec.type.object ?? spec.type.element;
-      const label = child ? `${spec.type.label === child.name ? "" : `${spec.type.label.replace(child.name, "")}`}[${child.name}](#${anchor(`${where}.${key}`)})` : spec.type.label;
+      const link = child ? `[${child.name}](#${anchor(`${where}.${key}`)})` : "";
+      const label = child ? spec.type.label.split(child.name).join(link) : spec.type.label;
       sections.push(`| \`${key}\` | ${label} | ${dflt} | ${spec.description}${spec.example ? ` Example: \`${spec.example}\`.` : ""} |`);
       if (child) nested.push([child, `${where}.${key}`]);
     }

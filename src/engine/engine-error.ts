@@ -81,3 +81,34 @@ export class EngineUnreachableError extends SlipwayError {
 export const isNotFound = (e: unknown): boolean => e instanceof EngineApiError && e.status === 404;
 export const isConflict = (e: unknown): boolean => e instanceof EngineApiError && e.status === 409;
 export const isNotModified = (e: unknown): boolean => e instanceof EngineApiError && e.status === 304;
+
+/** The engine was reached, then the connection broke mid-run (the daemon stopped or restarted). */
+export class EngineConnectionLostError extends SlipwayError {
+  constructor(cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(`The connection to the Docker engine was lost mid-run (${detail})`, {
+      code: "ENGINE_CONNECTION_LOST",
+      kind: "engine",
+      cause,
+      hint: "Check that the engine is running again (`slipway doctor`). The next Slipway command sweeps what this run left behind.",
+    });
+  }
+}
+
+// undici's and node's codes for a connection that broke or could not be made: stable, unlike messages.
+const CONNECTION_CODES = new Set(["UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_CONNECT_TIMEOUT", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ECONNABORTED"]);
+
+/**
+ * An error that says the connection to the engine broke (anywhere in its cause chain), as the
+ * engine's failure; undefined for anything else. Streams (logs, attach, wait, events) fail this way
+ * while their body is read, after the request itself had succeeded.
+ */
+export function connectionLost(err: unknown): EngineConnectionLostError | undefined {
+  if (err instanceof EngineConnectionLostError) return err;
+  if (err instanceof SlipwayError) return undefined;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_CODES.has(code)) return new EngineConnectionLostError(err);
+  }
+  return undefined;
+}

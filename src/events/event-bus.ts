@@ -24,7 +24,7 @@ export type SlipwayEvent =
       total?: number;
     }
   | { type: "step.start"; step: string; cause?: string }
-  | { type: "step.end"; step: string; ok: boolean; durationMs: number; error?: string; note?: string }
+  | { type: "step.end"; step: string; ok: boolean; durationMs: number; error?: string; note?: string; /** Stopped because the run or a sibling step gave up: not a failure of its own. */ cancelled?: boolean }
   | { type: "container.log"; service: string; container: string; stream: "stdout" | "stderr"; line: string }
   | { type: "run.start"; runId: string; command: string; project?: string }
   | { type: "stage.start"; stage: string; project: string }

@@ -5,11 +5,8 @@
  */
 import { appendFile, mkdir, readdir, rm, writeFile, cp } from "node:fs/promises";
 import path from "node:path";
-import type { Engine } from "../engine/index.ts";
 import { SlipwayError } from "../errors/index.ts";
 import type { Listener } from "../events/index.ts";
-import { readLogLines } from "../readiness/diagnostics.ts";
-import { projectFilter } from "../compose/runner/observe.ts";
 import type { Redactor } from "../run/redact.ts";
 
 export const RUNS_DIR = path.join(".slipway", "runs");
@@ -76,31 +73,6 @@ export class RunRecord {
 
   async copyReports(from: string): Promise<void> {
     await cp(from, path.join(this.dir, "reports"), { recursive: true }).catch(() => undefined);
-  }
-
-  /**
-   * Logs and health history of every container of the project, and the full inspect of those
-   * that failed (exited non-zero, unhealthy or dead). `kept` is called for each container as soon
-   * as its evidence is written (e.g. to remove it at once), with its labels.
-   */
-  async collectContainers(engine: Engine, project: string, signal?: AbortSignal, kept?: (id: string, labels: Record<string, string>) => void | Promise<void>): Promise<void> {
-    const containers = await engine.containers.list({ all: true, filters: projectFilter(project), signal });
-    await Promise.all(
-      containers.map(async (c) => {
-        const name = (c.Names[0] ?? c.Id).replace(/^\//, "");
-        try {
-          const info = await engine.containers.inspect(c.Id, { signal });
-          const lines = await readLogLines(engine, c.Id, { tty: !!info.Config.Tty, ...(signal ? { signal } : {}) });
-          await this.writeText(path.join("logs", `${name}.log`), lines.join("\n") + (lines.length ? "\n" : ""));
-          if (info.State.Health) await this.writeJson(`health-${name}.json`, info.State.Health);
-          const failed = info.State.Status === "dead" || info.State.Health?.Status === "unhealthy" || (!info.State.Running && info.State.ExitCode !== 0);
-          if (failed) await this.writeJson(`inspect-${name}.json`, info);
-        } catch {
-          // Evidence is best effort: a container may vanish while we look.
-        }
-        await kept?.(c.Id, c.Labels);
-      }),
-    );
   }
 }
 

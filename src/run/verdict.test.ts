@@ -36,3 +36,13 @@ test("a failure: a SlipwayError by its kind, a bug as internal-error 70, an abor
   // A user's error found while the run was being cancelled keeps its kind.
   assert.equal(verdictForFailure(new SlipwayError("x", { code: "X", kind: "config" }), true).kind, "config-error");
 });
+
+test("a connection to the engine that broke mid-run is the engine's failure (4), not a bug", () => {
+  const socketError = Object.assign(new Error("other side closed"), { name: "SocketError", code: "UND_ERR_SOCKET" });
+  const verdict = verdictForFailure(socketError, false);
+  assert.deepEqual([verdict.kind, verdict.exitCode], ["engine-error", 4]);
+  assert.match(verdict.message, /connection to the Docker engine was lost mid-run/);
+  assert.match(verdict.hint ?? "", /next Slipway command sweeps/);
+  // Also when it is the cause of another error.
+  assert.equal(verdictForFailure(new Error("read failed", { cause: socketError }), false).kind, "engine-error");
+});

@@ -4,6 +4,7 @@
  * test that exits 7 is told apart from a dependency failure by its kind, which is always in the
  * summary and in the last `--json` event. Never 0 unless the tests exited 0 and everything else held.
  */
+import { connectionLost } from "../engine/engine-error.ts";
 import { ExitCode, InternalError, SlipwayError, isAbortError, verdictExitCode, verdictKindFor, type VerdictKind } from "../errors/index.ts";
 
 export interface Verdict {
@@ -39,11 +40,14 @@ export function verdictOf(kind: Exclude<VerdictKind, "tests-failed">, message: s
 
 /**
  * Whatever ended a run, as its verdict: a SlipwayError by its kind, an abort of the run's own
- * signal as cancelled, anything else as a bug (exit 70). `cancelled` says whether the run's
- * signal was aborted (an abort error without it is not the user's Ctrl-C).
+ * signal as cancelled, a connection to the engine that broke as the engine's failure, anything
+ * else as a bug (exit 70). `cancelled` says whether the run's signal was aborted (an abort error
+ * without it is not the user's Ctrl-C).
  */
 export function verdictForFailure(err: unknown, cancelled: boolean): Verdict {
   if (cancelled && (isAbortError(err) || !(err instanceof SlipwayError))) return verdictOf("cancelled", "cancelled");
   if (err instanceof SlipwayError) return fromError(err);
+  const lost = connectionLost(err);
+  if (lost) return fromError(lost);
   return fromError(new InternalError(err instanceof Error ? err.message : String(err), err));
 }

@@ -9,7 +9,7 @@ import type { Project } from "../compose/model/index.ts";
 import { baseImages } from "../images/base-images.ts";
 import { contextFilesDigest, contextHash } from "../images/context-hash.ts";
 import type { BuildRequest, ImageResolver } from "../images/image-resolver.ts";
-import { runStage, type Stage, type StageStatus } from "./step.ts";
+import { runStep, type Step, type StepStatus } from "./step.ts";
 import { serviceBuildRequest } from "../images/build-request.ts";
 import { LABEL_PREFIX } from "../run/labels.ts";
 import type { RunContext } from "../run/context.ts";
@@ -39,7 +39,7 @@ interface BuildInput {
   request: BuildRequest;
 }
 
-class ImageBuildStage implements Stage<BuildInput, BuildOutcome> {
+class ImageBuildStage implements Step<BuildInput, BuildOutcome> {
   readonly name: string;
   readonly #resolver: ImageResolver;
 
@@ -48,7 +48,7 @@ class ImageBuildStage implements Stage<BuildInput, BuildOutcome> {
     this.#resolver = resolver;
   }
 
-  async status(ctx: RunContext, input: BuildInput): Promise<StageStatus<BuildOutcome>> {
+  async status(ctx: RunContext, input: BuildInput): Promise<StepStatus<BuildOutcome>> {
     const existing = await ctx.engine.images.list({ filters: { label: [`${CONTEXT_HASH_LABEL}=${input.hash}`] }, signal: ctx.signal });
     if (existing[0]) return { state: "unchanged", reason: "an image of this exact context exists", result: { id: existing[0].Id, freshImages: [] } };
     return { state: "needed", reason: "no image of this context yet" };
@@ -113,7 +113,7 @@ export async function buildServiceImages(
         if (!pending) {
           const stage = new ImageBuildStage(`build ${name}`, resolver);
           // Services sharing a hash share one build (the first one's request); each gets its own tags after.
-          pending = runStage(ctx, stage, { hash, request: { ...request, labels: { ...request.labels, [CONTEXT_HASH_LABEL]: hash } } }).then(({ result, skipped }) => ({
+          pending = runStep(ctx, stage, { hash, request: { ...request, labels: { ...request.labels, [CONTEXT_HASH_LABEL]: hash } } }).then(({ result, skipped }) => ({
             ...result,
             status: skipped ? ("unchanged" as const) : ("built" as const),
           }));

@@ -2,17 +2,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EventBus, type SlipwayEvent } from "../events/index.ts";
 import type { RunContext } from "../run/context.ts";
-import { runStage, type Stage } from "./step.ts";
+import { runStep, type Step } from "./step.ts";
 
-// runStage uses only events and the clock of the context.
-function context(): { ctx: RunContext; seen: SlipwayEvent[] } {
+// runStep uses only events and the clock of the context.
+function context(signal: AbortSignal = new AbortController().signal): { ctx: RunContext; seen: SlipwayEvent[] } {
   const events = new EventBus(() => 0);
   const seen: SlipwayEvent[] = [];
   events.on((e) => seen.push(e));
-  return { ctx: { events, clock: { now: () => 0 } } as unknown as RunContext, seen };
+  return { ctx: { events, signal, clock: { now: () => 0 } } as unknown as RunContext, seen };
 }
 
-const stage = (state: "needed" | "unchanged", run: () => Promise<string>): Stage<void, string> => ({
+const step = (state: "needed" | "unchanged", run: () => Promise<string>): Step<void, string> => ({
   name: "build app",
   status: async () => (state === "unchanged" ? { state, reason: "same context", result: "old" } : { state, reason: "new" }),
   run,
@@ -21,7 +21,7 @@ const stage = (state: "needed" | "unchanged", run: () => Promise<string>): Stage
 test("unchanged: run is skipped, the earlier result reused, the reason reported", async () => {
   const { ctx, seen } = context();
   let ran = false;
-  const out = await runStage(ctx, stage("unchanged", async () => ((ran = true), "new")), undefined);
+  const out = await runStep(ctx, step("unchanged", async () => ((ran = true), "new")), undefined);
   assert.deepEqual(out, { result: "old", skipped: true });
   assert.equal(ran, false);
   assert.deepEqual(seen.at(-1), { type: "step.end", step: "build app", ok: true, durationMs: 0, note: "unchanged: same context", time: 0 });
@@ -29,7 +29,19 @@ test("unchanged: run is skipped, the earlier result reused, the reason reported"
 
 test("needed: it runs; a failure is reported and rethrown", async () => {
   const { ctx, seen } = context();
-  assert.deepEqual(await runStage(ctx, stage("needed", async () => "new"), undefined), { result: "new", skipped: false });
-  await assert.rejects(runStage(ctx, stage("needed", async () => Promise.reject(new Error("boom\nmore"))), undefined), /boom/);
+  assert.deepEqual(await runStep(ctx, step("needed", async () => "new"), undefined), { result: "new", skipped: false });
+  await assert.rejects(runStep(ctx, step("needed", async () => Promise.reject(new Error("boom\nmore"))), undefined), /boom/);
   assert.equal((seen.at(-1) as { error?: string }).error, "boom");
+});
+
+test("a step stopped by its signal (the run, or a sibling step that failed) is cancelled, not failed", async () => {
+  const controller = new AbortController();
+  const { ctx, seen } = context(controller.signal);
+  await assert.rejects(
+    runStep(ctx, step("needed", async () => {
+      controller.abort();
+      throw new Error("The operation was aborted");
+    }), undefined),
+  );
+  assert.deepEqual(seen.at(-1), { type: "step.end", step: "build app", ok: false, cancelled: true, durationMs: 0, error: "cancelled", time: 0 });
 });

@@ -12,42 +12,25 @@ import type { Project } from "../compose/model/index.ts";
 import { composeRun } from "../compose/runner/run.ts";
 import { withDependencies } from "../compose/runner/graph.ts";
 import { checkServices, composeUp } from "../compose/runner/up.ts";
-import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import type { EnvironmentConfig } from "../config/pipeline-schema.ts";
 import { CancelledError, SlipwayError, isSlipwayError } from "../errors/index.ts";
-import { ImageResolver } from "../images/image-resolver.ts";
 import { ComposeLabel, Label } from "../run/labels.ts";
+import { teardownSignal } from "../run/lifetimes.ts";
 import type { RunContext } from "../run/context.ts";
-import { together } from "../pipeline/together.ts";
-import { fromError, passed, testsFailed, verdictOf, type Verdict } from "../run/verdict.ts";
+import { together } from "../run/together.ts";
+import { passed, testsFailed, verdictForFailure, verdictOf, type Verdict } from "../run/verdict.ts";
 import { ContainerWatcher } from "../readiness/container-watcher.ts";
 import { collectDiagnostics, formatDiagnostics } from "../readiness/diagnostics.ts";
+import type { ReadyCondition } from "../readiness/wait-ready.ts";
 import { copyReports, type CopiedReports } from "../reports/copy-reports.ts";
-import type { Redactor } from "../run/redact.ts";
-import type { RunRecord } from "../history/run-record.ts";
+import { reportProblems } from "../reports/report-problems.ts";
 import { buildServiceImages, type BuiltImage } from "./build-images-step.ts";
 import { DependencyMonitor, longRunningDependencies, type DependencyFailure } from "./dependency-monitor.ts";
+import { StartedEnvironment } from "./environment.ts";
+import { collectContainerEvidence } from "./evidence.ts";
+import type { RunServices, Stage, StageOutcome } from "./stage.ts";
 
-export interface TestStageOptions {
-  stage: string;
-  pipeline: LoadedPipelineConfig;
-  /** The caller's environment, for compose interpolation (only cli/ reads process.env). */
-  env: Record<string, string>;
-  record: RunRecord;
-  redactor: Redactor;
-  /** Where reports land: `<reportsRoot>/<stage>/`. */
-  reportsRoot: string;
-  /** Image resolver shared by the run's stages (each image pulled once per run). */
-  images: ImageResolver;
-  /**
-   * Called with each container the stage no longer needs — its evidence kept and, for the test
-   * container, its reports copied — so the caller can remove it while the rest is still being
-   * collected. Not given when the environment may have to be kept (--keep).
-   */
-  release?: (containerId: string) => void;
-}
-
-export interface TestStageResult {
+export interface TestStageResult extends StageOutcome {
   verdict: Verdict;
   project: string;
   reports?: CopiedReports;
@@ -65,13 +48,33 @@ function imageTag(pipelineName: string, stage: string, service: string): string 
   return `${pipelineName}-${stage}-${service}:slipway`;
 }
 
-async function loadEnvironment(opts: TestStageOptions, env: EnvironmentConfig, projectName: string): Promise<Project> {
+/** `slipway test`'s stage: the tests of one environment of slipway.yml (`test` unless another is named). */
+export function testStage(environment = "test"): Stage {
+  return { name: "test", run: (ctx, services) => runTestStage(ctx, services, environment) };
+}
+
+async function loadEnvironment(services: RunServices, env: EnvironmentConfig, projectName: string): Promise<Project> {
   return loadProject({
-    workingDir: opts.pipeline.dir,
-    files: env.compose.map((f) => path.resolve(opts.pipeline.dir, f)),
+    workingDir: services.pipeline.dir,
+    files: env.compose.map((f) => path.resolve(services.pipeline.dir, f)),
     projectName,
-    env: opts.env,
+    env: services.env,
   });
+}
+
+/**
+ * `wait:` as readiness gates of the test service's run (the compose model stays as loaded, so the
+ * saved config is what ran): `completed` waits for a one-shot's exit 0; `ready` for healthy when
+ * the service has a healthcheck, running otherwise.
+ */
+export function waitGates(project: Project, wait: EnvironmentConfig["wait"]): Record<string, ReadyCondition> {
+  return Object.fromEntries(
+    wait.map((w) => {
+      const health = project.services[w.service]?.healthcheck;
+      const condition: ReadyCondition = w.until === "completed" ? "service_completed_successfully" : health?.test && !health.disable ? "service_healthy" : "service_started";
+      return [w.service, condition];
+    }),
+  );
 }
 
 /**
@@ -102,23 +105,25 @@ async function dependencyVerdict(ctx: RunContext, failure: DependencyFailure, hi
   return verdictOf("dependency-failed", `Dependency ${failure.service} ${failure.what}\n${formatDiagnostics(d)}`, hint);
 }
 
-export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Promise<TestStageResult> {
-  const envConfig = opts.pipeline.config.environments[opts.stage];
+export async function runTestStage(ctx: RunContext, services: RunServices, environment: string): Promise<TestStageResult> {
+  const { pipeline, record, redactor, images } = services;
+  const envConfig = pipeline.config.environments[environment];
   if (!envConfig) {
-    const known = Object.keys(opts.pipeline.config.environments).join(", ");
-    throw new SlipwayError(`slipway.yml has no environment "${opts.stage}"`, { code: "NO_SUCH_ENVIRONMENT", kind: "config", hint: `Environments: ${known || "none"}.` });
+    const known = Object.keys(pipeline.config.environments).join(", ");
+    throw new SlipwayError(`slipway.yml has no environment "${environment}"`, { code: "NO_SUCH_ENVIRONMENT", kind: "config", hint: `Environments: ${known || "none"}.` });
   }
   const service = envConfig.service;
   if (!service) {
-    throw new SlipwayError(`environments.${opts.stage} has no \`service\`: Slipway needs to know which service runs the tests`, {
+    throw new SlipwayError(`environments.${environment} has no \`service\`: Slipway needs to know which service runs the tests`, {
       code: "NO_TEST_SERVICE",
       kind: "config",
-      hint: `Add \`service: <name>\` under environments.${opts.stage} in slipway.yml.`,
+      hint: `Add \`service: <name>\` under environments.${environment} in slipway.yml.`,
     });
   }
-  const projectName = stageProjectName(opts.pipeline.name, opts.stage, ctx.owner.runId);
+  const projectName = stageProjectName(pipeline.name, environment, ctx.owner.runId);
   const started = ctx.clock.now();
-  ctx.events.emit({ type: "stage.start", stage: opts.stage, project: projectName });
+  ctx.events.emit({ type: "stage.start", stage: environment, project: projectName });
+  await using env = new StartedEnvironment(ctx, projectName, { keep: services.keep });
 
   // The stage's own clock: its timeout aborts the work (not the run) and is told apart from Ctrl-C.
   const timeout = new AbortController();
@@ -132,42 +137,43 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
   let monitor: DependencyMonitor | undefined;
   let testContainer: string | undefined;
   let dependencyFailure: DependencyFailure | undefined;
+  // A bug: its verdict is made by the pipeline runner, after the evidence is collected here.
+  let bug: { error: unknown } | undefined;
   try {
-    project = await loadEnvironment(opts, envConfig, projectName);
-    checkServices(project, [service, ...(envConfig.wait ?? [])]);
-    for (const s of Object.values(project.services)) opts.redactor.addEnvironment(s.environment);
-    opts.redactor.addEnvironment(project.environment);
-    for (const text of await secretTexts(project)) opts.redactor.add(text);
-    await opts.record.writeText(`config-${opts.stage}.yml`, renderConfig(project));
+    project = await loadEnvironment(services, envConfig, projectName);
+    const waitFor = envConfig.wait.map((w) => w.service);
+    checkServices(project, [service, ...waitFor]);
+    for (const s of Object.values(project.services)) redactor.addEnvironment(s.environment);
+    redactor.addEnvironment(project.environment);
+    for (const text of await secretTexts(project)) redactor.add(text);
+    await record.writeText(`config-${environment}.yml`, renderConfig(project));
+    const gates = waitGates(project, envConfig.wait);
 
-    const needed = withDependencies(project, [service, ...(envConfig.wait ?? [])]);
+    const needed = withDependencies(project, [service, ...waitFor]);
     // While the images build, the services that need none (a database…) come up; the rest of the
     // environment follows once the images are there. The stage's own event subscription (for the
-    // dependency monitor) opens beside them.
-    const early = servicesIndependentOfBuilds(project, needed).filter((s) => s !== service);
+    // dependency monitor) opens beside them. One-shots awaited to completion run once, gated.
+    const completedGates = new Set(Object.entries(gates).filter(([, c]) => c === "service_completed_successfully").map(([name]) => name));
+    const early = servicesIndependentOfBuilds(project, needed).filter((s) => s !== service && !completedGates.has(s));
     const stageProject = project;
     const [built, events, earlyUp] = await together(
       signal,
-      (s: AbortSignal) => buildServiceImages({ ...stageCtx, signal: s }, stageProject, needed, opts.images, (name) => imageTag(opts.pipeline.name, opts.stage, name)),
+      (s: AbortSignal) => buildServiceImages({ ...stageCtx, signal: s }, stageProject, needed, images, (name) => imageTag(pipeline.name, environment, name)),
       (s: AbortSignal) => ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${projectName}`], s),
-      (s: AbortSignal) => (early.length ? composeUp({ ...stageCtx, signal: s }, stageProject, { services: early, lifetime: "ephemeral", images: opts.images, readyTimeoutMs: envConfig.ready_timeout }) : Promise.resolve(undefined)),
+      (s: AbortSignal) => (early.length ? composeUp({ ...stageCtx, signal: s }, stageProject, { services: early, lifetime: "ephemeral", images, readyTimeoutMs: envConfig.ready_timeout }) : Promise.resolve(undefined)),
     );
     watcher = events;
     result.built = [...built.values()];
+    env.built = result.built;
     const prebuilt = new Map([...built.values()].map((b) => [b.service, b.imageId]));
-
-    // `wait:` adds readiness gates on top of the test service's depends_on.
-    for (const extra of envConfig.wait ?? []) {
-      if (!(extra in project.services[service]!.depends_on)) {
-        const hasHealth = !!project.services[extra]!.healthcheck?.test && !project.services[extra]!.healthcheck!.disable;
-        project.services[service]!.depends_on[extra] = { condition: hasHealth ? "service_healthy" : "service_started", required: true, restart: false };
-      }
-    }
 
     const runAbort = new AbortController();
     const runSignal = AbortSignal.any([signal, runAbort.signal]);
     setMaxListeners(0, runSignal);
-    monitor = new DependencyMonitor(ctx.engine, watcher, project, longRunningDependencies(project, service), (failure) => {
+    // What must keep running while the tests run: the test's dependencies and its `ready` gates —
+    // never a one-shot awaited to completion, whose exit 0 is its success.
+    const longRunning = [...new Set([...longRunningDependencies(project, service), ...waitFor])].filter((s) => !completedGates.has(s));
+    monitor = new DependencyMonitor(ctx.engine, watcher, project, longRunning, (failure) => {
       dependencyFailure = failure;
       // Fail fast: a test blocked on a dead database would otherwise hang until the timeout.
       if (testContainer) void ctx.engine.containers.kill(testContainer).catch(() => undefined);
@@ -178,8 +184,9 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
       lifetime: "ephemeral",
       // What came up during the build is not started again (a one-shot that already ran).
       startedThisRun: new Set([...(earlyUp?.containers.values() ?? [])].flat()),
-      images: opts.images,
+      images,
       prebuilt,
+      gates,
       readyTimeoutMs: envConfig.ready_timeout,
       environment: envConfig.env,
       ...(envConfig.command ? { command: envConfig.command } : {}),
@@ -189,7 +196,7 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
       },
       onOutput: (stream, data) => {
         for (const line of data.toString("utf8").split(/\r?\n/)) {
-          if (line) ctx.events.emit({ type: "container.log", service, container: service, stream: stream === "stderr" ? "stderr" : "stdout", line: opts.redactor.redact(line) });
+          if (line) ctx.events.emit({ type: "container.log", service, container: service, stream: stream === "stderr" ? "stderr" : "stdout", line: redactor.redact(line) });
         }
       },
     });
@@ -206,44 +213,41 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
     if (dependencyFailure && err instanceof CancelledError && !ctx.signal.aborted && !timeout.signal.aborted) {
       result.verdict = await dependencyVerdict(ctx, dependencyFailure);
     } else if (timeout.signal.aborted && !ctx.signal.aborted) {
-      result.verdict = verdictOf("timeout", `Stage ${opts.stage} took longer than its timeout (${Math.round(envConfig.timeout / 1000)} s)`, `Raise environments.${opts.stage}.timeout in slipway.yml, or find what hangs in the evidence.`);
-    } else if (ctx.signal.aborted) {
-      result.verdict = verdictOf("cancelled", "cancelled");
-    } else if (isSlipwayError(err)) {
-      result.verdict = fromError(err);
+      result.verdict = verdictOf("timeout", `Stage ${environment} took longer than its timeout (${Math.round(envConfig.timeout / 1000)} s)`, `Raise environments.${environment}.timeout in slipway.yml, or find what hangs in the evidence.`);
     } else {
-      throw err;
+      result.verdict = verdictForFailure(err, ctx.signal.aborted);
+      if (!isSlipwayError(err) && !ctx.signal.aborted) bug = { error: err };
     }
   } finally {
     clearTimeout(timer);
   }
 
   // Reports and evidence on any outcome, before teardown (the test container must still exist).
-  const evidenceSignal = AbortSignal.timeout(60_000);
+  const evidenceSignal = teardownSignal("evidenceMs");
   const reportsCopied = (async () => {
     if (!testContainer || envConfig.reports.length === 0) return;
     try {
-      const reports = await copyReports(ctx.engine, testContainer, envConfig.reports, path.join(opts.reportsRoot, opts.stage), evidenceSignal);
+      const reports = await copyReports(ctx.engine, testContainer, envConfig.reports, path.join(pipeline.dir, "reports", environment), evidenceSignal);
       result.reports = reports;
-      await opts.record.copyReports(reports.dir);
+      await record.copyReports(reports.dir);
+      const problems = reportProblems(envConfig.reports, reports, service);
       ctx.events.emit({
         type: "reports",
-        stage: opts.stage,
+        stage: environment,
         dir: reports.dir,
         files: reports.files,
-        missing: reports.missing,
+        missing: problems.missing,
+        unreadable: problems.unreadable,
         ...(reports.junit ? { junit: reports.junit } : {}),
       });
-      if (reports.missing.length > 0 && result.verdict.kind === "passed") {
-        result.verdict = verdictOf("reports-missing", `Required reports not found in ${service}: ${reports.missing.join(", ")}`, "Check environments.*.reports paths in slipway.yml and where the tests write their reports.");
-      }
+      if (problems.failsRun && result.verdict.kind === "passed") result.verdict = verdictOf("reports-missing", problems.message ?? "Required reports are missing or unreadable", problems.hint);
     } catch (err) {
-      if (result.verdict.kind === "passed") result.verdict = isSlipwayError(err) ? fromError(err) : verdictOf("internal-error", String(err));
+      if (result.verdict.kind === "passed") result.verdict = verdictForFailure(err, false);
     }
   })();
   // Every container's logs and state are kept while the reports are copied out; each container is
   // released as soon as nothing more is needed from it.
-  const release = opts.release;
+  const release = env.release;
   // Only this run's own containers: the project name carries a short run suffix, which another
   // run's (kept) environment could share.
   const kept = release
@@ -252,11 +256,13 @@ export async function runTestStage(ctx: RunContext, opts: TestStageOptions): Pro
         return id === testContainer ? reportsCopied.then(() => release(id)) : release(id);
       }
     : undefined;
-  const evidence = project ? opts.record.collectContainers(ctx.engine, projectName, evidenceSignal, kept).catch(() => undefined) : undefined;
+  const evidence = project ? collectContainerEvidence(ctx.engine, record, projectName, evidenceSignal, kept).catch(() => undefined) : undefined;
   await reportsCopied;
   await evidence;
   await watcher?.close();
-  ctx.events.emit({ type: "stage.end", stage: opts.stage, ok: result.verdict.kind === "passed", durationMs: ctx.clock.now() - started });
+  env.passed = result.verdict.kind === "passed";
+  ctx.events.emit({ type: "stage.end", stage: environment, ok: env.passed, durationMs: ctx.clock.now() - started });
+  if (bug) throw bug.error;
   return result;
 }
 

@@ -33,7 +33,7 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
   let progressShown = false;
   const progress = new Map<string, { current: number; total: number }>();
   const sectionIds = new Map<string, string>();
-  const steps: { step: string; ok: boolean; durationMs: number; note?: string }[] = [];
+  const steps: { step: string; ok: boolean; durationMs: number; note?: string; cancelled?: boolean }[] = [];
   let reports: Extract<Event, { type: "reports" }> | undefined;
   let cleanup: Extract<Event, { type: "cleanup" }> | undefined;
 
@@ -76,8 +76,9 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
         if (opts.verbose && event.cause) line(style.dim(`… ${event.cause}`));
         break;
       case "step.end":
-        steps.push({ step: event.step, ok: event.ok, durationMs: event.durationMs, ...(event.note ? { note: event.note } : {}) });
-        if (!event.ok) line(`${style.red("✖")} ${event.step}: ${event.error ?? "failed"}`);
+        steps.push({ step: event.step, ok: event.ok, durationMs: event.durationMs, ...(event.note ? { note: event.note } : {}), ...(event.cancelled ? { cancelled: true } : {}) });
+        if (event.cancelled) line(`${style.yellow("-")} ${event.step}: cancelled`);
+        else if (!event.ok) line(`${style.red("✖")} ${event.step}: ${event.error ?? "failed"}`);
         else if (opts.verbose || event.step.startsWith("build ") || event.step.startsWith("ready:")) line(`${style.green("✔")} ${event.step} ${style.dim(seconds(event.durationMs))}${event.note ? style.dim(` (${event.note})`) : ""}`);
         break;
       case "progress": {
@@ -126,13 +127,13 @@ function summary(
   verdict: Extract<Event, { type: "verdict" }>,
   reports: Extract<Event, { type: "reports" }> | undefined,
   cleanup: Extract<Event, { type: "cleanup" }> | undefined,
-  steps: { step: string; ok: boolean; durationMs: number; note?: string }[],
+  steps: { step: string; ok: boolean; durationMs: number; note?: string; cancelled?: boolean }[],
   style: Style,
 ): string {
   const out: string[] = ["", style.bold("Summary")];
   const rows: [string, string, string][] = steps
     .filter((s) => s.step.startsWith("build ") || s.step.startsWith("ready:"))
-    .map((s) => [s.step.replace(/^ready:/, "ready "), s.ok ? (s.note ? "unchanged" : "ok") : "failed", seconds(s.durationMs)]);
+    .map((s) => [s.step.replace(/^ready:/, "ready "), s.ok ? (s.note ? "unchanged" : "ok") : s.cancelled ? "cancelled" : "failed", seconds(s.durationMs)]);
   if (rows.length) {
     const w0 = Math.max(...rows.map((r) => r[0].length));
     for (const [a, b, c] of rows) out.push(`  ${a.padEnd(w0)}  ${b.padEnd(9)}  ${c.padStart(6)}`);

@@ -12,7 +12,8 @@ export function plainRenderer(write: (s: string) => void, style: Style, opts: { 
         if (opts.verbose && event.cause) write(`${style.dim("…")} ${event.cause}\n`);
         break;
       case "step.end":
-        if (!event.ok) write(`${style.red("✖")} ${event.step}: ${event.error ?? "failed"}\n`);
+        if (event.cancelled) write(`${style.yellow("-")} ${event.step}: cancelled\n`);
+        else if (!event.ok) write(`${style.red("✖")} ${event.step}: ${event.error ?? "failed"}\n`);
         else write(`${style.green("✔")} ${event.step} ${style.dim(`${(event.durationMs / 1000).toFixed(1)}s`)}\n`);
         break;
       case "warning":

@@ -20,7 +20,8 @@ import { CancelledError } from "../../errors/index.ts";
 import { ImageResolver } from "../../images/image-resolver.ts";
 import type { RunContext } from "../../run/context.ts";
 import { openRunContext } from "../context.ts";
-import { definedEnv, type CliIo } from "../io.ts";
+import { definedEnv } from "../../pipeline/pipeline.ts";
+import type { CliIo } from "../io.ts";
 import { formatIssue } from "../../compose/load/index.ts";
 
 interface GlobalOptions {

@@ -37,6 +37,8 @@ export interface RunOptions extends OneOffOverrides {
   onStart?: (id: string, name: string) => void;
   /** Containers (by name) this run already started: not started twice (see UpOptions). */
   startedThisRun?: ReadonlySet<string>;
+  /** Readiness gates beyond the service's depends_on (a pipeline's `wait:`); they win over its own condition for the same service. */
+  gates?: Record<string, ReadyCondition>;
 }
 
 export interface RunResult {
@@ -57,7 +59,9 @@ export async function composeRun(ctx: ComposeContext, project: Project, serviceN
   const service = project.services[serviceName]!;
   const images = opts.images ?? new ImageResolver(ctx.engine, ctx.events, ctx.signal);
 
-  const { services: deps, gates } = oneoffDependencies(project, serviceName, opts.noDeps ?? false);
+  const own = oneoffDependencies(project, serviceName, opts.noDeps ?? false);
+  const gates = { ...own.gates, ...opts.gates };
+  const deps = [...new Set([...own.services, ...Object.keys(opts.gates ?? {})])];
   const name = opts.name ?? oneoffContainerName(project.name, serviceName, randomBytes(4).toString("hex"));
   const runLabels = ctx.labels(opts.lifetime);
   let createdId: string | undefined;

@@ -1,0 +1,64 @@
+/**
+ * The one teardown policy of a pipeline's environments. An environment is throwaway and its
+ * evidence is kept before it goes, so it is killed and removed at once (no graceful stops), with
+ * its own clock (run/lifetimes.ts), not the run's signal: teardown must finish after Ctrl-C or a
+ * stage's timeout. Containers released early are gone first, so that teardown only meets what is
+ * left (never a container whose removal is still in progress). A failed environment may be kept
+ * for debugging (--keep), and then nothing of it is removed.
+ */
+import type { Engine } from "../engine/index.ts";
+import type { EventBus } from "../events/index.ts";
+import { teardownSignal } from "../run/lifetimes.ts";
+import { teardownRun } from "./teardown-run.ts";
+
+export interface Removed {
+  containers: number;
+  networks: number;
+  volumes: number;
+  images: number;
+}
+
+/** Removes one container the run is done with, at once; resolves to whether it was removed. */
+export function removeReleasedContainer(engine: Engine, id: string): Promise<boolean> {
+  return engine.containers.remove(id, { force: true, volumes: true, signal: teardownSignal("containerMs") }).then(
+    () => true,
+    () => false,
+  );
+}
+
+export interface EnvironmentTeardown {
+  engine: Engine;
+  events: EventBus;
+  runId: string;
+  /** The environment's compose project. */
+  project: string;
+  /** Removals of containers released early, still in progress. */
+  released: readonly Promise<boolean>[];
+  /** Removes what else the environment made outside the project (e.g. dangling build images); returns how many. */
+  removeExtras?: (signal: AbortSignal) => Promise<number>;
+}
+
+export async function tearDownEnvironment(t: EnvironmentTeardown): Promise<Removed> {
+  const signal = teardownSignal("runMs");
+  const [[early, plan], images] = await Promise.all([
+    Promise.all(t.released).then(async (removed) => [removed.filter(Boolean).length, await teardownRun(t.engine, t.events, t.runId, { kill: true, signal, project: t.project }).catch(() => [])] as const),
+    t.removeExtras ? t.removeExtras(signal).catch(() => 0) : 0,
+  ]);
+  return {
+    containers: early + plan.filter((o) => o.kind === "container.remove").length,
+    networks: plan.filter((o) => o.kind === "network.remove").length,
+    volumes: plan.filter((o) => o.kind === "volume.remove").length,
+    images,
+  };
+}
+
+/** The run's last sweep of its own resources, whatever a stage left (a crash mid-stage). */
+export async function tearDownRun(engine: Engine, events: EventBus, runId: string): Promise<Removed> {
+  const plan = await teardownRun(engine, events, runId, { kill: true, signal: teardownSignal("runMs") }).catch(() => []);
+  return {
+    containers: plan.filter((o) => o.kind === "container.remove").length,
+    networks: plan.filter((o) => o.kind === "network.remove").length,
+    volumes: plan.filter((o) => o.kind === "volume.remove").length,
+    images: 0,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * One record store for what Slipway did: runs now; the publishes and deployments of the next
+ * stages are written through the same interface, so `slipway releases` and the run history have
+ * one source. Callers see only `RecordStore`: a PostgreSQL store can take the file store's place
+ * without touching them.
+ *
+ * The file store keeps one JSON file per record under `.slipway/records/<kind>/`, written to a
+ * temporary file and renamed into place: a reader never sees half a record, and several Slipway
+ * processes writing at once (two CI jobs in one checkout) lose nothing — no file is shared.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { SlipwayError } from "../errors/index.ts";
+import type { VerdictKind } from "../errors/index.ts";
+
+export interface RunEntry {
+  /** The run id. */
+  id: string;
+  /** When it started, ISO-8601. */
+  at: string;
+  endedAt: string;
+  durationMs: number;
+  /** What ran, e.g. `test` or `ci`. */
+  command: string;
+  host: string;
+  stages: { name: string; ok: boolean; durationMs: number }[];
+  verdict: { kind: VerdictKind; exitCode: number; message: string };
+  /** The evidence folder, relative to the repository. */
+  evidence: string;
+}
+
+export interface PublishEntry {
+  /** One publish: `<run id>-<image>`. */
+  id: string;
+  at: string;
+  runId: string;
+  image: string;
+  registry: string;
+  tags: string[];
+  digest: string;
+}
+
+export interface DeploymentEntry {
+  id: string;
+  at: string;
+  runId: string;
+  target: string;
+  image: string;
+  digest: string;
+  outcome: "deployed" | "rolled-back" | "failed";
+}
+
+export interface RecordKinds {
+  runs: RunEntry;
+  publishes: PublishEntry;
+  deployments: DeploymentEntry;
+}
+export type RecordKind = keyof RecordKinds;
+
+export interface RecordStore {
+  /** Writes a record (a record with the same id is replaced whole). */
+  put<K extends RecordKind>(kind: K, entry: RecordKinds[K]): Promise<void>;
+  get<K extends RecordKind>(kind: K, id: string): Promise<RecordKinds[K] | undefined>;
+  /** Newest first (by `at`, then id). */
+  list<K extends RecordKind>(kind: K, opts?: { limit?: number }): Promise<RecordKinds[K][]>;
+  /** Keeps the newest `keep` records of a kind; returns the ids removed. */
+  prune(kind: RecordKind, keep: number): Promise<string[]>;
+}
+
+export const RECORDS_DIR = path.join(".slipway", "records");
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export class FileRecordStore implements RecordStore {
+  readonly root: string;
+
+  /** `projectDir`: the folder of slipway.yml; records go to its `.slipway/records/`. */
+  constructor(projectDir: string) {
+    this.root = path.join(projectDir, RECORDS_DIR);
+  }
+
+  #file(kind: RecordKind, id: string): string {
+    // An id is a file name here: nothing may climb out of the folder.
+    if (!SAFE_ID.test(id)) throw new Error(`record id ${JSON.stringify(id)} is not a safe file name`);
+    return path.join(this.root, kind, `${id}.json`);
+  }
+
+  async put<K extends RecordKind>(kind: K, entry: RecordKinds[K]): Promise<void> {
+    const file = this.#file(kind, entry.id);
+    const temp = `${file}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(temp, `${JSON.stringify(entry, null, 2)}\n`);
+      await rename(temp, file);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw new SlipwayError(`Cannot write the ${kind} record ${entry.id} to ${path.dirname(file)}: ${err instanceof Error ? err.message : String(err)}`, {
+        code: "RECORD_NOT_WRITABLE",
+        kind: "config",
+        hint: "Slipway keeps its records in .slipway/ beside slipway.yml: make that folder writable (and add .slipway/ to .gitignore).",
+        cause: err,
+      });
+    }
+  }
+
+  async get<K extends RecordKind>(kind: K, id: string): Promise<RecordKinds[K] | undefined> {
+    try {
+      return JSON.parse(await readFile(this.#file(kind, id), "utf8")) as RecordKinds[K];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  async list<K extends RecordKind>(kind: K, opts: { limit?: number } = {}): Promise<RecordKinds[K][]> {
+    const ids = await this.#ids(kind);
+    const entries: RecordKinds[K][] = [];
+    for (const e of await Promise.all(ids.map((id) => this.get(kind, id)))) if (e !== undefined) entries.push(e);
+    entries.sort((a, b) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1));
+    return opts.limit === undefined ? entries : entries.slice(0, opts.limit);
+  }
+
+  async prune(kind: RecordKind, keep: number): Promise<string[]> {
+    const old = (await this.list(kind)).slice(keep).map((e) => e.id);
+    await Promise.all(old.map((id) => rm(this.#file(kind, id), { force: true })));
+    return old;
+  }
+
+  async #ids(kind: RecordKind): Promise<string[]> {
+    try {
+      // Temporary files of writes in progress end in .tmp: only whole records are listed.
+      return (await readdir(path.join(this.root, kind))).filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -".json".length));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The pipeline as a library: `loadPipeline` reads slipway.yml, `runPipeline` runs its stages as
+ * `slipway test` does — events delivered to the caller (nothing written to a terminal),
+ * cancellation by AbortSignal, the verdict as the result. The CLI is one caller of it.
+ */
+import { hostFacts } from "../cleanup/owner.ts";
+import { sweepAbandonedRuns } from "../cleanup/sweep.ts";
+import { loadPipelineConfig, type LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
+import { Engine, builderFromEnv, endpointFromEnv } from "../engine/index.ts";
+import { SlipwayError } from "../errors/index.ts";
+import { EventBus, type Listener } from "../events/index.ts";
+import type { RecordStore } from "../history/record-store.ts";
+import { createRunContext, type RunContext } from "../run/context.ts";
+import { teardownSignal } from "../run/lifetimes.ts";
+import type { Stage, StageName } from "../stages/stage.ts";
+import { testStage } from "../stages/test-stage.ts";
+import { runStages, type PipelineResult } from "./run-pipeline.ts";
+
+export type { PipelineResult };
+
+/** Finds (from `cwd` up) or reads `file`, and validates it. Throws a ConfigFileError (exit 3) naming file, line and key. */
+export function loadPipeline(opts: { cwd?: string; file?: string } = {}): Promise<LoadedPipelineConfig> {
+  return loadPipelineConfig({ cwd: opts.cwd ?? process.cwd(), ...(opts.file ? { file: opts.file } : {}) });
+}
+
+export interface RunPipelineOptions {
+  /** The workflow's stages to run, in order. Default: `["test"]`. */
+  stages?: readonly StageName[];
+  /** The environment of slipway.yml the test stage runs. Default: `test`. */
+  environment?: string;
+  /** Leave a failed environment up for debugging. */
+  keep?: boolean;
+  /** Variables for compose interpolation, and where the engine is found (DOCKER_HOST…). Default: `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Cancels the run; what it created is still torn down, and the verdict is `cancelled`. */
+  signal?: AbortSignal;
+  /** Every event of the run, the verdict last. */
+  onEvent?: Listener;
+  /** A context of your own (engine, events, signal, clock, run id); `signal` and `onEvent` are then ignored. */
+  context?: RunContext;
+  /** Where the run is recorded. Default: `.slipway/records/` beside slipway.yml. */
+  store?: RecordStore;
+}
+
+/** The stages that exist so far; the rest of the workflow arrives stage by stage. */
+function stagesFor(names: readonly StageName[], environment: string): Stage[] {
+  return names.map((name) => {
+    if (name === "test") return testStage(environment);
+    throw new SlipwayError(`Stage ${name} is not available in this version of Slipway`, { code: "NO_SUCH_STAGE", kind: "usage", hint: "Run the test stage (`slipway test`)." });
+  });
+}
+
+export async function runPipeline(pipeline: LoadedPipelineConfig, opts: RunPipelineOptions = {}): Promise<PipelineResult> {
+  const names = opts.stages ?? ["test"];
+  const env = definedEnv(opts.env ?? process.env);
+  const stages = stagesFor(names, opts.environment ?? "test");
+  const run = { pipeline, stages, env, command: names.join(" "), ...(opts.keep ? { keep: true } : {}), ...(opts.store ? { store: opts.store } : {}) };
+  if (opts.context) return runStages(opts.context, run);
+
+  const signal = opts.signal ?? new AbortController().signal;
+  const engine = await Engine.connect({ endpoint: endpointFromEnv(env), signal, builder: builderFromEnv(env) });
+  try {
+    const events = new EventBus();
+    if (opts.onEvent) events.on(opts.onEvent);
+    const ctx = createRunContext({ engine, signal, events });
+    // What runs whose owner is gone left behind goes beside this run (never this run's own).
+    const sweeping = sweepAbandonedRuns(engine, new EventBus(), hostFacts(ctx.owner), { signal: teardownSignal("sweepMs") }).catch(() => []);
+    const result = await runStages(ctx, run);
+    await sweeping;
+    return result;
+  } finally {
+    await engine.close();
+  }
+}
+
+/** The environment without unset entries: what the loaders take for interpolation. */
+export function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
