@@ -18,7 +18,7 @@ import { ComposeLabel, Label } from "../run/labels.ts";
 import { teardownSignal } from "../run/lifetimes.ts";
 import type { RunContext } from "../run/context.ts";
 import { together } from "../run/together.ts";
-import { passed, testsFailed, verdictForFailure, verdictOf, type Verdict } from "../run/verdict.ts";
+import { fromError, passed, testsFailed, verdictForFailure, verdictOf, type Verdict } from "../run/verdict.ts";
 import { ContainerWatcher } from "../readiness/container-watcher.ts";
 import { collectDiagnostics, formatDiagnostics } from "../readiness/diagnostics.ts";
 import type { ReadyCondition } from "../readiness/wait-ready.ts";
@@ -101,6 +101,8 @@ export function servicesIndependentOfBuilds(project: Project, services: string[]
 }
 
 async function dependencyVerdict(ctx: RunContext, failure: DependencyFailure, hint?: string): Promise<Verdict> {
+  // The dependencies could no longer be watched (the engine's event stream is gone): the engine's failure, not theirs.
+  if (failure.error) return fromError(failure.error);
   const d = await collectDiagnostics(ctx.engine, failure.container);
   return verdictOf("dependency-failed", `Dependency ${failure.service} ${failure.what}\n${formatDiagnostics(d)}`, hint);
 }
