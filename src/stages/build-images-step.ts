@@ -10,7 +10,7 @@ import { baseImages } from "../images/base-images.ts";
 import { contextFilesDigest, contextHash } from "../images/context-hash.ts";
 import type { BuildRequest, ImageResolver } from "../images/image-resolver.ts";
 import { runStep, type Step, type StepStatus } from "./step.ts";
-import { serviceBuildRequest } from "../images/build-request.ts";
+import { serviceBuildRequest } from "../compose/runner/build-request.ts";
 import { LABEL_PREFIX } from "../run/labels.ts";
 import type { RunContext } from "../run/context.ts";
 

@@ -6,7 +6,7 @@ import type { Project, Service } from "../model/index.ts";
 import type { ImageResolver, PullPolicy } from "../../images/image-resolver.ts";
 import { builtImageName } from "./names.ts";
 import { runDag } from "./dag.ts";
-import { serviceBuildRequest } from "../../images/build-request.ts";
+import { serviceBuildRequest } from "./build-request.ts";
 import type { EventBus } from "../../events/index.ts";
 
 export type ImageStep =

@@ -2,10 +2,10 @@
  * A compose service's `build:` as one build request: what `slipway compose build/up` and the
  * pipeline's build step both send, so no key of the file is honoured by one and dropped by the other.
  */
-import type { Project } from "../compose/model/index.ts";
-import { SlipwayError } from "../errors/index.ts";
-import type { BuildRequest } from "./image-resolver.ts";
-import { secretValue } from "../compose/file-objects.ts";
+import type { Project } from "../model/index.ts";
+import { SlipwayError } from "../../errors/index.ts";
+import type { BuildRequest } from "../../images/image-resolver.ts";
+import { secretValue } from "../file-objects.ts";
 
 export function serviceBuildRequest(project: Project, serviceName: string, tags: string[]): BuildRequest {
   const service = project.services[serviceName]!;

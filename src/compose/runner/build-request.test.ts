@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { loadProject } from "../compose/load/index.ts";
-import { SlipwayError } from "../errors/index.ts";
+import { loadProject } from "../load/index.ts";
+import { SlipwayError } from "../../errors/index.ts";
 import { serviceBuildRequest } from "./build-request.ts";
 
 async function project(yaml: string, env: Record<string, string> = {}) {
