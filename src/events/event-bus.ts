@@ -27,11 +27,13 @@ export type SlipwayEvent =
   | { type: "step.end"; step: string; ok: boolean; durationMs: number; error?: string; note?: string; /** Stopped because the run or a sibling step gave up: not a failure of its own. */ cancelled?: boolean }
   | { type: "container.log"; service: string; container: string; stream: "stdout" | "stderr"; line: string }
   | { type: "run.start"; runId: string; command: string; project?: string }
-  | { type: "stage.start"; stage: string; project: string }
-  | { type: "stage.end"; stage: string; ok: boolean; durationMs: number }
+  /** A stage of the workflow (test, build, …) starting; `environment` is the set of compose files it brings up, under `project`. */
+  | { type: "stage.start"; stage: string; environment?: string; project?: string }
+  | { type: "stage.end"; stage: string; environment?: string; ok: boolean; durationMs: number }
   | {
       type: "reports";
       stage: string;
+      environment?: string;
       dir: string;
       files: string[];
       missing: string[];

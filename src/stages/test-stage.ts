@@ -124,7 +124,7 @@ export async function runTestStage(ctx: RunContext, services: RunServices, envir
   }
   const projectName = stageProjectName(pipeline.name, environment, ctx.owner.runId);
   const started = ctx.clock.now();
-  ctx.events.emit({ type: "stage.start", stage: environment, project: projectName });
+  ctx.events.emit({ type: "stage.start", stage: "test", environment, project: projectName });
   await using env = new StartedEnvironment(ctx, projectName, { keep: services.keep });
 
   // The stage's own clock: its timeout aborts the work (not the run) and is told apart from Ctrl-C.
@@ -235,7 +235,8 @@ export async function runTestStage(ctx: RunContext, services: RunServices, envir
       const problems = reportProblems(envConfig.reports, reports, service);
       ctx.events.emit({
         type: "reports",
-        stage: environment,
+        stage: "test",
+        environment,
         dir: reports.dir,
         files: reports.files,
         missing: problems.missing,
@@ -263,7 +264,7 @@ export async function runTestStage(ctx: RunContext, services: RunServices, envir
   await evidence;
   await watcher?.close();
   env.passed = result.verdict.kind === "passed";
-  ctx.events.emit({ type: "stage.end", stage: environment, ok: env.passed, durationMs: ctx.clock.now() - started });
+  ctx.events.emit({ type: "stage.end", stage: "test", environment, ok: env.passed, durationMs: ctx.clock.now() - started });
   if (bug) throw bug.error;
   return result;
 }

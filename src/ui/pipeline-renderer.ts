@@ -66,7 +66,7 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
         line(style.dim(`slipway ${event.command} · run ${event.runId}`));
         break;
       case "stage.start":
-        sectionStart(event.stage, `stage ${event.stage} (project ${event.project})`, event.time);
+        sectionStart(event.stage, `stage ${event.stage}${event.environment && event.environment !== event.stage ? ` · environment ${event.environment}` : ""}${event.project ? ` (project ${event.project})` : ""}`, event.time);
         break;
       case "stage.end":
         sectionEnd(event.stage, event.time);
