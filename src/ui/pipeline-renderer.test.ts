@@ -84,3 +84,16 @@ test("CI flavour from the environment", () => {
   assert.equal(detectCi({ GITLAB_CI: "true" }), "gitlab");
   assert.equal(detectCi({}), undefined);
 });
+
+test("a build stopped because another step failed (a container_name conflict) is cancelled in the summary, not failed", () => {
+  const out = render([
+    { type: "run.start", runId: "r2", command: "test" },
+    { type: "step.start", step: "build test" },
+    { type: "step.end", step: "up db", ok: false, durationMs: 10, error: "Conflict. The container name \"/todo-db\" is already in use" },
+    { type: "step.end", step: "build test", ok: false, cancelled: true, durationMs: 20, error: "cancelled" },
+    { type: "verdict", kind: "engine-error", exitCode: 4, message: "Conflict. The container name \"/todo-db\" is already in use", durationMs: 30, runId: "r2" },
+  ]);
+  assert.match(out, /- build test: cancelled/);
+  assert.doesNotMatch(out, /build test +failed/);
+  assert.match(out, /build test +cancelled/);
+});
