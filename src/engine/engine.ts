@@ -3,6 +3,9 @@
  * measurements). Connect once per process: resolves the endpoint, negotiates the API version from
  * `GET /_ping`, then hands out resource groups that share one connection pool.
  */
+import type { Builder } from "./types.ts";
+
+export type { Builder };
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { SlipwayError } from "../errors/index.ts";
@@ -23,7 +26,6 @@ import { Volumes } from "./volumes.ts";
  * runs independent ones in parallel and commits no container per step (a cold rebuild of the
  * example's test image: 4.5 s against 6.0 s on Engine 20.10); Windows engines have only the classic one.
  */
-export type Builder = "buildkit" | "classic";
 
 export interface ConnectOptions {
   endpoint: EngineEndpoint;

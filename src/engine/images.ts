@@ -5,7 +5,7 @@ import { encodeRegistryAuth, type EngineHttp, type StreamResponse } from "./http
 import { JsonStreamError, followJsonStream } from "./streams/json-stream.ts";
 import { TraceLines, decodeTrace } from "./streams/buildkit-trace.ts";
 import { randomUUID } from "node:crypto";
-import type { Builder } from "./engine.ts";
+import type { Builder } from "./types.ts";
 import { BuildKitSession } from "./buildkit-session.ts";
 import { SlipwayError } from "../errors/index.ts";
 import { EngineApiError } from "./engine-error.ts";

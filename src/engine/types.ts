@@ -339,3 +339,24 @@ export interface ProgressMessage {
   errorDetail?: { code?: number; message?: string };
   aux?: { ID?: string; Tag?: string; Digest?: string; Size?: number };
 }
+
+/** moby's jsonmessage.JSONMessage, as sent by build, pull and push. */
+export interface JsonMessage {
+  stream?: string;
+  status?: string;
+  progressDetail?: { current?: number; total?: number; start?: number; hidecounts?: boolean; units?: string };
+  /** Deprecated pre-rendered progress bar. */
+  progress?: string;
+  id?: string;
+  from?: string;
+  time?: number;
+  timeNano?: number;
+  errorDetail?: { code?: number; message?: string };
+  /** Deprecated twin of `errorDetail.message`; older engines send only this. */
+  error?: string;
+  /** Out-of-band results: `{ID}` after a build, `{Tag, Digest, Size}` after a push, BuildKit traces. */
+  aux?: unknown;
+}
+
+/** Which builder the engine uses for builds: BuildKit (`POST /build?version=2`) or the classic one. */
+export type Builder = "buildkit" | "classic";

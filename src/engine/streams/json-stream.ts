@@ -8,25 +8,10 @@
  */
 import { SlipwayError, type ErrorKind } from "../../errors/index.ts";
 import { abortable } from "./abortable.ts";
-import { JsonLinesParser, type JsonLineProblem, type JsonObject } from "./json-lines.ts";
+import type { JsonMessage } from "../types.ts";
 
-/** moby's jsonmessage.JSONMessage, as sent by build, pull and push. */
-export interface JsonMessage {
-  stream?: string;
-  status?: string;
-  progressDetail?: { current?: number; total?: number; start?: number; hidecounts?: boolean; units?: string };
-  /** Deprecated pre-rendered progress bar. */
-  progress?: string;
-  id?: string;
-  from?: string;
-  time?: number;
-  timeNano?: number;
-  errorDetail?: { code?: number; message?: string };
-  /** Deprecated twin of `errorDetail.message`; older engines send only this. */
-  error?: string;
-  /** Out-of-band results: `{ID}` after a build, `{Tag, Digest, Size}` after a push, BuildKit traces. */
-  aux?: unknown;
-}
+export type { JsonMessage };
+import { JsonLinesParser, type JsonLineProblem, type JsonObject } from "./json-lines.ts";
 
 /** A progress stream failed: either a message reported an error, or the body could not be read. */
 export class JsonStreamError extends SlipwayError {

@@ -3,7 +3,7 @@
  * human-readable line are understood, because engines before API 1.30-ish, and the classic
  * builder in some modes, only print the line.
  */
-import type { JsonMessage } from "./json-stream.ts";
+import type { JsonMessage } from "../types.ts";
 
 /**
  * The ID of the image a build produced: the last `{"aux":{"ID":"sha256:…"}}` (both builders send
