@@ -9,6 +9,7 @@
 import type { Engine } from "../engine/index.ts";
 import type { EventBus } from "../events/index.ts";
 import { teardownSignal } from "../run/lifetimes.ts";
+import type { Plan } from "../compose/runner/plan.ts";
 import { teardownRun } from "./teardown-run.ts";
 
 export interface Removed {
@@ -44,21 +45,16 @@ export async function tearDownEnvironment(t: EnvironmentTeardown): Promise<Remov
     Promise.all(t.released).then(async (removed) => [removed.filter(Boolean).length, await teardownRun(t.engine, t.events, t.runId, { kill: true, signal, project: t.project }).catch(() => [])] as const),
     t.removeExtras ? t.removeExtras(signal).catch(() => 0) : 0,
   ]);
-  return {
-    containers: early + plan.filter((o) => o.kind === "container.remove").length,
-    networks: plan.filter((o) => o.kind === "network.remove").length,
-    volumes: plan.filter((o) => o.kind === "volume.remove").length,
-    images,
-  };
+  const removed = removedBy(plan);
+  return { ...removed, containers: early + removed.containers, images };
 }
 
 /** The run's last sweep of its own resources, whatever a stage left (a crash mid-stage). */
 export async function tearDownRun(engine: Engine, events: EventBus, runId: string): Promise<Removed> {
-  const plan = await teardownRun(engine, events, runId, { kill: true, signal: teardownSignal("runMs") }).catch(() => []);
-  return {
-    containers: plan.filter((o) => o.kind === "container.remove").length,
-    networks: plan.filter((o) => o.kind === "network.remove").length,
-    volumes: plan.filter((o) => o.kind === "volume.remove").length,
-    images: 0,
-  };
+  return removedBy(await teardownRun(engine, events, runId, { kill: true, signal: teardownSignal("runMs") }).catch(() => []));
+}
+
+function removedBy(plan: Plan): Removed {
+  const count = (kind: Plan[number]["kind"]) => plan.filter((o) => o.kind === kind).length;
+  return { containers: count("container.remove"), networks: count("network.remove"), volumes: count("volume.remove"), images: 0 };
 }
