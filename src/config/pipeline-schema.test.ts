@@ -64,3 +64,17 @@ test("docs/config.md is generated from the schema and up to date (npm run docs)"
   const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../docs/config.md");
   assert.equal(await readFile(docs, "utf8"), renderPipelineDocs());
 });
+
+test("wait: a name, a list of names, or gates with until (ready or completed)", async () => {
+  await using one = await withConfig("environments:\n  test: { compose: [docker-compose.test.yml], service: t, wait: db }\n");
+  assert.deepEqual((await loadPipelineConfig({ cwd: one.dir })).config.environments["test"]!.wait, [{ service: "db", until: "ready" }]);
+  await using many = await withConfig("environments:\n  test:\n    compose: [docker-compose.test.yml]\n    service: t\n    wait: [db, { service: agent, until: completed }]\n");
+  assert.deepEqual((await loadPipelineConfig({ cwd: many.dir })).config.environments["test"]!.wait, [
+    { service: "db", until: "ready" },
+    { service: "agent", until: "completed" },
+  ]);
+  await using none = await withConfig("environments:\n  test: { compose: [docker-compose.test.yml], service: t }\n");
+  assert.deepEqual((await loadPipelineConfig({ cwd: none.dir })).config.environments["test"]!.wait, []);
+  await using bad = await withConfig("environments:\n  test:\n    compose: [docker-compose.test.yml]\n    service: t\n    wait: [{ service: agent, until: exited }]\n");
+  await assert.rejects(loadPipelineConfig({ cwd: bad.dir }), (err) => err instanceof ConfigFileError && /slipway\.yml:5:\d+ environments\.test\.wait\[0\]\.until/.test(err.message));
+});
