@@ -1,45 +1,32 @@
 /** End to end: the CLI as a user runs it, interrupted with SIGINT. Everything goes, exit 130. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Engine, endpointFromEnv } from "../../../src/engine/index.ts";
 import { observeProject } from "../../../src/compose/runner/observe.ts";
 import { uniqueProject } from "../../support/run-context.ts";
+import { slipway, until } from "../support.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const bin = path.resolve(here, "../../../bin/slipway-dev.mjs");
 
 /** Whatever happens in a test, its project goes (a failing assertion must not leak containers). */
 async function downAfterwards(name: string): Promise<void> {
-  const down = slipway(["compose", "-p", name, "down", "-v", "-t", "0"]);
+  const down = cli(["compose", "-p", name, "down", "-v", "-t", "0"]);
   await down.exit;
 }
 
-function slipway(args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: here, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
-  const exit = new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : -1))));
-  return { child, exit, output: () => output };
-}
-
-/** Waits, by polling the engine's state (not sleeping blindly), until `predicate` holds. */
-async function until(predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The published CLI, from this scenario's folder; its output (both streams) for the assertions. */
+function cli(args: string[]) {
+  const run = slipway(args, { cwd: here });
+  return { ...run, output: () => run.stdout() + run.stderr() };
 }
 
 test("SIGINT during `compose up --wait`: torn down, exit 130", async (t) => {
   await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
   const name = uniqueProject("sigint-up");
   t.after(() => downAfterwards(name));
-  const run = slipway(["compose", "-p", name, "up", "--wait"]);
+  const run = cli(["compose", "-p", name, "up", "--wait"]);
   // db runs but will not be healthy for 30 s: `up --wait` is mid-wait.
   await until(async () => (await observeProject(engine, name)).containers.some((c) => c.service === "db" && c.state === "running"));
   run.child.kill("SIGINT");
@@ -52,7 +39,7 @@ test("SIGINT during `compose run`: the one-off and its dependencies torn down, e
   await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
   const name = uniqueProject("sigint-run");
   t.after(() => downAfterwards(name));
-  const run = slipway(["compose", "-p", name, "run", "app", "sleep", "60"]);
+  const run = cli(["compose", "-p", name, "run", "app", "sleep", "60"]);
   await until(async () => (await observeProject(engine, name)).containers.some((c) => c.oneoff && c.state === "running"));
   run.child.kill("SIGINT");
   assert.equal(await run.exit, 130, run.output());
