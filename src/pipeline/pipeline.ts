@@ -11,6 +11,8 @@ import { SlipwayError } from "../errors/index.ts";
 import { EventBus, type Listener } from "../events/index.ts";
 import type { RecordStore } from "../history/record-store.ts";
 import { createRunContext, type RunContext } from "../run/context.ts";
+import { newRunId } from "../run/identity.ts";
+import { verdictOf } from "../run/verdict.ts";
 import { teardownSignal } from "../run/lifetimes.ts";
 import type { Stage, StageName } from "../stages/stage.ts";
 import { testStage } from "../stages/test-stage.ts";
@@ -58,7 +60,13 @@ export async function runPipeline(pipeline: LoadedPipelineConfig, opts: RunPipel
   if (opts.context) return runStages(opts.context, run);
 
   const signal = opts.signal ?? new AbortController().signal;
-  const engine = await Engine.connect({ endpoint: endpointFromEnv(env), signal, builder: builderFromEnv(env) });
+  // Cancelled before the engine answered: nothing was created, and the run still ends in a verdict.
+  if (signal.aborted) return cancelledBeforeStart(run.command, opts.onEvent);
+  const engine = await Engine.connect({ endpoint: endpointFromEnv(env), signal, builder: builderFromEnv(env) }).catch((err: unknown) => {
+    if (signal.aborted) return undefined;
+    throw err;
+  });
+  if (!engine) return cancelledBeforeStart(run.command, opts.onEvent);
   try {
     const events = new EventBus();
     if (opts.onEvent) events.on(opts.onEvent);
@@ -71,6 +79,16 @@ export async function runPipeline(pipeline: LoadedPipelineConfig, opts: RunPipel
   } finally {
     await engine.close();
   }
+}
+
+function cancelledBeforeStart(command: string, onEvent: Listener | undefined): PipelineResult {
+  const runId = newRunId();
+  const verdict = verdictOf("cancelled", "cancelled before the run started");
+  const events = new EventBus();
+  if (onEvent) events.on(onEvent);
+  events.emit({ type: "run.start", runId, command });
+  events.emit({ type: "verdict", kind: verdict.kind, exitCode: verdict.exitCode, message: verdict.message, durationMs: 0, runId });
+  return { runId, verdict, stages: [] };
 }
 
 /** The environment without unset entries: what the loaders take for interpolation. */

@@ -141,16 +141,14 @@ test("the library example on Ctrl-C: teardown, verdict cancelled, exit 130, noth
   assert.equal(await leftovers(engine, runId), 0);
 });
 
-test(
-  "runPipeline with an AbortSignal aborted before it starts: verdict cancelled (130)",
-  { todo: "runPipeline rejects with CancelledError from the engine's ping instead (src/pipeline/pipeline.ts connects before the run starts)" },
-  async () => {
-    const pipeline = await loadPipeline({ cwd: scenario("library") });
-    const result = await runPipeline(pipeline, { signal: AbortSignal.abort() });
-    assert.equal(result.verdict.kind, "cancelled");
-    assert.equal(result.verdict.exitCode, 130);
-  },
-);
+test("runPipeline with an AbortSignal aborted before it starts: verdict cancelled (130), the verdict its last event", async () => {
+  const pipeline = await loadPipeline({ cwd: scenario("library") });
+  const seen: string[] = [];
+  const result = await runPipeline(pipeline, { signal: AbortSignal.abort(), onEvent: (e) => seen.push(e.type) });
+  assert.equal(result.verdict.kind, "cancelled");
+  assert.equal(result.verdict.exitCode, 130);
+  assert.deepEqual(seen, ["run.start", "verdict"]);
+});
 
 /** A record store of the caller's own, in memory. */
 class MemoryRecordStore implements RecordStore {
