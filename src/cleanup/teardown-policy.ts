@@ -39,14 +39,22 @@ export interface EnvironmentTeardown {
   removeExtras?: (signal: AbortSignal) => Promise<number>;
 }
 
-export async function tearDownEnvironment(t: EnvironmentTeardown): Promise<Removed> {
+/** What a teardown removed; `incomplete` says why some of it could not be (the engine gone), left for the next sweep. */
+export async function tearDownEnvironment(t: EnvironmentTeardown): Promise<{ removed: Removed; incomplete?: string }> {
   const signal = teardownSignal("runMs");
+  let incomplete: string | undefined;
   const [[early, plan], images] = await Promise.all([
-    Promise.all(t.released).then(async (removed) => [removed.filter(Boolean).length, await teardownRun(t.engine, t.events, t.runId, { kill: true, signal, project: t.project }).catch(() => [])] as const),
+    Promise.all(t.released).then(async (removed) => {
+      const plan = await teardownRun(t.engine, t.events, t.runId, { kill: true, signal, project: t.project }).catch((err: unknown) => {
+        incomplete = `${err instanceof Error ? err.message.split("\n")[0] : String(err)}; the next Slipway command sweeps what is left (or run \`slipway clean\`)`;
+        return [];
+      });
+      return [removed.filter(Boolean).length, plan] as const;
+    }),
     t.removeExtras ? t.removeExtras(signal).catch(() => 0) : 0,
   ]);
   const removed = removedBy(plan);
-  return { ...removed, containers: early + removed.containers, images };
+  return { removed: { ...removed, containers: early + removed.containers, images }, ...(incomplete ? { incomplete } : {}) };
 }
 
 /** The run's last sweep of its own resources, whatever a stage left (a crash mid-stage). */

@@ -49,7 +49,7 @@ export type SlipwayEvent =
         slowest: { suite: string; name: string; time: number }[];
       };
     }
-  | { type: "cleanup"; removed: { containers: number; networks: number; volumes: number; images: number }; kept?: string }
+  | { type: "cleanup"; removed: { containers: number; networks: number; volumes: number; images: number }; kept?: string; /** Why not everything could be removed (the engine gone): the next sweep takes it. */ incomplete?: string }
   /** Always the last event of a run: what happened, as a kind that never collides with a test's own exit code. */
   | { type: "verdict"; kind: VerdictKind; exitCode: number; message: string; durationMs: number; runId: string; evidence?: string; hint?: string };
 

@@ -38,7 +38,7 @@ export class StartedEnvironment implements AsyncDisposable {
       events.emit({ type: "cleanup", removed: { containers: 0, networks: 0, volumes: 0, images: 0 }, kept: `Environment kept for debugging: project ${this.project}. Remove it with: slipway clean --run ${owner.runId}` });
       return;
     }
-    const removed = await tearDownEnvironment({
+    const { removed, incomplete } = await tearDownEnvironment({
       engine,
       events,
       runId: owner.runId,
@@ -46,6 +46,6 @@ export class StartedEnvironment implements AsyncDisposable {
       released: this.#released,
       removeExtras: (signal) => removeDanglingBuildImages(this.#ctx, this.built, signal),
     });
-    events.emit({ type: "cleanup", removed });
+    events.emit({ type: "cleanup", removed, ...(incomplete ? { incomplete } : {}) });
   }
 }

@@ -153,6 +153,7 @@ function summary(
     out.push(`  ${u.required ? style.red(`✖ ${text}`) : style.yellow(`! ${text}`)}`);
   }
   if (cleanup?.kept) out.push(`  ${style.yellow(cleanup.kept)}`);
+  else if (cleanup?.incomplete) out.push(`  ${style.yellow(`cleanup incomplete: ${cleanup.incomplete}`)}`);
   else if (cleanup) out.push(`  cleanup: removed ${cleanup.removed.containers} containers, ${cleanup.removed.networks} networks, ${cleanup.removed.volumes} volumes, ${cleanup.removed.images} images`);
   if (verdict.evidence) out.push(`  evidence: ${verdict.evidence}`);
   const head = verdict.kind === "passed" ? style.green(style.bold("PASSED")) : style.red(style.bold(verdict.kind.toUpperCase()));

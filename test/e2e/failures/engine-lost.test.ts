@@ -58,6 +58,9 @@ function assertLostMidRun(ended: EndedRun, stderr: string): void {
   assert.match(message, /^The connection to the Docker engine was lost mid-run/, message);
   assert.doesNotMatch(`${message} ${String(ended.verdict["hint"] ?? "")}`, /bug|Cannot connect/i);
   assert.doesNotMatch(stderr, /This is a bug/);
+  // Its teardown could not reach the engine: said so, not "removed 0 containers".
+  const cleanup = ended.events.find((e) => e.type === "cleanup");
+  assert.match(String(cleanup?.["incomplete"]), /next Slipway command sweeps/, JSON.stringify(cleanup));
 }
 
 /**
