@@ -51,6 +51,12 @@ describe("schema validation", () => {
       ["4:10 services.web.tty", "5:13 services.web.ports[0]", "7:17 services.web.healthcheck.interval", "10:16 services.db.mem_limit"],
     );
   });
+  it("a string that fails the one string shape of a union is told what is wrong with it, not which types were expected", async () => {
+    const issues = await loadIssues({ "compose.yml": "services:\n  db:\n    image: pg\n    ports: ['127.0.0.1::99999']\n" });
+    assert.equal(issues.length, 1);
+    assert.match(issues[0]!.message, /invalid container port range "99999"/);
+    assert.doesNotMatch(issues[0]!.message, /expected .* or a mapping/);
+  });
   it("checks enums with did-you-mean", async () => {
     const issues = await loadIssues({ "compose.yml": "services:\n  web:\n    image: nginx\n    depends_on:\n      db: {condition: service_healty}\n  db:\n    image: pg\n" });
     assert.equal(issues[0]?.path, "services.web.depends_on.db.condition");

@@ -98,12 +98,20 @@ export function validate(s: Schema, n: YNode, path: string, ctx: ValidateContext
       const candidates = s.options.filter((o) => kindMatches(o, n));
       if (candidates.length === 0) return wrong();
       if (candidates.length === 1) return validate(candidates[0] as Schema, n, path, ctx);
-      // Several scalar shapes: accept if any fits, else report against all of them.
+      // Several scalar shapes: accept if any fits. Else a string that fails the one string shape
+      // (a port spec, say) is told what is wrong with it as a string — not that a string, an
+      // integer or a mapping was expected, which it already is.
+      const failures = new Map<Schema, typeof issues.items>();
       for (const c of candidates) {
         const before = issues.size;
         validate(c, n, path, ctx);
         if (issues.size === before) return;
-        issues.items.length = before;
+        failures.set(c, issues.items.splice(before));
+      }
+      const own = n.kind === "scalar" && typeof n.value === "string" ? candidates.filter((c) => c.t === "string") : [];
+      if (own.length === 1) {
+        issues.items.push(...failures.get(own[0]!)!);
+        return;
       }
       return wrong();
     }
