@@ -92,3 +92,15 @@ test("a step cancelled before it started still reads as an ERROR; a character sp
   assert.deepEqual(lines.lines(decodeTrace(b64(cancelled))), ["#2 [2/2] RUN two", "#2 ERROR: context canceled"]);
   assert.deepEqual(lines.counts, { finished: 1, total: 2 });
 });
+
+test("a step's end and its last output in one payload: the output, even without a newline, comes before the end", () => {
+  const digest = "sha256:" + "d".repeat(64);
+  const vertex = (extra: Uint8Array) => bytesField(1, concat(bytesField(1, digest), bytesField(3, "[1/1] RUN printf out && exit 3"), bytesField(5, stamp(1_700_000_000_000)), extra));
+  const log = (text: string) => bytesField(3, concat(bytesField(1, digest), varintField(3, 1), bytesField(4, text)));
+  const lines = new TraceLines();
+  assert.deepEqual(lines.lines(decodeTrace(b64(vertex(new Uint8Array())))), ["#1 [1/1] RUN printf out && exit 3"]);
+  const failed = vertex(concat(bytesField(6, stamp(1_700_000_001_000)), bytesField(7, "exit code: 3")));
+  assert.deepEqual(lines.lines(decodeTrace(b64(concat(failed, log("first\nslipway-build-output"))))), ["#1 first", "#1 slipway-build-output", "#1 ERROR: exit code: 3"]);
+  // Output that arrives after its step ended is written at once, not held for a newline that never comes.
+  assert.deepEqual(lines.lines(decodeTrace(b64(log("late")))), ["#1 late"]);
+});

@@ -125,9 +125,14 @@ export class TraceLines {
     return { finished: this.#finished.size, total: this.#numbers.size + this.#pending.size };
   }
 
-  /** The lines one trace payload adds. */
+  /**
+   * The lines one trace payload adds. A payload may carry a step's end and its last output
+   * together: the output is written first, and a last line without a newline is flushed with the
+   * end (a failing `printf … && exit 3` otherwise lost its output whenever the two came as one).
+   */
   lines(status: TraceStatus): string[] {
     const out: string[] = [];
+    const ends: { digest: string; n: number; line: string }[] = [];
     for (const v of status.vertexes) {
       // A step is numbered when it starts (or turns out cached), as `--progress=plain` does.
       if (!this.#announced.has(v.digest)) {
@@ -143,14 +148,14 @@ export class TraceLines {
       if (this.#finished.has(v.digest)) continue;
       if (v.error) {
         this.#finished.add(v.digest);
-        out.push(...this.#flush(v.digest, n), `#${n} ERROR: ${v.error}`);
+        ends.push({ digest: v.digest, n, line: `#${n} ERROR: ${v.error}` });
       } else if (v.cached) {
         this.#finished.add(v.digest);
-        out.push(`#${n} CACHED`);
+        ends.push({ digest: v.digest, n, line: `#${n} CACHED` });
       } else if (v.completed !== undefined) {
         this.#finished.add(v.digest);
         const seconds = v.started !== undefined ? ` ${((v.completed - v.started) / 1000).toFixed(1)}s` : "";
-        out.push(...this.#flush(v.digest, n), `#${n} DONE${seconds}`);
+        ends.push({ digest: v.digest, n, line: `#${n} DONE${seconds}` });
       }
     }
     for (const l of status.logs) {
@@ -162,7 +167,10 @@ export class TraceLines {
       const parts = text.split(/\r?\n/);
       this.#partial.set(l.vertex, parts.pop()!);
       for (const line of parts) if (line.trim()) out.push(`#${n} ${line}`);
+      // Output of a step that already ended has nothing more to wait for.
+      if (this.#finished.has(l.vertex) && !ends.some((e) => e.digest === l.vertex)) out.push(...this.#flush(l.vertex, n));
     }
+    for (const end of ends) out.push(...this.#flush(end.digest, end.n), end.line);
     return out;
   }
 

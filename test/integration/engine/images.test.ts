@@ -184,7 +184,7 @@ for (const [builder, failure] of [
     assert.equal(err.code, "BUILD_FAILED");
     assert.match(err.message, failure);
     // The output was streamed before the error...
-    assert.ok(seen.some((m) => m.stream?.includes("slipway-build-output")), "output streamed");
+    assert.ok(seen.some((m) => m.stream?.includes("slipway-build-output")), `output streamed; seen: ${JSON.stringify(seen)}; error: ${err.message}`);
     // ...and a user reading only the error must see it too.
     assert.match(err.message, /slipway-build-output/, `the error does not show the command's output: ${err.message}`);
   });
