@@ -6,6 +6,7 @@ import { ConfigFileError, IssueList, type IssueSubject } from "../yaml/issues.ts
 import { parseYaml } from "../yaml/parse.ts";
 import { normalizeProjectName } from "../compose/load/index.ts";
 import { pipelineSchema, type PipelineConfig } from "./pipeline-schema.ts";
+import { pipelineStages, stageEnvironments } from "./stages.ts";
 
 export const CONFIG_FILE_NAMES = ["slipway.yml", "slipway.yaml"];
 
@@ -70,6 +71,25 @@ export async function loadPipelineConfig(opts: { cwd: string; file?: string }): 
       for (const report of env.reports) {
         if (!report.path.startsWith("/")) issues.add(root.pos, `environments.${name}.reports`, `report path ${report.path} must be absolute (a path in the container)`);
       }
+    }
+  }
+  if (config) {
+    // Every stage's environment is one of slipway.yml's, and acceptance runs a service of it.
+    const stagesNode = root.entries.find((e) => e.key === "stages");
+    const stages = pipelineStages(config);
+    for (const [stage, environment] of stageEnvironments(stages)) {
+      if (!config.environments[environment]) {
+        issues.add(stagesNode?.keyPos ?? root.pos, `stages.${stage}.environment`, `no environment "${environment}" in environments`, `Environments: ${Object.keys(config.environments).join(", ") || "none"}.`);
+      }
+    }
+    if (stages.acceptance && config.environments[stages.acceptance.environment] && !config.environments[stages.acceptance.environment]!.service) {
+      issues.add(stagesNode?.keyPos ?? root.pos, `environments.${stages.acceptance.environment}.service`, "the acceptance stage needs the environment's `service` (the acceptance tests)");
+    }
+    if (stages.release && Object.keys(config.images).length === 0) {
+      issues.add(stagesNode?.keyPos ?? root.pos, "stages.release", "the release stage builds the pipeline's images, and `images` has none");
+    }
+    for (const [service, image] of Object.entries(stages.release?.images ?? {})) {
+      if (!config.images[image]) issues.add(stagesNode?.keyPos ?? root.pos, `stages.release.images.${service}`, `no image "${image}" in images`);
     }
   }
   if (!config || issues.size > 0) throw new ConfigFileError(issues.items, PIPELINE_FILE);

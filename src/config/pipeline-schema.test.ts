@@ -78,3 +78,22 @@ test("wait: a name, a list of names, or gates with until (ready or completed)", 
   await using bad = await withConfig("environments:\n  test:\n    compose: [docker-compose.test.yml]\n    service: t\n    wait: [{ service: agent, until: exited }]\n");
   await assert.rejects(loadPipelineConfig({ cwd: bad.dir }), (err) => err instanceof ConfigFileError && /slipway\.yml:5:\d+ environments\.test\.wait\[0\]\.until/.test(err.message));
 });
+
+test("stages: inferred from environments and images when absent; each stage's environment must exist", async () => {
+  const { pipelineStages } = await import("./stages.ts");
+  const files = { "docker-compose.test.yml": "services: {}\n", "docker-compose.release.yml": "services: {}\n" };
+  await using inferred = await withConfig("images: { app: { build: { target: release } } }\nenvironments:\n  test: { compose: [docker-compose.test.yml], service: test }\n  release: { compose: [docker-compose.release.yml], service: acceptance }\n", files);
+  assert.deepEqual(Object.keys(pipelineStages((await loadPipelineConfig({ cwd: inferred.dir })).config)), ["test", "release", "acceptance"]);
+  await using testOnly = await withConfig("environments:\n  test: { compose: [docker-compose.test.yml], service: test }\n", files);
+  assert.deepEqual(Object.keys(pipelineStages((await loadPipelineConfig({ cwd: testOnly.dir })).config)), ["test"]);
+  await using written = await withConfig(
+    "images: { app: { build: { target: release } } }\nenvironments:\n  test: { compose: [docker-compose.test.yml], service: test }\n  rel: { compose: [docker-compose.release.yml], service: acceptance }\nstages:\n  test: test\n  build: { environment: test, service: builder, artifacts: /wheelhouse }\n  release: { environment: rel, bootstrap: [migrate, collectstatic] }\n  acceptance: rel\n",
+    files,
+  );
+  const stages = pipelineStages((await loadPipelineConfig({ cwd: written.dir })).config);
+  assert.deepEqual(stages.build, { environment: "test", service: "builder", artifacts: "/wheelhouse", to: "target", env: {}, timeout: 600_000 });
+  assert.deepEqual(stages.release, { environment: "rel", images: {}, bootstrap: ["migrate", "collectstatic"], timeout: 600_000 });
+  assert.deepEqual(stages.acceptance, { environment: "rel" });
+  await using wrong = await withConfig("environments:\n  test: { compose: [docker-compose.test.yml], service: test }\nstages:\n  test: tset\n  acceptance: release\n", files);
+  await assert.rejects(loadPipelineConfig({ cwd: wrong.dir }), (err) => err instanceof ConfigFileError && /stages\.test\.environment: no environment "tset"/.test(err.message) && /stages\.acceptance\.environment/.test(err.message));
+});

@@ -2,6 +2,7 @@
  * slipway.yml: the one definition its types, validation and docs/config.md come from.
  * Run `npm run docs` after changing it (a unit test fails while the docs are stale).
  */
+import type { YNode } from "../yaml/node.ts";
 import { boolean, duration, field, integer, list, map, object, oneOf, string, type Infer } from "./schema-dsl.ts";
 
 const NAME = /^[a-z0-9][a-z0-9_.-]*$/;
@@ -72,11 +73,48 @@ export const historySchema = object("history", "Evidence kept under .slipway/run
   keep: field(integer(1), "How many runs to keep; older ones are pruned.", { default: 20 }),
 });
 
+/** `key: NAME` is short for `{ environment: NAME }`. */
+const environmentShorthand = (node: YNode): YNode | undefined =>
+  node.kind === "scalar" && typeof node.value === "string" ? { kind: "map", pos: node.pos, entries: [{ key: "environment", keyPos: node.pos, value: node }] } : undefined;
+
+export const testStageSchema = object("test", "The test stage: runs an environment's `service` to completion, copies its reports out; its exit code is the verdict. A plain name is short for `{ environment: NAME }`.", {
+  environment: field(string(), "The environment it brings up.", { default: "test" }),
+}, { shorthand: environmentShorthand });
+
+export const buildStageSchema = object("build", "The build stage (seed 001's builder): runs a builder service of an environment, which writes the artifacts (packages, wheels, jars) into a folder of its container, and copies them out through the Engine API into a host folder that the release image's build context uses. Unchanged inputs (the builder's image, command and environment) with the artifacts still in place are reused, not rebuilt.", {
+  environment: field(string(), "The environment whose compose files define the builder.", { required: true, example: "build" }),
+  service: field(string(), "The builder service: it writes the artifacts and exits 0.", { required: true, example: "builder" }),
+  command: field(list(string(), { acceptSingle: true }), "Command for `service`, instead of the one in the compose file."),
+  artifacts: field(string(), "Absolute path of the folder in the builder's container whose files are the artifacts.", { required: true, example: "/wheelhouse" }),
+  to: field(string(), "Host folder, relative to slipway.yml, the artifacts are copied into (emptied first). It is left out of every other build context.", { default: "target" }),
+  env: field(map(string()), "Extra environment variables for `service`.", { default: {} }),
+  timeout: field(duration(), "How long the stage may take before it fails with exit code 8.", { default: 600_000, defaultText: "`10m`" }),
+});
+
+export const releaseStageSchema = object("release", "The release stage: builds the pipeline's images (with the commit in their labels and build arguments), brings the release environment up with exactly those images, and runs its bootstrap tasks before the app is declared ready. A plain name is short for `{ environment: NAME }`.", {
+  environment: field(string(), "The release environment.", { default: "release" }),
+  images: field(map(string()), "Which service runs which of the pipeline's images, as `service: image`.", { default: {}, defaultText: "each service whose build is an image's build" }),
+  bootstrap: field(list(string(), { acceptSingle: true }), "One-shot services run in order (migrations, static files) before the app is declared ready.", { defaultText: "the one-shots other services depend on with `service_completed_successfully`" }),
+  timeout: field(duration(), "How long the stage may take before it fails with exit code 8.", { default: 600_000, defaultText: "`10m`" }),
+}, { shorthand: environmentShorthand });
+
+export const acceptanceStageSchema = object("acceptance", "The acceptance stage: runs the release environment's `service` (the acceptance tests) against the app the release stage brought up, and copies its reports out; its exit code is the verdict. A plain name is short for `{ environment: NAME }`.", {
+  environment: field(string(), "The environment the release stage brought up.", { default: "release" }),
+}, { shorthand: environmentShorthand });
+
+export const stagesSchema = object("stages", "The workflow's stages this pipeline runs, in the order test → build → release → acceptance.", {
+  test: field(testStageSchema, "Run the tests.", { defaultText: "when `environments.test` exists" }),
+  build: field(buildStageSchema, "Build the artifacts."),
+  release: field(releaseStageSchema, "Build the release image and bring the release environment up.", { defaultText: "when `environments.release` and `images` exist" }),
+  acceptance: field(acceptanceStageSchema, "Run the acceptance tests against the release.", { defaultText: "when `environments.release` has a `service`" }),
+});
+
 export const pipelineSchema = object("slipway.yml", "The pipeline file at the root of a repository.", {
   version: field(oneOf("1"), "Schema version of this file.", { default: "1" as const }),
   name: field(string({ pattern: NAME, rule: NAME_RULE }), "Project name: prefix of the unique compose project names of each run.", { defaultText: "the folder name" }),
   environments: field(map(environmentSchema, { keyPattern: NAME, keyRule: NAME_RULE }), "Environments by stage name (`test`, `release`, …).", { required: true }),
   images: field(map(imageSchema, { keyPattern: NAME, keyRule: NAME_RULE }), "Images the pipeline builds.", { default: {} }),
+  stages: field(stagesSchema, "The workflow's stages.", { defaultText: "inferred from `environments` and `images`" }),
   registry: field(registrySchema, "Registry for `publish`; `slipway doctor` checks that it answers."),
   history: field(historySchema, "Run history.", { default: { keep: 20 } }),
 });
@@ -85,5 +123,9 @@ export type PipelineConfig = Infer<typeof pipelineSchema>;
 export type EnvironmentConfig = Infer<typeof environmentSchema>;
 export type ReportConfig = Infer<typeof reportSchema>;
 export type WaitConfig = Infer<typeof waitSchema>;
+export type StagesConfig = Infer<typeof stagesSchema>;
+export type BuildStageConfig = Infer<typeof buildStageSchema>;
+export type ReleaseStageConfig = Infer<typeof releaseStageSchema>;
+export type AcceptanceStageConfig = Infer<typeof acceptanceStageSchema>;
 export type ImageConfig = Infer<typeof imageSchema>;
 export type RegistryConfig = Infer<typeof registrySchema>;

@@ -1,0 +1,30 @@
+/**
+ * The stages a pipeline runs: `stages:` as written, or inferred from the environments and images
+ * when it is absent — `test` when there is a test environment, `release` and `acceptance` when there
+ * is a release environment and images to release (acceptance needs the environment's `service`).
+ */
+import type { AcceptanceStageConfig, BuildStageConfig, PipelineConfig, ReleaseStageConfig } from "./pipeline-schema.ts";
+
+export interface PipelineStages {
+  test?: { environment: string };
+  build?: BuildStageConfig;
+  release?: ReleaseStageConfig;
+  acceptance?: AcceptanceStageConfig;
+}
+
+export function pipelineStages(config: PipelineConfig): PipelineStages {
+  if (config.stages) return config.stages;
+  const out: PipelineStages = {};
+  if (config.environments["test"]) out.test = { environment: "test" };
+  const release = config.environments["release"];
+  if (release && Object.keys(config.images).length > 0) {
+    out.release = { environment: "release", images: {}, bootstrap: undefined, timeout: 600_000 };
+    if (release.service) out.acceptance = { environment: "release" };
+  }
+  return out;
+}
+
+/** Where each stage's environment is named, for the loader's checks: [stage, environment]. */
+export function stageEnvironments(stages: PipelineStages): [string, string][] {
+  return Object.entries(stages).map(([name, s]) => [name, (s as { environment: string }).environment]);
+}
