@@ -4,6 +4,7 @@ import { cleanCommand } from "./commands/clean.ts";
 import { composeCommand } from "./commands/compose.ts";
 import { initCommand } from "./commands/init.ts";
 import { testCommand } from "./commands/test.ts";
+import { ciCommand } from "./commands/ci.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import type { CliIo } from "./io.ts";
 import { slipwayVersion } from "../run/version.ts";
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
   program.addCommand(doctorCommand(io, signal, setExit));
   program.addCommand(initCommand(io));
   program.addCommand(testCommand(io, signal, setExit));
+  program.addCommand(ciCommand(io, signal, setExit));
   program.addCommand(cleanCommand(io, signal));
   program.addCommand(composeCommand(io, signal, setExit));
   return { command: program, exitCode: () => exitCode };

@@ -30,6 +30,8 @@ export type SlipwayEvent =
   /** A stage of the workflow (test, build, …) starting; `environment` is the set of compose files it brings up, under `project`. */
   | { type: "stage.start"; stage: string; environment?: string; project?: string }
   | { type: "stage.end"; stage: string; environment?: string; ok: boolean; durationMs: number }
+  /** A stage of the pipeline the run does not run: outside `--from`/`--until`, or after a stage that did not pass. */
+  | { type: "stage.skip"; stage: string; reason: string }
   | {
       type: "reports";
       stage: string;

@@ -14,7 +14,8 @@ import { createRunContext, type RunContext } from "../run/context.ts";
 import { newRunId } from "../run/identity.ts";
 import { verdictOf } from "../run/verdict.ts";
 import { teardownSignal } from "../run/lifetimes.ts";
-import type { Stage, StageName } from "../stages/stage.ts";
+import { STAGE_NAMES, type Stage, type StageName } from "../stages/stage.ts";
+import { pipelineStages } from "../config/stages.ts";
 import { testStage } from "../stages/test-stage.ts";
 import { runStages, type PipelineResult } from "./run-pipeline.ts";
 
@@ -26,9 +27,13 @@ export function loadPipeline(opts: { cwd?: string; file?: string } = {}): Promis
 }
 
 export interface RunPipelineOptions {
-  /** The workflow's stages to run, in order. Default: `["test"]`. */
+  /** The workflow's stages to run (in the workflow's order, whatever order they are given in). Default: `["test"]`; `slipway ci` runs all of the pipeline's. */
   stages?: readonly StageName[];
-  /** The environment of slipway.yml the test stage runs. Default: `test`. */
+  /** Only the stages from this one on (`--from`). */
+  from?: StageName;
+  /** Only the stages up to this one (`--until`). */
+  until?: StageName;
+  /** The environment of slipway.yml the test stage runs. Default: the test stage's (`test`). */
   environment?: string;
   /** Leave a failed environment up for debugging. */
   keep?: boolean;
@@ -42,21 +47,33 @@ export interface RunPipelineOptions {
   context?: RunContext;
   /** Where the run is recorded. Default: `.slipway/records/` beside slipway.yml. */
   store?: RecordStore;
+  /** What the run's record and `run.start` call it. Default: the stages' names. */
+  command?: string;
+}
+
+/** The stages `slipway ci` runs for this pipeline: those slipway.yml has (or implies), in the workflow's order. */
+export function pipelineStageNames(pipeline: LoadedPipelineConfig): StageName[] {
+  return STAGE_NAMES.filter((name) => name in pipelineStages(pipeline.config));
 }
 
 /** The stages that exist so far; the rest of the workflow arrives stage by stage. */
-function stagesFor(names: readonly StageName[], environment: string): Stage[] {
+function stagesFor(pipeline: LoadedPipelineConfig, names: readonly StageName[], environment: string | undefined): Stage[] {
+  const configured = pipelineStages(pipeline.config);
   return names.map((name) => {
-    if (name === "test") return testStage(environment);
-    throw new SlipwayError(`Stage ${name} is not available in this version of Slipway`, { code: "NO_SUCH_STAGE", kind: "usage", hint: "Run the test stage (`slipway test`)." });
+    if (name === "test") return testStage(environment ?? configured.test?.environment ?? "test");
+    return {
+      name,
+      run: () => Promise.reject(new SlipwayError(`Stage ${name} is not available in this version of Slipway`, { code: "NO_SUCH_STAGE", kind: "usage", hint: "Run the stages before it (`slipway ci --until test`)." })),
+    };
   });
 }
 
 export async function runPipeline(pipeline: LoadedPipelineConfig, opts: RunPipelineOptions = {}): Promise<PipelineResult> {
   const names = opts.stages ?? ["test"];
   const env = definedEnv(opts.env ?? process.env);
-  const stages = stagesFor(names, opts.environment ?? "test");
-  const run = { pipeline, stages, env, command: names.join(" "), ...(opts.keep ? { keep: true } : {}), ...(opts.store ? { store: opts.store } : {}) };
+  const stages = stagesFor(pipeline, names, opts.environment);
+  const slice = { ...(opts.from ? { from: opts.from } : {}), ...(opts.until ? { until: opts.until } : {}) };
+  const run = { pipeline, stages, env, command: opts.command ?? names.join(" "), slice, ...(opts.keep ? { keep: true } : {}), ...(opts.store ? { store: opts.store } : {}) };
   if (opts.context) return runStages(opts.context, run);
 
   const signal = opts.signal ?? new AbortController().signal;

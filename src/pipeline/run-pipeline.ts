@@ -5,6 +5,7 @@
  * always the last event, with the run id, on every path: a stage's verdict, a user's error found
  * inside the run, the engine lost mid-run, Ctrl-C, or a bug (whose stack goes to the evidence).
  */
+import { setMaxListeners } from "node:events";
 import { tearDownRun } from "../cleanup/teardown-policy.ts";
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import { EVENT_SCHEMA_VERSION } from "../events/index.ts";
@@ -14,7 +15,8 @@ import { ImageResolver } from "../images/image-resolver.ts";
 import type { RunContext } from "../run/context.ts";
 import { Redactor } from "../run/redact.ts";
 import { passed, verdictForFailure, type Verdict } from "../run/verdict.ts";
-import type { RunServices, Stage, StageOutcome } from "../stages/stage.ts";
+import { STAGE_NAMES, type RunServices, type Stage, type StageName, type StageOutcome } from "../stages/stage.ts";
+import { planStages, preparationsAfter, skippedAfter, type SliceOptions } from "./stage-plan.ts";
 
 export interface PipelineRunOptions {
   pipeline: LoadedPipelineConfig;
@@ -28,6 +30,8 @@ export interface PipelineRunOptions {
   keep?: boolean;
   /** Where the run is recorded. Default: the file store in the repository's `.slipway/`. */
   store?: RecordStore;
+  /** Only the stages from/until these (`--from`, `--until`). */
+  slice?: SliceOptions;
 }
 
 export interface PipelineResult {
@@ -63,19 +67,35 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
       images: new ImageResolver(ctx.engine, ctx.events, ctx.signal),
       store,
       keep: opts.keep ?? false,
+      environments: new Map(),
+      outcomes: new Map(),
     };
-    for (const stage of opts.stages) {
+    await using _teardown = environmentsOf(services, () => verdict.kind === "passed");
+    const plan = planStages(opts.stages, opts.slice);
+    const byName = new Map(opts.stages.map((s) => [s.name, s]));
+    // Stages left out by the slice are told where they stand: those before it first, those after it last.
+    const firstPlanned = plan.stages[0]?.name;
+    const before = plan.outside.filter((s) => firstPlanned !== undefined && STAGE_NAMES.indexOf(s.name) < STAGE_NAMES.indexOf(firstPlanned));
+    for (const s of before) ctx.events.emit({ type: "stage.skip", stage: s.name, reason: s.reason });
+    await using preparations = new Preparations(ctx, services, byName);
+    preparations.start(preparationsAfter(plan, undefined));
+    for (const { name } of plan.stages) {
+      const stage = byName.get(name)!;
       const stageStarted = ctx.clock.now();
       let outcome: StageOutcome | undefined;
       try {
-        outcome = await stage.run(ctx, services);
+        outcome = await stage.run(ctx, services, await preparations.result(name));
         stages.push({ name: stage.name, outcome });
+        services.outcomes.set(stage.name, outcome);
         verdict = outcome.verdict;
       } finally {
         stageTimes.push({ name: stage.name, ok: outcome?.verdict.kind === "passed", durationMs: ctx.clock.now() - stageStarted });
+        if (outcome?.verdict.kind !== "passed") for (const s of skippedAfter(plan, name)) ctx.events.emit({ type: "stage.skip", stage: s.name, reason: s.reason });
       }
       if (verdict.kind !== "passed") break;
+      preparations.start(preparationsAfter(plan, name));
     }
+    for (const s of plan.outside.filter((o) => !before.includes(o))) ctx.events.emit({ type: "stage.skip", stage: s.name, reason: s.reason });
   } catch (err) {
     verdict = verdictForFailure(err, ctx.signal.aborted);
     if (verdict.kind === "internal-error") {
@@ -123,4 +143,58 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
   unsubscribe();
   await record?.flush();
   return { runId, verdict: { ...verdict, message, ...(hint ? { hint } : {}) }, stages, ...(record ? { evidence: record.dir } : {}) };
+}
+
+/**
+ * The preparations of a run's stages (work that overlaps earlier stages), each started at most
+ * once, all stopped and settled when the run ends — whether or not their stage's turn came.
+ */
+class Preparations implements AsyncDisposable {
+  readonly #ctx: RunContext;
+  readonly #services: RunServices;
+  readonly #stages: Map<StageName, Stage>;
+  readonly #abort = new AbortController();
+  readonly #started = new Map<StageName, Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>>();
+
+  constructor(ctx: RunContext, services: RunServices, stages: Map<StageName, Stage>) {
+    this.#ctx = { ...ctx, signal: AbortSignal.any([ctx.signal, this.#abort.signal]) };
+    setMaxListeners(0, this.#ctx.signal);
+    this.#services = services;
+    this.#stages = stages;
+  }
+
+  start(names: StageName[]): void {
+    for (const name of names) {
+      const stage = this.#stages.get(name);
+      if (!stage?.prepare || this.#started.has(name)) continue;
+      this.#started.set(name, stage.prepare(this.#ctx, this.#services).then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error })));
+    }
+  }
+
+  /** The stage's prepared work (started now if it had not been); its failure is thrown here, as the stage's. */
+  async result(name: StageName): Promise<unknown> {
+    this.start([name]);
+    const prepared = await this.#started.get(name);
+    if (!prepared) return undefined;
+    if (!prepared.ok) throw prepared.error;
+    return prepared.value;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#abort.abort();
+    await Promise.all(this.#started.values());
+  }
+}
+
+/** What stages left started for later ones, torn down when the run ends (kept with --keep after a failure). */
+function environmentsOf(services: RunServices, passed: () => boolean): AsyncDisposable {
+  return {
+    async [Symbol.asyncDispose]() {
+      for (const env of [...services.environments.values()].reverse()) {
+        env.passed = passed();
+        await env[Symbol.asyncDispose]();
+      }
+      services.environments.clear();
+    },
+  };
 }

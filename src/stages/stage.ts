@@ -11,6 +11,7 @@ import type { ImageResolver } from "../images/image-resolver.ts";
 import type { RunContext } from "../run/context.ts";
 import type { Redactor } from "../run/redact.ts";
 import type { Verdict } from "../run/verdict.ts";
+import type { StartedEnvironment } from "./environment.ts";
 
 export const STAGE_NAMES = ["test", "build", "release", "acceptance", "tag", "publish", "deploy"] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -30,6 +31,10 @@ export interface RunServices {
   store: RecordStore;
   /** Leave a failed environment up for debugging. */
   keep: boolean;
+  /** Environments a stage started for a later one (release → acceptance), by name; the run tears down what is left. */
+  environments: Map<string, StartedEnvironment>;
+  /** The outcome of each stage that ran, for the stages after it. */
+  outcomes: Map<StageName, StageOutcome>;
 }
 
 export interface StageOutcome {
@@ -40,6 +45,14 @@ export interface StageOutcome {
 
 export interface Stage {
   readonly name: StageName;
+  /** The stage whose passing its preparation needs; absent: it may prepare as the run starts. */
+  readonly prepareAfter?: StageName;
+  /**
+   * Work that may overlap the stages before it (an image build), started early by the runner; its
+   * signal aborts when the run will not reach this stage. Its result, or its failure, is the
+   * stage's when its turn comes.
+   */
+  prepare?(ctx: RunContext, services: RunServices): Promise<unknown>;
   /** Runs the stage to its verdict; a SlipwayError thrown is its verdict too, anything else is a bug. */
-  run(ctx: RunContext, services: RunServices): Promise<StageOutcome>;
+  run(ctx: RunContext, services: RunServices, prepared?: unknown): Promise<StageOutcome>;
 }

@@ -97,3 +97,17 @@ test("a build stopped because another step failed (a container_name conflict) is
   assert.doesNotMatch(out, /build test +failed/);
   assert.match(out, /build test +cancelled/);
 });
+
+test("a run of several stages: a line per stage in the summary, skipped ones with why", () => {
+  const out = render([
+    { type: "run.start", runId: "r3", command: "ci" },
+    { type: "stage.start", stage: "test", environment: "test", project: "app-test-r3" },
+    { type: "stage.end", stage: "test", environment: "test", ok: false, durationMs: 2000 },
+    { type: "stage.skip", stage: "release", reason: "test did not pass" },
+    { type: "stage.skip", stage: "acceptance", reason: "test did not pass" },
+    { type: "verdict", kind: "tests-failed", exitCode: 1, message: "test exited with code 1", durationMs: 2500, runId: "r3" },
+  ]);
+  assert.match(out, /- stage release skipped: test did not pass/);
+  assert.match(out, /stage test +failed +2\.0s/);
+  assert.match(out, /stage acceptance +skipped/);
+});

@@ -36,6 +36,7 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
   const steps: { step: string; ok: boolean; durationMs: number; note?: string; cancelled?: boolean }[] = [];
   let reports: Extract<Event, { type: "reports" }> | undefined;
   let cleanup: Extract<Event, { type: "cleanup" }> | undefined;
+  const stages: { stage: string; status: string; durationMs?: number }[] = [];
 
   const clearProgress = () => {
     if (progressShown) {
@@ -68,7 +69,12 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
       case "stage.start":
         sectionStart(event.stage, `stage ${event.stage}${event.environment && event.environment !== event.stage ? ` · environment ${event.environment}` : ""}${event.project ? ` (project ${event.project})` : ""}`, event.time);
         break;
+      case "stage.skip":
+        stages.push({ stage: event.stage, status: "skipped" });
+        line(style.dim(`- stage ${event.stage} skipped: ${event.reason}`));
+        break;
       case "stage.end":
+        stages.push({ stage: event.stage, status: event.ok ? "ok" : "failed", durationMs: event.durationMs });
         sectionEnd(event.stage, event.time);
         line(`${event.ok ? style.green("✔") : style.red("✖")} stage ${event.stage} ${style.dim(seconds(event.durationMs))}`);
         break;
@@ -117,7 +123,7 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
         cleanup = event;
         break;
       case "verdict":
-        line(summary(event, reports, cleanup, steps, style));
+        line(summary(event, reports, cleanup, steps, style, stages));
         break;
     }
   };
@@ -129,11 +135,14 @@ function summary(
   cleanup: Extract<Event, { type: "cleanup" }> | undefined,
   steps: { step: string; ok: boolean; durationMs: number; note?: string; cancelled?: boolean }[],
   style: Style,
+  stages: { stage: string; status: string; durationMs?: number }[] = [],
 ): string {
   const out: string[] = ["", style.bold("Summary")];
-  const rows: [string, string, string][] = steps
+  // A run of several stages gets a line per stage, in the order they ran or were skipped.
+  const stageRows: [string, string, string][] = stages.length > 1 ? stages.map((s) => [`stage ${s.stage}`, s.status, s.durationMs === undefined ? "" : seconds(s.durationMs)]) : [];
+  const rows: [string, string, string][] = [...stageRows, ...steps
     .filter((s) => s.step.startsWith("build ") || s.step.startsWith("ready:"))
-    .map((s) => [s.step.replace(/^ready:/, "ready "), s.ok ? (s.note ? "unchanged" : "ok") : s.cancelled ? "cancelled" : "failed", seconds(s.durationMs)]);
+    .map((s): [string, string, string] => [s.step.replace(/^ready:/, "ready "), s.ok ? (s.note ? "unchanged" : "ok") : s.cancelled ? "cancelled" : "failed", seconds(s.durationMs)])];
   if (rows.length) {
     const w0 = Math.max(...rows.map((r) => r[0].length));
     for (const [a, b, c] of rows) out.push(`  ${a.padEnd(w0)}  ${b.padEnd(9)}  ${c.padStart(6)}`);

@@ -1,0 +1,29 @@
+/**
+ * `slipway ci`: the pipeline's stages in one run — test → build → release → acceptance — with one
+ * summary, one evidence folder, one `--json` stream and one verdict. The facts a CI job reads next
+ * (verdict, run id, the accepted images) are also written where the CI reads them.
+ */
+import { Command, Option } from "commander";
+import { pipelineStageNames } from "../../pipeline/pipeline.ts";
+import { STAGE_NAMES, type StageName } from "../../stages/stage.ts";
+import { writeCiOutputs } from "../ci-outputs.ts";
+import type { CliIo } from "../io.ts";
+import { runPipelineCommand, withRunOptions, type OutputFlags } from "./pipeline-run.ts";
+
+export function ciCommand(io: CliIo, signal: AbortSignal, setExit: (code: number) => void): Command {
+  return withRunOptions(
+    new Command("ci")
+      .description("run the pipeline's stages in one run: test → build → release → acceptance")
+      .addOption(new Option("--from <stage>", "start at this stage (what earlier stages left is taken as it is)").choices([...STAGE_NAMES]))
+      .addOption(new Option("--until <stage>", "stop after this stage").choices([...STAGE_NAMES])),
+  ).action(async (o: OutputFlags & { from?: StageName; until?: StageName }) => {
+    const result = await runPipelineCommand(io, signal, o, (pipeline) => ({
+      stages: pipelineStageNames(pipeline),
+      command: "ci",
+      ...(o.from ? { from: o.from } : {}),
+      ...(o.until ? { until: o.until } : {}),
+    }));
+    await writeCiOutputs(io.env, result);
+    setExit(result.verdict.exitCode);
+  });
+}
