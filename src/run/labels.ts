@@ -29,6 +29,8 @@ export const Label = {
   version: "dev.slipway.version",
   /** One-off container (`compose run`). */
   oneoff: "dev.slipway.oneoff",
+  /** On a release image built from a work tree that differs from its commit (`true`). */
+  dirty: "dev.slipway.dirty",
 } as const;
 export type LabelKey = (typeof Label)[keyof typeof Label];
 

@@ -25,7 +25,7 @@ export interface BuiltImage {
   freshImages: string[];
 }
 
-interface BuildOutcome {
+export interface BuildOutcome {
   id: string;
   freshImages: string[];
 }
@@ -34,12 +34,12 @@ interface BuildOutcome {
  * One image build as a stage: its status is "unchanged" when an image labelled with the same
  * context hash exists (the build is skipped and that image reused).
  */
-interface BuildInput {
+export interface BuildInput {
   hash: string;
   request: BuildRequest;
 }
 
-class ImageBuildStage implements Step<BuildInput, BuildOutcome> {
+export class ImageBuildStage implements Step<BuildInput, BuildOutcome> {
   readonly name: string;
   readonly #resolver: ImageResolver;
 

@@ -1,0 +1,109 @@
+/**
+ * The release image: one image of slipway.yml's `images:`, built from the artifacts or a
+ * multi-stage target with the commit in its OCI labels and build arguments (seed 002), as the
+ * test images are built (build-images-step.ts): bases pulled fresh once per run, the build
+ * identified by its context hash, and an image labelled with that hash reused ("unchanged").
+ * The labels are part of that hash and carry the commit's time, not the clock's, so an unchanged
+ * commit and context give "unchanged" and the same image id.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { SlipwayError } from "../errors/index.ts";
+import { baseImages } from "../images/base-images.ts";
+import { contextHash } from "../images/context-hash.ts";
+import type { BuildRequest } from "../images/image-resolver.ts";
+import { commitTag, releaseImageLabels } from "../images/release-labels.ts";
+import { readRevision, type Revision } from "../images/revision.ts";
+import type { RunContext } from "../run/context.ts";
+import { CONTEXT_HASH_LABEL, ImageBuildStage } from "./build-images-step.ts";
+import type { RunServices } from "./stage.ts";
+import { runStep } from "./step.ts";
+
+export interface ReleaseImage {
+  /** The image's key in slipway.yml's `images:`. */
+  key: string;
+  imageId: string;
+  /** `<pipeline>-<key>:slipway`, and `<pipeline>-<key>:<short commit>[-dirty]` when the commit is known. */
+  tags: string[];
+  revision: Revision;
+  status: "built" | "unchanged";
+  /** Untagged stage images the classic builder left, to remove at the end of the run (removeDanglingBuildImages). */
+  freshImages: string[];
+}
+
+export interface ReleaseImageOptions {
+  /** The build argument that carries the commit. Default `GIT_SHA`. */
+  commitArg?: string;
+  /**
+   * Paths relative to slipway.yml whose changes do not make the work tree dirty. Default: what
+   * Slipway writes beside slipway.yml — `.slipway`, `reports` and the build stage's artifacts folder.
+   */
+  ignore?: string[];
+}
+
+/** The stable tags of a pipeline's image: no per-run names, so repeated runs don't pile up tags. */
+export function releaseImageTags(pipelineName: string, key: string, revision: Revision): string[] {
+  const repository = `${pipelineName}-${key}`.toLowerCase();
+  const commit = commitTag(revision);
+  return [`${repository}:slipway`, ...(commit ? [`${repository}:${commit}`] : [])];
+}
+
+export async function buildReleaseImage(ctx: RunContext, services: Pick<RunServices, "pipeline" | "images">, key: string, opts: ReleaseImageOptions = {}): Promise<ReleaseImage> {
+  const { pipeline, images: resolver } = services;
+  const image = pipeline.config.images[key];
+  if (!image) {
+    const known = Object.keys(pipeline.config.images);
+    throw new SlipwayError(`slipway.yml has no image ${key}`, {
+      code: "IMAGE_UNKNOWN",
+      kind: "config",
+      hint: known.length ? `Use one of images: ${known.join(", ")}.` : "Add it under images: in slipway.yml, with its build.",
+    });
+  }
+  const scope = `release image ${key}`;
+  const ignore = opts.ignore ?? [".slipway", "reports", pipeline.config.stages?.build?.to ?? "target"];
+  const revision = await readRevision(pipeline.dir, { ignore, signal: ctx.signal });
+  if (revision.warning) ctx.events.emit({ type: "warning", message: revision.warning, scope });
+  if (revision.dirty) {
+    ctx.events.emit({
+      type: "warning",
+      message: `The work tree differs from commit ${revision.commit.slice(0, 7)} (${revision.changes.length} changed: ${revision.changes.slice(0, 5).join(", ")}${revision.changes.length > 5 ? ", …" : ""}): the image is labelled dirty`,
+      scope,
+    });
+  }
+
+  const { labels, args } = releaseImageLabels(revision, { title: image.repository ?? key, ...(opts.commitArg ? { commitArg: opts.commitArg } : {}) });
+  const tags = releaseImageTags(pipeline.name, key, revision);
+  const context = path.resolve(pipeline.dir, image.build.context);
+  const dockerfile = image.build.dockerfile;
+  // The commit is a fact of the checkout, not a setting: it wins over a configured argument of the same name.
+  const buildArgs = { ...image.build.args, ...args };
+  const request: BuildRequest = {
+    context,
+    dockerfile,
+    tags,
+    args: buildArgs,
+    labels,
+    ...(image.build.target ? { target: image.build.target } : {}),
+    subject: scope,
+  };
+
+  const text = await readFile(path.resolve(context, dockerfile), "utf8").catch(() => "");
+  // The bases are pulled (fresh, once per run) while the context's files are hashed.
+  const baseIds = Promise.all(baseImages(text, buildArgs).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
+  baseIds.catch(() => undefined); // awaited in contextHash; a failure is thrown there
+  const hash = await contextHash({
+    context,
+    dockerfile,
+    args: buildArgs,
+    ...(image.build.target ? { target: image.build.target } : {}),
+    settings: { labels },
+    baseImageIds: baseIds,
+  });
+  const { result, skipped } = await runStep(ctx, new ImageBuildStage(`build ${scope}`, resolver), {
+    hash,
+    request: { ...request, labels: { ...labels, [CONTEXT_HASH_LABEL]: hash } },
+  });
+  // Also when the build was skipped: the tags may have moved to another image since.
+  await Promise.all(tags.map((t) => ctx.engine.images.tag(result.id, t, { signal: ctx.signal })));
+  return { key, imageId: result.id, tags, revision, status: skipped ? "unchanged" : "built", freshImages: result.freshImages };
+}
