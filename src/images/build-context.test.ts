@@ -4,7 +4,7 @@ import { chmod, mkdtemp, mkdir, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tar from "tar-stream";
-import { contextFiles, packContext } from "./build-context.ts";
+import { contextFiles, packContext, parseDockerignore } from "./build-context.ts";
 import { contextFilesDigest, contextHash } from "./context-hash.ts";
 
 async function fixture(files: Record<string, string>): Promise<string> {
@@ -81,5 +81,67 @@ test("the context hash sees every mode bit the tar carries (setuid too)", async 
     assert.notEqual(await hash(), before);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("ignore files are read as the docker CLI reads them: BOM, comments in the first column only, ./ / and trailing slashes, ! with blanks, CRLF", () => {
+  const text = "\ufeff# comment\r\n  # not a comment\r\n\r\n./build/\r\n/node_modules\r\n! ./dist/keep \r\na/../b\r\n**/*.log\r\n";
+  assert.deepEqual(parseDockerignore(text), ["# not a comment", "build", "node_modules", "!dist/keep", "b", "**/*.log"]);
+});
+
+test("the docker CLI's rules where a generic matcher differs: regexp characters are literal, a wildcard ! opens no ignored folder, a Dockerfile in an ignored folder is sent", async () => {
+  const dir = await fixture({
+    "docker/Dockerfile": "FROM x",
+    "docker/other": "o",
+    ".dockerignore": "a+b.txt\nweird(?).txt\nsecret/\n!**/public.txt\ndocker\n",
+    "a+b.txt": "",
+    "aab.txt": "",
+    "weird(1).txt": "",
+    "secret/public.txt": "p",
+  });
+  try {
+    assert.deepEqual(await contextFiles(dir, "docker/Dockerfile"), [".dockerignore", "aab.txt", "docker/Dockerfile"]);
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test("exclude leaves Slipway's folders out whatever .dockerignore says; the Dockerfile stays; folders outside the context exclude nothing", async () => {
+  const dir = await fixture({
+    Dockerfile: "FROM x",
+    ".dockerignore": "!reports/test/x.xml\n",
+    "src/a.ts": "a",
+    "reports/test/x.xml": "<testsuite/>",
+    "reportsX/kept.txt": "k",
+    ".slipway/runs/r1/verdict.json": "{}",
+    ".slipway/records/runs/r1.json": "{}",
+    "target/app.jar": "jar",
+    "target/docker/Dockerfile": "FROM y",
+    "target/docker/extra.txt": "e",
+  });
+  try {
+    const exclude = ["reports", "./.slipway/", "target", "../elsewhere", "."];
+    assert.deepEqual(await contextFiles(dir, "Dockerfile", exclude), [".dockerignore", "Dockerfile", "reportsX/", "reportsX/kept.txt", "src/", "src/a.ts"]);
+    // A Dockerfile inside an excluded folder is still sent (the build needs it), and nothing else there.
+    assert.deepEqual(
+      (await contextFiles(dir, "target/docker/Dockerfile", exclude)).filter((f) => f.startsWith("target")),
+      ["target/", "target/docker/", "target/docker/Dockerfile"],
+    );
+    const packed: string[] = [];
+    const extract = tar.extract();
+    const done = new Promise<void>((resolve, reject) => {
+      extract.on("entry", (header, stream, next) => {
+        packed.push(header.name);
+        stream.on("end", next);
+        stream.resume();
+      });
+      extract.on("finish", resolve);
+      extract.on("error", reject);
+    });
+    (await packContext(dir, "Dockerfile", undefined, exclude)).pipe(extract);
+    await done;
+    assert.deepEqual(packed.sort(), await contextFiles(dir, "Dockerfile", exclude), "the tar holds exactly the listed entries");
+  } finally {
+    await rm(dir, { recursive: true });
   }
 });

@@ -1,40 +1,284 @@
 /**
- * The build context as a tar stream, honouring .dockerignore the way the docker CLI does
- * (@balena/dockerignore implements its matching rules; dockerode's packing got them wrong, see
- * issue 2). The Dockerfile and .dockerignore are always sent: the builder needs them even when
- * ignored.
+ * The build context as a tar stream, with the entries the docker CLI would send: its .dockerignore
+ * reading (moby/patternmatcher's ignorefile.ReadAll), its pattern matching (patternmatcher) and its
+ * walk (moby's archive.TarWithOptions, which `docker build` packs with), ported rule for rule, and
+ * held to the CLI itself by test/integration/images/dockerignore-parity.test.ts. A generic ignore
+ * library is not enough: @balena/dockerignore, used before, did not escape `+ ( ) | { } $` (so
+ * `a+b.txt` ignored nothing), re-included `!**\/x` inside an ignored folder the CLI never opens,
+ * and left out a Dockerfile inside an ignored folder, which the CLI always sends (dockerode's
+ * packing got the rules wrong too, see issue 2).
+ *
+ * The pipeline also leaves out the folders Slipway writes (`exclude`: its evidence, reports and
+ * artifacts), whatever .dockerignore says: a previous run's reports baked into a test image were
+ * copied out and counted again, and files that change on every run made every build look changed.
  */
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import dockerignoreModule from "@balena/dockerignore";
 import tar from "tar-stream";
 import { SlipwayError } from "../errors/index.ts";
 
 export async function readDockerignore(contextDir: string, dockerfile: string): Promise<string[]> {
   // BuildKit also reads <Dockerfile>.dockerignore; the legacy builder only .dockerignore.
   for (const name of [`${dockerfile}.dockerignore`, ".dockerignore"]) {
+    let text: string;
     try {
-      return (await readFile(path.join(contextDir, name), "utf8")).split(/\r?\n/);
+      text = await readFile(path.join(contextDir, name), "utf8");
     } catch {
-      // try the next
+      continue;
     }
+    return parseDockerignore(text);
   }
   return [];
 }
 
-/** Relative paths (posix) of the files to send, sorted for a reproducible tar. */
-export async function contextFiles(contextDir: string, dockerfile: string): Promise<string[]> {
-  // The package is CommonJS with `exports.default`; under ESM the function sits on `.default`.
-  type Factory = (options?: { ignorecase?: boolean }) => { add(patterns: string[]): { ignores(path: string): boolean } };
-  const loaded = dockerignoreModule as unknown as Factory & { default?: Factory };
-  const dockerignore: Factory = loaded.default ?? loaded;
-  const patterns = await readDockerignore(contextDir, dockerfile);
-  const ig = dockerignore({ ignorecase: false }).add(patterns);
-  const hasExceptions = patterns.some((p) => p.trim().startsWith("!"));
-  const always = new Set([dockerfile.split(path.sep).join("/"), ".dockerignore"]);
+/**
+ * The patterns of an ignore file as the docker CLI reads them: a UTF-8 byte order mark dropped,
+ * lines starting with `#` skipped (only in the first column: "  # x" is a pattern), blanks
+ * trimmed, each pattern (after its `!`) cleaned as a path (`./a/` is `a`, `a/../b` is `b`) and
+ * anchored at the context's root (`/a` is `a`).
+ */
+export function parseDockerignore(text: string): string[] {
   const out: string[] = [];
-  const walk = async (rel: string) => {
+  const lines = text.split("\n");
+  for (const [index, raw] of lines.entries()) {
+    let line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (index === 0 && line.startsWith("\ufeff")) line = line.slice(1);
+    if (line.startsWith("#")) continue;
+    let pattern = trimSpace(line);
+    if (pattern === "") continue;
+    const invert = pattern.startsWith("!");
+    if (invert) pattern = trimSpace(pattern.slice(1));
+    if (pattern.length > 0) {
+      pattern = cleanPath(pattern);
+      if (pattern.length > 1 && pattern.startsWith("/")) pattern = pattern.slice(1);
+    }
+    out.push(invert ? `!${pattern}` : pattern);
+  }
+  return out;
+}
+
+/** Go's strings.TrimSpace: Unicode white space, but not U+FEFF (which String.prototype.trim removes). */
+function trimSpace(s: string): string {
+  return s.replace(/^(?:[^\S\ufeff]|\u0085)+|(?:[^\S\ufeff]|\u0085)+$/gu, "");
+}
+
+/** Go's path.Clean: the shortest equivalent path, no trailing slash (but "/"), "." for nothing. */
+function cleanPath(p: string): string {
+  const rooted = p.startsWith("/");
+  const parts: string[] = [];
+  for (const segment of p.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") {
+      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
+      else if (!rooted) parts.push("..");
+      continue;
+    }
+    parts.push(segment);
+  }
+  const out = (rooted ? "/" : "") + parts.join("/");
+  return out === "" ? "." : out;
+}
+
+/** Regular expression characters that mean nothing in a pattern, escaped (patternmatcher's shouldEscape). */
+const REGEXP_ONLY = new Set([...".+()|{}$"]);
+
+/** One pattern, compiled as patternmatcher compiles it (exact, prefix, suffix or regular expression). */
+class IgnorePattern {
+  readonly exclusion: boolean;
+  /** The cleaned pattern, without its `!`. */
+  readonly text: string;
+  readonly dirs: number;
+  readonly #match: (p: string) => boolean;
+
+  constructor(text: string, exclusion: boolean) {
+    this.text = text;
+    this.exclusion = exclusion;
+    this.dirs = text.split("/").length;
+    this.#match = compile(text);
+  }
+
+  match(p: string): boolean {
+    return this.#match(p);
+  }
+}
+
+function compile(pattern: string): (p: string) => boolean {
+  let re = "^";
+  let kind: "exact" | "prefix" | "suffix" | "regexp" = "exact";
+  const chars = [...pattern];
+  let pos = 0;
+  for (let i = 0; pos < chars.length; i++) {
+    const ch = chars[pos++]!;
+    if (ch === "*") {
+      if (chars[pos] === "*") {
+        pos++;
+        // `**/` is `**`
+        if (chars[pos] === "/") pos++;
+        if (pos === chars.length) {
+          // A trailing `**` matches everything below, as in .gitignore.
+          if (kind === "exact") kind = "prefix";
+          else {
+            re += ".*";
+            kind = "regexp";
+          }
+        } else {
+          // Any number of folders, none included.
+          re += "(.*/)?";
+          kind = "regexp";
+        }
+        if (i === 0) kind = "suffix";
+      } else {
+        re += "[^/]*";
+        kind = "regexp";
+      }
+    } else if (ch === "?") {
+      re += "[^/]";
+      kind = "regexp";
+    } else if (REGEXP_ONLY.has(ch)) {
+      re += `\\${ch}`;
+    } else if (ch === "\\") {
+      if (pos < chars.length) {
+        re += `\\${chars[pos++]!}`;
+        kind = "regexp";
+      } else {
+        re += "\\";
+      }
+    } else if (ch === "[" || ch === "]") {
+      re += ch;
+      kind = "regexp";
+    } else {
+      re += ch;
+    }
+  }
+  switch (kind) {
+    case "exact":
+      return (p) => p === pattern;
+    case "prefix": {
+      const prefix = pattern.slice(0, -2);
+      return (p) => p.startsWith(prefix);
+    }
+    case "suffix": {
+      const suffix = pattern.slice(2);
+      // `**/foo` matches `foo` too.
+      return (p) => p.endsWith(suffix) || (suffix.startsWith("/") && p === suffix.slice(1));
+    }
+    case "regexp": {
+      let regexp: RegExp;
+      try {
+        regexp = new RegExp(`${re}$`);
+      } catch {
+        throw new SlipwayError(`.dockerignore: syntax error in pattern ${pattern}`, { code: "DOCKERIGNORE_INVALID", kind: "config", hint: "Fix the pattern (an unclosed [ … ]?): docker build refuses it too." });
+      }
+      return (p) => regexp.test(p);
+    }
+  }
+}
+
+/** What each pattern said about a folder, for its entries: a pattern that matched a folder matches everything in it. */
+type ParentMatches = boolean[] | undefined;
+
+/** patternmatcher.PatternMatcher: the last pattern that matches a path (or one of its folders) decides. */
+class IgnoreMatcher {
+  readonly patterns: IgnorePattern[] = [];
+  readonly exclusions: boolean = false;
+
+  constructor(lines: string[]) {
+    for (const line of lines) {
+      let p = trimSpace(line);
+      if (p === "") continue;
+      p = cleanPath(p);
+      const exclusion = p.startsWith("!");
+      if (exclusion) {
+        if (p.length === 1) throw new SlipwayError(`.dockerignore: illegal exclusion pattern: "!"`, { code: "DOCKERIGNORE_INVALID", kind: "config", hint: "Name what to re-include after the !: docker build refuses a lone ! too." });
+        p = p.slice(1);
+        this.exclusions = true;
+      }
+      this.patterns.push(new IgnorePattern(p, exclusion));
+    }
+  }
+
+  /** MatchesUsingParentResults: whether `file` is ignored, and what each pattern said, for its entries. */
+  matches(file: string, parent: ParentMatches): [boolean, boolean[]] {
+    let matched = false;
+    const info = Array.from({ length: this.patterns.length }, () => false);
+    for (const [i, pattern] of this.patterns.entries()) {
+      let match = parent?.[i] ?? false;
+      if (!match) {
+        // Neither an inclusion of what is ignored already nor an exclusion of what is not can change anything.
+        if (pattern.exclusion !== matched) continue;
+        match = pattern.match(file);
+        if (!match && parent === undefined) {
+          const dirs = path.posix.dirname(file).split("/");
+          if (dirs[0] !== ".") {
+            for (let n = 1; n <= dirs.length && !match; n++) match = pattern.match(dirs.slice(0, n).join("/"));
+          }
+        }
+      }
+      info[i] = match;
+      if (match) matched = !pattern.exclusion;
+    }
+    return [matched, info];
+  }
+
+  /**
+   * The deprecated patternmatcher.Matches, which the CLI still uses to decide whether to re-include
+   * the Dockerfile and .dockerignore: it checks only the parent folder as deep as the pattern.
+   */
+  matchesShallow(file: string): boolean {
+    let matched = false;
+    const dirs = path.posix.dirname(file).split("/");
+    for (const pattern of this.patterns) {
+      if (pattern.exclusion !== matched) continue;
+      let match = pattern.match(file);
+      if (!match && dirs[0] !== "." && pattern.dirs <= dirs.length) match = pattern.match(dirs.slice(0, pattern.dirs).join("/"));
+      if (match) matched = !pattern.exclusion;
+    }
+    return matched;
+  }
+
+  /** An ignored folder is walked only when a `!` pattern's text starts with its path: `!**\/keep` opens none. */
+  mayReinclude(dir: string): boolean {
+    return this.exclusions && this.patterns.some((p) => p.exclusion && `${p.text}/`.startsWith(`${dir}/`));
+  }
+}
+
+/**
+ * The docker CLI's TrimBuildFilesFromExcludes: the builder needs the Dockerfile and .dockerignore
+ * even when they are ignored, so they are re-included (`!Dockerfile`), with what that implies
+ * (the folders on the way to a nested Dockerfile are walked).
+ */
+function withBuildFiles(patterns: string[], dockerfile: string): string[] {
+  const out = [...patterns];
+  const keep = (file: string) => {
+    const cleaned = cleanPath(file);
+    if (cleaned !== "." && new IgnoreMatcher(out).matchesShallow(cleaned)) out.push(`!${file}`);
+  };
+  keep(".dockerignore");
+  keep(dockerfile);
+  return out;
+}
+
+/**
+ * Slipway's own folders, relative to the context: cleaned, and only those inside it (a folder
+ * that is the context or holds it excludes nothing).
+ */
+function normalizeExclude(exclude: readonly string[]): string[] {
+  return [...new Set(exclude.map((e) => cleanPath(e.split(path.sep).join("/"))))].filter((e) => e !== "." && e !== ".." && !e.startsWith("../") && !e.startsWith("/"));
+}
+
+/**
+ * Relative paths (posix) of the entries to send, folders ending in "/", sorted for a reproducible
+ * tar: what `docker build` sends for this .dockerignore, less the folders `exclude` names (paths
+ * relative to the context; the Dockerfile is sent even from inside one, as the build needs it).
+ */
+export async function contextFiles(contextDir: string, dockerfile: string, exclude: readonly string[] = []): Promise<string[]> {
+  const dockerfilePath = cleanPath(dockerfile.split(path.sep).join("/"));
+  const matcher = new IgnoreMatcher(withBuildFiles(await readDockerignore(contextDir, dockerfile), dockerfilePath));
+  const left = normalizeExclude(exclude);
+  const leftOut = (rel: string) => left.some((e) => rel === e || rel.startsWith(`${e}/`)) && rel !== dockerfilePath && !dockerfilePath.startsWith(`${rel}/`);
+  const out: string[] = [];
+  const walk = async (rel: string, parent: ParentMatches) => {
     const entries = await readdir(path.join(contextDir, rel), { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
       // The context itself missing is the user's to fix; anything else (permissions…) is reported as is.
       if (rel === "" && (err.code === "ENOENT" || err.code === "ENOTDIR")) {
@@ -44,24 +288,28 @@ export async function contextFiles(contextDir: string, dockerfile: string): Prom
     });
     for (const entry of entries) {
       const relPath = rel ? `${rel}/${entry.name}` : entry.name;
-      const ignored = ig.ignores(relPath) && !always.has(relPath);
+      if (leftOut(relPath)) continue;
+      const [ignored, matches] = matcher.matches(relPath, parent);
       if (entry.isDirectory()) {
-        // An ignored directory may still hold re-included files (`!dir/keep`): descend only then,
-        // so an ignored node_modules costs nothing.
-        if (!ignored || hasExceptions) await walk(relPath);
+        // An ignored folder is not sent itself; it is walked only for what a `!` pattern may bring
+        // back, so an ignored node_modules costs nothing.
         if (!ignored) out.push(`${relPath}/`);
+        if (!ignored || matcher.mayReinclude(relPath)) await walk(relPath, matches);
       } else if (!ignored) {
         out.push(relPath);
       }
     }
   };
-  await walk("");
+  await walk("", undefined);
   return out.sort();
 }
 
-/** Packs the context; `extra` is a generated file added to it (an inline Dockerfile), replacing any file of that name. */
-export async function packContext(contextDir: string, dockerfile = "Dockerfile", extra?: { name: string; content: string }): Promise<Readable> {
-  const files = (await contextFiles(contextDir, dockerfile)).filter((f) => f !== extra?.name);
+/**
+ * Packs the context; `extra` is a generated file added to it (an inline Dockerfile), replacing any
+ * file of that name; `exclude` as for contextFiles.
+ */
+export async function packContext(contextDir: string, dockerfile = "Dockerfile", extra?: { name: string; content: string }, exclude: readonly string[] = []): Promise<Readable> {
+  const files = (await contextFiles(contextDir, dockerfile, exclude)).filter((f) => f !== extra?.name);
   const pack = tar.pack();
   void (async () => {
     try {

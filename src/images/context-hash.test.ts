@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contextHash, type ContextHashInput } from "./context-hash.ts";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { contextFilesDigest, contextHash, type ContextHashInput } from "./context-hash.ts";
 
 const base: ContextHashInput = { context: "/x", dockerfile: "Dockerfile", args: { A: "1" }, target: "test", baseImageIds: ["sha256:b"], filesDigest: Promise.resolve("files") };
 
@@ -24,5 +27,31 @@ test("args, target, bases and files each change the hash", async () => {
   const plain = await contextHash(base);
   for (const changed of [{ args: { A: "2" } }, { target: "release" }, { baseImageIds: ["sha256:c"] }, { filesDigest: Promise.resolve("other") }]) {
     assert.notEqual(await contextHash({ ...base, ...changed }), plain, JSON.stringify(Object.keys(changed)));
+  }
+});
+
+test("with Slipway's folders excluded, the hash ignores what changes in them and only that", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "ctx-hash-"));
+  const write = async (name: string, content: string) => {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), content);
+  };
+  try {
+    await write("Dockerfile", "FROM scratch\nCOPY . .\n");
+    await write("src/a.ts", "a");
+    const exclude = ["reports", ".slipway", "target"];
+    const hash = () => contextHash({ context: dir, dockerfile: "Dockerfile", args: {}, baseImageIds: [], exclude });
+    const before = await hash();
+    await write("reports/test/x.xml", "<testsuite tests='41'/>");
+    await write(".slipway/runs/20250101-abcd/verdict.json", "{}");
+    await write(".slipway/records/runs/20250101-abcd.json", "{}");
+    await write("target/app.jar", "jar");
+    assert.equal(await hash(), before, "a run's reports, evidence and artifacts change nothing");
+    assert.equal(await contextFilesDigest(dir, "Dockerfile", exclude), await contextFilesDigest(dir, "Dockerfile", [...exclude, "elsewhere"]));
+    assert.notEqual(await contextFilesDigest(dir, "Dockerfile"), await contextFilesDigest(dir, "Dockerfile", exclude), "without exclude they are part of the context");
+    await write("src/a.ts", "b");
+    assert.notEqual(await hash(), before, "a source file still does");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -22,12 +22,17 @@ export interface ContextHashInput {
   target?: string;
   /** May still be pulling: the files are hashed meanwhile. */
   baseImageIds: string[] | Promise<string[]>;
+  /**
+   * Folders (relative to the context) left out of it whatever .dockerignore says: the pipeline's
+   * own outputs (contextFiles). The same list must go to the build, so that what is hashed is what is sent.
+   */
+  exclude?: readonly string[];
   /** A digest of the same context's files computed already (services sharing a context). */
   filesDigest?: Promise<string>;
 }
 
 export async function contextHash(input: ContextHashInput): Promise<string> {
-  const [files, bases] = await Promise.all([input.filesDigest ?? contextFilesDigest(input.context, input.dockerfile), input.baseImageIds]);
+  const [files, bases] = await Promise.all([input.filesDigest ?? contextFilesDigest(input.context, input.dockerfile, input.exclude), input.baseImageIds]);
   return createHash("sha256")
     .update(
       JSON.stringify({
@@ -44,10 +49,10 @@ export async function contextHash(input: ContextHashInput): Promise<string> {
     .digest("hex");
 }
 
-/** The files the context sends (after .dockerignore), with their paths, modes and contents. */
-export async function contextFilesDigest(context: string, dockerfile: string): Promise<string> {
+/** The files the context sends (after .dockerignore and `exclude`), with their paths, modes and contents. */
+export async function contextFilesDigest(context: string, dockerfile: string, exclude: readonly string[] = []): Promise<string> {
   const hash = createHash("sha256");
-  for (const rel of await contextFiles(context, dockerfile)) {
+  for (const rel of await contextFiles(context, dockerfile, exclude)) {
     const abs = path.join(context, rel);
     const stat = await lstat(abs);
     hash.update(`\0${rel}\0${stat.mode & 0o7777}\0`); // the mode bits the context's tar carries

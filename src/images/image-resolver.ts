@@ -43,6 +43,11 @@ export interface BuildRequest {
   platform?: string;
   /** Build secrets: the id a `RUN --mount=type=secret` names, and how to read the value when the build runs. */
   secrets?: { id: string; /** Where the value comes from (`file:/path`, `env:NAME`), never the value. */ origin?: string; value: () => Promise<Uint8Array> }[];
+  /**
+   * Folders left out of the context whatever its .dockerignore says (paths relative to `context`,
+   * posix): the pipeline's own outputs. Hash the context with the same list (ContextHashInput.exclude).
+   */
+  exclude?: string[];
   /** Who asks, for messages and progress (e.g. the service name). */
   subject: string;
 }
@@ -181,7 +186,7 @@ export class ImageResolver {
     // What a step prints may hold a secret (`sh -x`…): the build's output and error are redacted with them.
     const redactor = secrets ? new Redactor() : undefined;
     for (const value of secrets?.values() ?? []) redactor!.add(Buffer.from(value).toString("utf8"));
-    const context = await packContext(req.context, dockerfileName, req.dockerfileInline !== undefined ? { name: INLINE_DOCKERFILE, content: req.dockerfileInline } : undefined);
+    const context = await packContext(req.context, dockerfileName, req.dockerfileInline !== undefined ? { name: INLINE_DOCKERFILE, content: req.dockerfileInline } : undefined, req.exclude);
     let messages: ProgressMessage[];
     try {
       messages = await this.#engine.images.build({

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -72,4 +72,41 @@ test("a required report that is not there is missing, an optional one is not", a
   const copied = await copy({}, [spec("/app/reports"), spec("/app/extra", { required: false })]);
   assert.deepEqual(copied.missing, ["/app/reports"]);
   assert.deepEqual(copied.unreadable, []);
+});
+
+test("the stage's report folder is emptied first: an earlier run's files are neither kept nor counted; its siblings and a symlink's target are untouched", async () => {
+  const root = await mkdtemp(path.join(tmpdir(), "slipway-reports-"));
+  try {
+    const reports = path.join(root, "reports");
+    const dest = path.join(reports, "test");
+    await mkdir(path.join(dest, "old"), { recursive: true });
+    await writeFile(path.join(dest, "stale.xml"), JUNIT);
+    await writeFile(path.join(dest, "old", "stale2.xml"), JUNIT);
+    await mkdir(path.join(reports, "acceptance"));
+    await writeFile(path.join(reports, "acceptance", "keep.xml"), JUNIT);
+    await writeFile(path.join(reports, "README"), "keep");
+
+    const copied = await copyReports(fakeEngine({ "/app/reports": { "junit.xml": JUNIT } }), "ctr", [spec("/app/reports")], dest);
+    assert.deepEqual(copied.files, ["junit.xml"]);
+    assert.deepEqual([copied.junit?.tests, copied.junit?.files], [2, ["junit.xml"]], "only this run's file is counted");
+    assert.deepEqual(await readdir(dest), ["junit.xml"]);
+    assert.deepEqual((await readdir(reports)).sort(), ["README", "acceptance", "test"]);
+    assert.equal(await readFile(path.join(reports, "acceptance", "keep.xml"), "utf8"), JUNIT);
+
+    // Nothing found this time: the folder is empty, not the earlier run's.
+    const none = await copyReports(fakeEngine({}), "ctr", [spec("/app/reports")], dest);
+    assert.deepEqual([none.files, none.missing, none.junit], [[], ["/app/reports"], undefined]);
+
+    // A report folder that is a symlink: the link goes, the folder it pointed to stays as it was.
+    const elsewhere = path.join(root, "elsewhere");
+    await mkdir(elsewhere);
+    await writeFile(path.join(elsewhere, "precious.xml"), JUNIT);
+    await rm(dest, { recursive: true, force: true });
+    await symlink(elsewhere, dest);
+    await copyReports(fakeEngine({ "/app/reports": { "junit.xml": JUNIT } }), "ctr", [spec("/app/reports")], dest);
+    assert.deepEqual(await readdir(elsewhere), ["precious.xml"]);
+    assert.deepEqual(await readdir(dest), ["junit.xml"]);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });

@@ -54,9 +54,21 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** Copies each report path of `container` into `dest` (one sub-folder per path when there are several). */
-export async function copyReports(engine: Engine, container: string, specs: ReportSpec[], dest: string, signal?: AbortSignal): Promise<CopiedReports> {
+/**
+ * Empties a stage's report folder (`reports/<environment>/`), so that no file of an earlier run is
+ * taken for this run's (issue "slipway ci": stale JUnit files were counted twice). Only that
+ * folder: a symlink there is removed, not what it points to, and its siblings stay.
+ */
+export async function emptyReportsDir(dest: string): Promise<void> {
   await rm(dest, { recursive: true, force: true });
+}
+
+/**
+ * Copies each report path of `container` into `dest` (one sub-folder per path when there are
+ * several), emptied first: what `dest` holds afterwards is this run's and nothing else.
+ */
+export async function copyReports(engine: Engine, container: string, specs: ReportSpec[], dest: string, signal?: AbortSignal): Promise<CopiedReports> {
+  await emptyReportsDir(dest);
   const missing: string[] = [];
   const junitCandidates: { file: string; spec: ReportSpec; folder: boolean }[] = [];
   for (const spec of specs) {

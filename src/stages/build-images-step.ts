@@ -2,6 +2,9 @@
  * A stage's image builds, with the stage contract's status check: base images are pulled fresh
  * once per run (seed 000, "consistency"), then each build is identified by its context hash; an
  * image already labelled with that hash is reused (status "unchanged", build skipped).
+ * The folders Slipway writes are never part of a context the pipeline packs, nor of its hash
+ * (issue "slipway ci": a test image baked the previous run's reports in, and they were counted
+ * again; and as they change on every run, no checkout was ever "unchanged").
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -60,12 +63,44 @@ export class ImageBuildStage implements Step<BuildInput, BuildOutcome> {
   }
 }
 
+/** Where the folders Slipway writes are, for leaving them out of build contexts. */
+export interface PipelineOutputs {
+  /** slipway.yml's folder, which holds `.slipway/` (evidence, records) and `reports/`. */
+  dir: string;
+  /** The build stage's artifacts folder, relative to `dir` (or absolute). Default `target`. */
+  artifacts?: string;
+  /**
+   * Those of the folders a build needs in its context, relative to `dir` (or absolute): the
+   * release image's build passes the artifacts folder.
+   */
+  include?: string[];
+}
+
+/**
+ * Slipway's own folders as a build's `exclude`: relative to `context` (posix), and only those
+ * inside it (a folder outside the context, or holding it, leaves nothing out).
+ */
+export function outputExclusions(context: string, outputs: PipelineOutputs): string[] {
+  const folders = [".slipway", "reports", outputs.artifacts ?? "target"].map((f) => path.resolve(outputs.dir, f));
+  const included = new Set((outputs.include ?? []).map((f) => path.resolve(outputs.dir, f)));
+  return folders
+    .filter((f) => !included.has(f))
+    .map((f) => path.relative(path.resolve(context), f))
+    .filter((rel) => rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel))
+    .map((rel) => rel.split(path.sep).join("/"));
+}
+
+/**
+ * `outputs` says where Slipway's own folders are (default: in the compose project's folder, which
+ * is slipway.yml's for the pipeline's environments); they are left out of every context.
+ */
 export async function buildServiceImages(
   ctx: RunContext,
   project: Project,
   services: string[],
   resolver: ImageResolver,
   tagFor: (service: string) => string,
+  outputs: Partial<PipelineOutputs> = {},
 ): Promise<Map<string, BuiltImage>> {
   const built = new Map<string, BuiltImage>();
   // Services that build the same thing (same context, target, args) share one build.
@@ -78,15 +113,17 @@ export async function buildServiceImages(
       .map(async (name) => {
         const build = project.services[name]!.build!;
         const tag = tagFor(name);
-        const request = serviceBuildRequest(project, name, [tag]);
+        const exclude = outputExclusions(build.context, { ...outputs, dir: outputs.dir ?? project.workingDir });
+        const request = { ...serviceBuildRequest(project, name, [tag]), ...(exclude.length ? { exclude } : {}) };
         const text = request.dockerfileInline ?? (await readFile(path.resolve(build.context, build.dockerfile), "utf8").catch(() => ""));
         // The bases are pulled (fresh, once per run) while the context's files are hashed.
         const baseIds = Promise.all(baseImages(text, request.args).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
         baseIds.catch(() => undefined); // awaited in contextHash; a failure is thrown there
-        const filesKey = `${build.context}\0${build.dockerfile}`;
+        const filesKey = [build.context, build.dockerfile, ...exclude].join("\0");
         let filesDigest = digests.get(filesKey);
         if (!filesDigest) {
-          filesDigest = contextFilesDigest(build.context, build.dockerfile);
+          // The same list the build packs: what is hashed is what is sent.
+          filesDigest = contextFilesDigest(build.context, build.dockerfile, exclude);
           digests.set(filesKey, filesDigest);
         }
         const hash = await contextHash({
