@@ -42,7 +42,7 @@ export interface BuildInput {
   request: BuildRequest;
 }
 
-export class ImageBuildStage implements Step<BuildInput, BuildOutcome> {
+export class ImageBuildStep implements Step<BuildInput, BuildOutcome> {
   readonly name: string;
   readonly #resolver: ImageResolver;
 
@@ -148,9 +148,9 @@ export async function buildServiceImages(
         });
         let pending = byHash.get(hash);
         if (!pending) {
-          const stage = new ImageBuildStage(`build ${name}`, resolver);
+          const step = new ImageBuildStep(`build ${name}`, resolver);
           // Services sharing a hash share one build (the first one's request); each gets its own tags after.
-          pending = runStep(ctx, stage, { hash, request: { ...request, labels: { ...request.labels, [CONTEXT_HASH_LABEL]: hash } } }).then(({ result, skipped }) => ({
+          pending = runStep(ctx, step, { hash, request: { ...request, labels: { ...request.labels, [CONTEXT_HASH_LABEL]: hash } } }).then(({ result, skipped }) => ({
             ...result,
             status: skipped ? ("unchanged" as const) : ("built" as const),
           }));

@@ -15,7 +15,7 @@ import type { BuildRequest } from "../images/image-resolver.ts";
 import { commitTag, releaseImageLabels } from "../images/release-labels.ts";
 import { readRevision, type Revision } from "../images/revision.ts";
 import type { RunContext } from "../run/context.ts";
-import { CONTEXT_HASH_LABEL, ImageBuildStage } from "./build-images-step.ts";
+import { CONTEXT_HASH_LABEL, ImageBuildStep, outputExclusions } from "./build-images-step.ts";
 import type { RunServices } from "./stage.ts";
 import { runStep } from "./step.ts";
 
@@ -77,9 +77,13 @@ export async function buildReleaseImage(ctx: RunContext, services: Pick<RunServi
   const dockerfile = image.build.dockerfile;
   // The commit is a fact of the checkout, not a setting: it wins over a configured argument of the same name.
   const buildArgs = { ...image.build.args, ...args };
+  // Slipway's own folders never enter the context; the build stage's artifacts do (the image COPYs them).
+  const artifacts = pipeline.config.stages?.build?.to ?? "target";
+  const exclude = outputExclusions(context, { dir: pipeline.dir, artifacts, include: [artifacts] });
   const request: BuildRequest = {
     context,
     dockerfile,
+    exclude,
     tags,
     args: buildArgs,
     labels,
@@ -98,8 +102,9 @@ export async function buildReleaseImage(ctx: RunContext, services: Pick<RunServi
     ...(image.build.target ? { target: image.build.target } : {}),
     settings: { labels },
     baseImageIds: baseIds,
+    exclude,
   });
-  const { result, skipped } = await runStep(ctx, new ImageBuildStage(`build ${scope}`, resolver), {
+  const { result, skipped } = await runStep(ctx, new ImageBuildStep(`build ${scope}`, resolver), {
     hash,
     request: { ...request, labels: { ...labels, [CONTEXT_HASH_LABEL]: hash } },
   });
