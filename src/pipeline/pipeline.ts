@@ -17,6 +17,7 @@ import { teardownSignal } from "../run/lifetimes.ts";
 import { STAGE_NAMES, type Stage, type StageName } from "../stages/stage.ts";
 import { pipelineStages } from "../config/stages.ts";
 import { testStage } from "../stages/test-stage.ts";
+import { buildStage } from "../stages/build-stage.ts";
 import { runStages, type PipelineResult } from "./run-pipeline.ts";
 
 export type { PipelineResult };
@@ -61,6 +62,7 @@ function stagesFor(pipeline: LoadedPipelineConfig, names: readonly StageName[], 
   const configured = pipelineStages(pipeline.config);
   return names.map((name) => {
     if (name === "test") return testStage(environment ?? configured.test?.environment ?? "test");
+    if (name === "build" && configured.build) return buildStage(configured.build);
     return {
       name,
       run: () => Promise.reject(new SlipwayError(`Stage ${name} is not available in this version of Slipway`, { code: "NO_SUCH_STAGE", kind: "usage", hint: "Run the stages before it (`slipway ci --until test`)." })),
