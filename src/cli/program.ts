@@ -6,6 +6,7 @@ import { initCommand } from "./commands/init.ts";
 import { testCommand } from "./commands/test.ts";
 import { ciCommand } from "./commands/ci.ts";
 import { doctorCommand } from "./commands/doctor.ts";
+import { helpCommand, topicsHelp } from "./commands/help.ts";
 import type { CliIo } from "./io.ts";
 import { slipwayVersion } from "../run/version.ts";
 
@@ -28,13 +29,16 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     })
-    .exitOverride();
+    .exitOverride()
+    .helpCommand(false)
+    .addHelpText("after", topicsHelp());
   program.addCommand(doctorCommand(io, signal, setExit));
   program.addCommand(initCommand(io));
   program.addCommand(testCommand(io, signal, setExit));
   program.addCommand(ciCommand(io, signal, setExit));
   program.addCommand(cleanCommand(io, signal));
   program.addCommand(composeCommand(io, signal, setExit));
+  program.addCommand(helpCommand(io, program));
   return { command: program, exitCode: () => exitCode };
 }
 
