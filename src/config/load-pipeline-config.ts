@@ -11,7 +11,7 @@ import { pipelineStages, stageEnvironments } from "./stages.ts";
 export const CONFIG_FILE_NAMES = ["slipway.yml", "slipway.yaml"];
 
 /** slipway.yml's issues: the same error as a compose file's, named and hinted for slipway.yml. */
-export const PIPELINE_FILE: IssueSubject = { name: "slipway.yml", code: "CONFIG_INVALID", hint: "Fix slipway.yml at the position shown; docs/config.md describes every key." };
+export const PIPELINE_FILE: IssueSubject = { name: "slipway.yml", code: "CONFIG_INVALID", hint: "Fix slipway.yml at the position shown; `slipway help config` describes every key." };
 
 export interface LoadedPipelineConfig {
   config: PipelineConfig;
