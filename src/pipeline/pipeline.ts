@@ -17,6 +17,8 @@ import { teardownSignal } from "../run/lifetimes.ts";
 import { STAGE_NAMES, type Stage, type StageName } from "../stages/stage.ts";
 import { pipelineStages } from "../config/stages.ts";
 import { testStage } from "../stages/test-stage.ts";
+import { releaseStage } from "../stages/release-stage.ts";
+import { acceptanceStage } from "../stages/acceptance-stage.ts";
 import { buildStage } from "../stages/build-stage.ts";
 import { runStages, type PipelineResult } from "./run-pipeline.ts";
 
@@ -62,6 +64,8 @@ function stagesFor(pipeline: LoadedPipelineConfig, names: readonly StageName[], 
   const configured = pipelineStages(pipeline.config);
   return names.map((name) => {
     if (name === "test") return testStage(environment ?? configured.test?.environment ?? "test");
+    if (name === "release") return releaseStage(configured.release ?? { environment: "release", images: {}, bootstrap: undefined, timeout: 600_000 }, { afterBuild: !!configured.build });
+    if (name === "acceptance") return acceptanceStage(configured.acceptance ?? { environment: configured.release?.environment ?? "release" }, configured.release);
     if (name === "build" && configured.build) return buildStage(configured.build);
     return {
       name,

@@ -111,3 +111,39 @@ test("a run of several stages: a line per stage in the summary, skipped ones wit
   assert.match(out, /stage test +failed +2\.0s/);
   assert.match(out, /stage acceptance +skipped/);
 });
+
+test("slipway ci that passed: stage lines, the bootstrap task, each stage's reports, and the accepted image last", () => {
+  const accepted = `accepted app sha256:${"a".repeat(64)} (revision ${"c".repeat(40)})`;
+  const junit = (tests: number) => ({ tests, passed: tests, failed: 0, skipped: 0, time: 1, failures: [], slowest: [] });
+  const out = render([
+    { type: "run.start", runId: "r4", command: "ci" },
+    { type: "stage.start", stage: "test", environment: "test" },
+    { type: "reports", stage: "test", environment: "test", dir: "/r/test", files: ["unit.xml"], missing: [], unreadable: [], junit: junit(12) },
+    { type: "stage.end", stage: "test", environment: "test", ok: true, durationMs: 2000 },
+    { type: "step.end", step: "build release image app", ok: true, durationMs: 100, note: "unchanged: an image of this exact context exists" },
+    { type: "stage.start", stage: "release", environment: "release" },
+    { type: "step.end", step: "bootstrap migrate", ok: true, durationMs: 1500 },
+    { type: "stage.end", stage: "release", environment: "release", ok: true, durationMs: 3000 },
+    { type: "stage.start", stage: "acceptance", environment: "release" },
+    { type: "reports", stage: "acceptance", environment: "release", dir: "/r/release", files: ["acceptance.xml"], missing: [], unreadable: [], junit: junit(3) },
+    { type: "stage.end", stage: "acceptance", environment: "release", ok: true, durationMs: 1000 },
+    { type: "verdict", kind: "passed", exitCode: 0, message: accepted, durationMs: 7000, runId: "r4" },
+  ]);
+  assert.match(out, /✔ bootstrap migrate 1\.5s/);
+  assert.match(out, /stage test +ok +2\.0s\n +stage release +ok +3\.0s\n +stage acceptance +ok +1\.0s/);
+  assert.match(out, /build release image app +unchanged/);
+  assert.match(out, /bootstrap migrate +ok +1\.5s/);
+  assert.match(out, /test tests: 12 passed[\s\S]*test reports: \/r\/test[\s\S]*acceptance tests: 3 passed[\s\S]*acceptance reports: \/r\/release/);
+  assert.equal(out.trim().split("\n").at(-1), `PASSED ${accepted} (exit 0, 7.0s)`);
+});
+
+test("a failed environment kept with --keep: the URL of every published port in the summary, not as a log line", () => {
+  const out = render([
+    { type: "run.start", runId: "r5", command: "ci" },
+    { type: "log", level: "info", scope: "url", message: "nginx 80/tcp → http://127.0.0.1:49153" },
+    { type: "cleanup", removed: { containers: 0, networks: 0, volumes: 0, images: 0 }, kept: "Environment kept for debugging: project todo-release-r5. Remove it with: slipway clean --run r5" },
+    { type: "verdict", kind: "tests-failed", exitCode: 3, message: "acceptance exited with code 3", durationMs: 5000, runId: "r5" },
+  ]);
+  assert.match(out, /\n  Environment kept for debugging: project todo-release-r5\. Remove it with: slipway clean --run r5\n  url: nginx 80\/tcp → http:\/\/127\.0\.0\.1:49153\n/);
+  assert.doesNotMatch(out, /url \| /);
+});

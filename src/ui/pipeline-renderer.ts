@@ -19,6 +19,15 @@ export interface PipelineRendererOptions {
 
 type Event = SlipwayEvent & { time: number };
 
+/**
+ * The scope of `log` events that tell the URL of a published port of an environment kept after a
+ * failure (--keep): gathered into the summary, beside how to remove the environment.
+ */
+export const URL_SCOPE = "url";
+
+/** Steps every run shows as they end and in the summary: image builds, readiness, bootstrap tasks. */
+const summarized = (step: string) => step.startsWith("build ") || step.startsWith("ready:") || step.startsWith("bootstrap ");
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 export function detectCi(env: Record<string, string | undefined>): CiFlavour {
@@ -34,7 +43,8 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
   const progress = new Map<string, { current: number; total: number }>();
   const sectionIds = new Map<string, string>();
   const steps: { step: string; ok: boolean; durationMs: number; note?: string; cancelled?: boolean }[] = [];
-  let reports: Extract<Event, { type: "reports" }> | undefined;
+  const reports: Extract<Event, { type: "reports" }>[] = [];
+  const urls: string[] = [];
   let cleanup: Extract<Event, { type: "cleanup" }> | undefined;
   const stages: { stage: string; status: string; durationMs?: number }[] = [];
 
@@ -85,7 +95,7 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
         steps.push({ step: event.step, ok: event.ok, durationMs: event.durationMs, ...(event.note ? { note: event.note } : {}), ...(event.cancelled ? { cancelled: true } : {}) });
         if (event.cancelled) line(`${style.yellow("-")} ${event.step}: cancelled`);
         else if (!event.ok) line(`${style.red("✖")} ${event.step}: ${event.error ?? "failed"}`);
-        else if (opts.verbose || event.step.startsWith("build ") || event.step.startsWith("ready:")) line(`${style.green("✔")} ${event.step} ${style.dim(seconds(event.durationMs))}${event.note ? style.dim(` (${event.note})`) : ""}`);
+        else if (opts.verbose || summarized(event.step)) line(`${style.green("✔")} ${event.step} ${style.dim(seconds(event.durationMs))}${event.note ? style.dim(` (${event.note})`) : ""}`);
         break;
       case "progress": {
         if (!opts.live) break;
@@ -104,6 +114,10 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
         break;
       }
       case "log":
+        if (event.scope === URL_SCOPE) {
+          urls.push(event.message);
+          break;
+        }
         if (event.level === "debug" && !opts.verbose) break;
         if (event.scope?.startsWith("build ") && !opts.verbose) break;
         line(`${event.scope ? style.dim(`${event.scope} | `) : ""}${event.message}`);
@@ -117,13 +131,13 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
         break;
       }
       case "reports":
-        reports = event;
+        reports.push(event);
         break;
       case "cleanup":
         cleanup = event;
         break;
       case "verdict":
-        line(summary(event, reports, cleanup, steps, style, stages));
+        line(summary(event, reports, cleanup, steps, style, stages, urls));
         break;
     }
   };
@@ -131,39 +145,45 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
 
 function summary(
   verdict: Extract<Event, { type: "verdict" }>,
-  reports: Extract<Event, { type: "reports" }> | undefined,
+  allReports: Extract<Event, { type: "reports" }>[],
   cleanup: Extract<Event, { type: "cleanup" }> | undefined,
   steps: { step: string; ok: boolean; durationMs: number; note?: string; cancelled?: boolean }[],
   style: Style,
   stages: { stage: string; status: string; durationMs?: number }[] = [],
+  urls: string[] = [],
 ): string {
   const out: string[] = ["", style.bold("Summary")];
   // A run of several stages gets a line per stage, in the order they ran or were skipped.
   const stageRows: [string, string, string][] = stages.length > 1 ? stages.map((s) => [`stage ${s.stage}`, s.status, s.durationMs === undefined ? "" : seconds(s.durationMs)]) : [];
   const rows: [string, string, string][] = [...stageRows, ...steps
-    .filter((s) => s.step.startsWith("build ") || s.step.startsWith("ready:"))
+    .filter((s) => summarized(s.step))
     .map((s): [string, string, string] => [s.step.replace(/^ready:/, "ready "), s.ok ? (s.note ? "unchanged" : "ok") : s.cancelled ? "cancelled" : "failed", seconds(s.durationMs)])];
   if (rows.length) {
     const w0 = Math.max(...rows.map((r) => r[0].length));
     for (const [a, b, c] of rows) out.push(`  ${a.padEnd(w0)}  ${b.padEnd(9)}  ${c.padStart(6)}`);
   }
-  const j = reports?.junit;
-  if (j) {
-    out.push(`  tests: ${style.green(`${j.passed} passed`)}, ${j.failed ? style.red(`${j.failed} failed`) : "0 failed"}, ${j.skipped} skipped (${j.tests} in ${j.time.toFixed(2)}s)`);
-    if (j.slowest.length) out.push(`  slowest: ${j.slowest.slice(0, 3).map((s) => `${s.name} (${s.time.toFixed(2)}s)`).join(", ")}`);
-    for (const f of j.failures) {
-      out.push(`  ${style.red("✖")} ${f.suite ? `${f.suite} › ` : ""}${f.name}`);
-      if (f.message) for (const l of f.message.split("\n").slice(0, 4)) out.push(`      ${style.dim(l)}`);
+  // Each stage's reports (test, then acceptance), named by stage when there are several.
+  for (const reports of allReports) {
+    const by = allReports.length > 1 ? `${reports.stage} ` : "";
+    const j = reports.junit;
+    if (j) {
+      out.push(`  ${by}tests: ${style.green(`${j.passed} passed`)}, ${j.failed ? style.red(`${j.failed} failed`) : "0 failed"}, ${j.skipped} skipped (${j.tests} in ${j.time.toFixed(2)}s)`);
+      if (j.slowest.length) out.push(`  slowest: ${j.slowest.slice(0, 3).map((s) => `${s.name} (${s.time.toFixed(2)}s)`).join(", ")}`);
+      for (const f of j.failures) {
+        out.push(`  ${style.red("✖")} ${f.suite ? `${f.suite} › ` : ""}${f.name}`);
+        if (f.message) for (const l of f.message.split("\n").slice(0, 4)) out.push(`      ${style.dim(l)}`);
+      }
     }
-  }
-  if (reports) out.push(`  reports: ${reports.dir}${reports.files.length ? ` (${reports.files.length} file${reports.files.length === 1 ? "" : "s"})` : ""}${reports.missing.length ? style.red(` — missing: ${reports.missing.join(", ")}`) : ""}`);
-  for (const u of reports?.unreadable ?? []) {
-    const text = `unreadable: ${u.file} (${u.reason})${u.required ? "" : ", not required"}`;
-    out.push(`  ${u.required ? style.red(`✖ ${text}`) : style.yellow(`! ${text}`)}`);
+    out.push(`  ${by}reports: ${reports.dir}${reports.files.length ? ` (${reports.files.length} file${reports.files.length === 1 ? "" : "s"})` : ""}${reports.missing.length ? style.red(` — missing: ${reports.missing.join(", ")}`) : ""}`);
+    for (const u of reports.unreadable) {
+      const text = `unreadable: ${u.file} (${u.reason})${u.required ? "" : ", not required"}`;
+      out.push(`  ${u.required ? style.red(`✖ ${text}`) : style.yellow(`! ${text}`)}`);
+    }
   }
   if (cleanup?.kept) out.push(`  ${style.yellow(cleanup.kept)}`);
   else if (cleanup?.incomplete) out.push(`  ${style.yellow(`cleanup incomplete: ${cleanup.incomplete}`)}`);
   else if (cleanup) out.push(`  cleanup: removed ${cleanup.removed.containers} containers, ${cleanup.removed.networks} networks, ${cleanup.removed.volumes} volumes, ${cleanup.removed.images} images`);
+  for (const u of urls) out.push(`  url: ${u}`);
   if (verdict.evidence) out.push(`  evidence: ${verdict.evidence}`);
   const head = verdict.kind === "passed" ? style.green(style.bold("PASSED")) : style.red(style.bold(verdict.kind.toUpperCase()));
   out.push(`${head} ${verdict.message.split("\n")[0]} ${style.dim(`(exit ${verdict.exitCode}, ${seconds(verdict.durationMs)})`)}`);
