@@ -30,6 +30,8 @@ export type SlipwayEvent =
   /** A stage of the workflow (test, build, …) starting; `environment` is the set of compose files it brings up, under `project`. */
   | { type: "stage.start"; stage: string; environment?: string; project?: string }
   | { type: "stage.end"; stage: string; environment?: string; ok: boolean; durationMs: number }
+  /** A port an environment kept for debugging publishes, as a URL to open (seed 001's `make url`). */
+  | { type: "environment.url"; service: string; port: string; url: string }
   /** A stage of the pipeline the run does not run: outside `--from`/`--until`, or after a stage that did not pass. */
   | { type: "stage.skip"; stage: string; reason: string }
   | {

@@ -71,8 +71,9 @@ export class RunRecord {
     await this.#writes;
   }
 
-  async copyReports(from: string): Promise<void> {
-    await cp(from, path.join(this.dir, "reports"), { recursive: true }).catch(() => undefined);
+  /** A stage's reports, into `reports/<environment>/` of the evidence (stages' reports never overwrite each other's). */
+  async copyReports(from: string, environment: string): Promise<void> {
+    await cp(from, path.join(this.dir, "reports", environment), { recursive: true }).catch(() => undefined);
   }
 }
 

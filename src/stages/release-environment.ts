@@ -333,7 +333,7 @@ export class ReleaseEnvironment extends StartedEnvironment {
     const inspected = await Promise.all(containers.map((c) => engine.containers.inspect(c.Id, { signal }).catch(() => undefined)));
     const ports = inspected.flatMap((info) => (info ? [{ service: info.Config.Labels?.["com.docker.compose.service"] ?? info.Name.replace(/^\//, ""), ports: info.NetworkSettings.Ports }] : []));
     // Scope `url`: the renderers gather these into the summary, beside how to remove the environment.
-    for (const u of publishedUrls(ports, engineHost(engine.endpoint))) events.emit({ type: "log", level: "info", scope: "url", message: `${u.service} ${u.port} → ${u.url}` });
+    for (const u of publishedUrls(ports, engineHost(engine.endpoint))) events.emit({ type: "environment.url", service: u.service, port: u.port, url: u.url });
   }
 
   override async [Symbol.asyncDispose](): Promise<void> {

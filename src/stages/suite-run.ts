@@ -224,7 +224,7 @@ export async function keepReportsAndEvidence(ctx: RunContext, services: RunServi
     try {
       const reports = await copyReports(ctx.engine, suite.container, envConfig.reports, path.join(pipeline.dir, "reports", environment), evidenceSignal);
       copied = reports;
-      await record.copyReports(reports.dir);
+      await record.copyReports(reports.dir, environment);
       const problems = reportProblems(envConfig.reports, reports, suite.service);
       ctx.events.emit({
         type: "reports",

@@ -140,7 +140,7 @@ test("slipway ci that passed: stage lines, the bootstrap task, each stage's repo
 test("a failed environment kept with --keep: the URL of every published port in the summary, not as a log line", () => {
   const out = render([
     { type: "run.start", runId: "r5", command: "ci" },
-    { type: "log", level: "info", scope: "url", message: "nginx 80/tcp → http://127.0.0.1:49153" },
+    { type: "environment.url", service: "nginx", port: "80/tcp", url: "http://127.0.0.1:49153" },
     { type: "cleanup", removed: { containers: 0, networks: 0, volumes: 0, images: 0 }, kept: "Environment kept for debugging: project todo-release-r5. Remove it with: slipway clean --run r5" },
     { type: "verdict", kind: "tests-failed", exitCode: 3, message: "acceptance exited with code 3", durationMs: 5000, runId: "r5" },
   ]);

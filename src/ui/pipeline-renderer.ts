@@ -23,7 +23,6 @@ type Event = SlipwayEvent & { time: number };
  * The scope of `log` events that tell the URL of a published port of an environment kept after a
  * failure (--keep): gathered into the summary, beside how to remove the environment.
  */
-export const URL_SCOPE = "url";
 
 /** Steps every run shows as they end and in the summary: image builds, readiness, bootstrap tasks. */
 const summarized = (step: string) => step.startsWith("build ") || step.startsWith("ready:") || step.startsWith("bootstrap ");
@@ -113,11 +112,10 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
         progressShown = true;
         break;
       }
+      case "environment.url":
+        urls.push(`${event.service} ${event.port} → ${event.url}`);
+        break;
       case "log":
-        if (event.scope === URL_SCOPE) {
-          urls.push(event.message);
-          break;
-        }
         if (event.level === "debug" && !opts.verbose) break;
         if (event.scope?.startsWith("build ") && !opts.verbose) break;
         line(`${event.scope ? style.dim(`${event.scope} | `) : ""}${event.message}`);

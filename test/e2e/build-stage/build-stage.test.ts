@@ -125,8 +125,7 @@ test("a builder that exits 0 but writes nothing: build-failed (exit 5), saying t
   assert.equal((await readdir(dir)).includes(".slipway") && (await readdir(path.join(dir, ".slipway"))).includes("artifacts"), false, "nothing recorded");
 });
 
-// Drop the todo once the release and acceptance stages are in stagesFor (it passes with them).
-test("slipway ci end to end: tests, the package built, the release image from target/ alone, acceptance against it", { todo: "needs the release and acceptance stages" }, async (t) => {
+test("slipway ci end to end: tests, the package built, the release image from target/ alone, acceptance against it", async (t) => {
   const dir = await exampleCopy(t);
   const run = slipway(["ci", "--json"], { cwd: dir });
   const ended = await assertRunEnded(run, { dir, kind: "passed", environment: "release", logs: true });

@@ -26,7 +26,7 @@ test("a failing acceptance test: the acceptance container's own exit code, its r
   assert.equal(reports?.dir, path.join(copy.dir, "reports/release"));
   assert.equal(reports?.junit.failed, 1);
   assert.match(await readFile(path.join(copy.dir, "reports/release/acceptance.xml"), "utf8"), /a deliberately failing acceptance test/);
-  assert.ok(!events.some((e) => e.type === "log" && e["scope"] === "url"), "no URLs without --keep");
+  assert.ok(!events.some((e) => e.type === "environment.url"), "no URLs without --keep");
   assert.equal(await leftovers(engine, runId), 0);
 });
 
@@ -36,7 +36,7 @@ test("--keep: the failed release environment stays up, with the URL of every pub
   const run = slipway(["ci", "--json", "--keep"], { cwd: copy.dir });
   const { events, runId } = await assertRunEnded(run, { dir: copy.dir, kind: "tests-failed", environment: "release", logs: true });
   try {
-    const urls = events.filter((e) => e.type === "log" && e["scope"] === "url").map((e) => String(e["message"]));
+    const urls = events.filter((e) => e.type === "environment.url").map((e) => `${String(e["service"])} ${String(e["port"])} → ${String(e["url"])}`);
     assert.equal(urls.length, 1, urls.join("\n"));
     const url = /^nginx 80\/tcp → (http:\/\/127\.0\.0\.1:\d+)$/.exec(urls[0]!)?.[1];
     assert.ok(url, urls[0]);
