@@ -7,6 +7,8 @@
  * as the release stage does (an image unchanged since an earlier run is reused, not rebuilt).
  * After a failure with --keep the environment stays up and the URL of every published port is told.
  */
+import path from "node:path";
+import { emptyReportsDir } from "../reports/copy-reports.ts";
 import { setMaxListeners } from "node:events";
 import type { AcceptanceStageConfig, ReleaseStageConfig } from "../config/pipeline-schema.ts";
 import { InternalError, isSlipwayError } from "../errors/index.ts";
@@ -45,6 +47,7 @@ export async function runAcceptanceStage(ctx: RunContext, services: RunServices,
   }
   const release = env;
   ctx.events.emit({ type: "stage.start", stage: "acceptance", environment, project: release.project });
+  await emptyReportsDir(path.join(services.pipeline.dir, "reports", environment));
   let verdict: Verdict = passed();
   let watcher: ContainerWatcher | undefined;
   let suiteContainer: string | undefined;

@@ -9,6 +9,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Project } from "../compose/model/index.ts";
+import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import { baseImages } from "../images/base-images.ts";
 import { contextFilesDigest, contextHash } from "../images/context-hash.ts";
 import type { BuildRequest, ImageResolver } from "../images/image-resolver.ts";
@@ -80,6 +81,11 @@ export interface PipelineOutputs {
  * Slipway's own folders as a build's `exclude`: relative to `context` (posix), and only those
  * inside it (a folder outside the context, or holding it, leaves nothing out).
  */
+/** Where a pipeline's own outputs are: slipway.yml's folder, and the build stage's artifacts folder. */
+export function pipelineOutputs(pipeline: LoadedPipelineConfig): PipelineOutputs {
+  return { dir: pipeline.dir, artifacts: pipeline.config.stages?.build?.to ?? "target" };
+}
+
 export function outputExclusions(context: string, outputs: PipelineOutputs): string[] {
   const folders = [".slipway", "reports", outputs.artifacts ?? "target"].map((f) => path.resolve(outputs.dir, f));
   const included = new Set((outputs.include ?? []).map((f) => path.resolve(outputs.dir, f)));

@@ -27,7 +27,7 @@ import type { RunContext } from "../run/context.ts";
 import { teardownSignal } from "../run/lifetimes.ts";
 import { together } from "../run/together.ts";
 import { passed, type Verdict } from "../run/verdict.ts";
-import { buildServiceImages, type BuiltImage } from "./build-images-step.ts";
+import { buildServiceImages, pipelineOutputs, type BuiltImage } from "./build-images-step.ts";
 import { StartedEnvironment } from "./environment.ts";
 import { buildReleaseImage, type ReleaseImage } from "./release-image-step.ts";
 import type { RunServices, StageName } from "./stage.ts";
@@ -269,7 +269,7 @@ export async function prepareRelease(ctx: RunContext, services: RunServices, con
   }
   const tasks = bootstrapTasks(project, config.bootstrap, envConfig.service);
   const toBuild = Object.keys(project.services).filter((s) => project.services[s]!.build && !mapping.has(s));
-  const others = toBuild.length ? await buildServiceImages(ctx, project, toBuild, services.images, (name) => stageImageTag(pipeline.name, environment, name)) : new Map<string, BuiltImage>();
+  const others = toBuild.length ? await buildServiceImages(ctx, project, toBuild, services.images, (name) => stageImageTag(pipeline.name, environment, name), pipelineOutputs(pipeline)) : new Map<string, BuiltImage>();
   return { environment, envConfig, project, images, mapping, tasks, others };
 }
 

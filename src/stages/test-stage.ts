@@ -4,6 +4,8 @@
  * service, copy its reports out (also when it failed), summarize them, keep the evidence, and
  * tear everything down — whatever happened.
  */
+import path from "node:path";
+import { emptyReportsDir } from "../reports/copy-reports.ts";
 import { setMaxListeners } from "node:events";
 import { renderConfig } from "../compose/load/index.ts";
 import type { Project } from "../compose/model/index.ts";
@@ -16,7 +18,7 @@ import { together } from "../run/together.ts";
 import { passed, verdictForFailure, verdictOf, type Verdict } from "../run/verdict.ts";
 import { ContainerWatcher } from "../readiness/container-watcher.ts";
 import type { CopiedReports } from "../reports/copy-reports.ts";
-import { buildServiceImages, type BuiltImage } from "./build-images-step.ts";
+import { buildServiceImages, pipelineOutputs, type BuiltImage } from "./build-images-step.ts";
 import { StartedEnvironment } from "./environment.ts";
 import type { RunServices, Stage, StageOutcome } from "./stage.ts";
 import { environmentConfig, keepReportsAndEvidence, loadEnvironment, redactProject, runSuite, stageImageTag, stageProjectName, suiteService, waitGates } from "./suite-run.ts";
@@ -67,6 +69,8 @@ export async function runTestStage(ctx: RunContext, services: RunServices, envir
   const projectName = stageProjectName(pipeline.name, environment, ctx.owner.runId);
   const started = ctx.clock.now();
   ctx.events.emit({ type: "stage.start", stage: "test", environment, project: projectName });
+  // An earlier run's reports are never mistaken for this run's, even when the tests never start.
+  await emptyReportsDir(path.join(pipeline.dir, "reports", environment));
   await using env = new StartedEnvironment(ctx, projectName, { keep: services.keep });
 
   // The stage's own clock: its timeout aborts the work (not the run) and is told apart from Ctrl-C.
@@ -98,7 +102,7 @@ export async function runTestStage(ctx: RunContext, services: RunServices, envir
     const stageProject = project;
     const [built, events, earlyUp] = await together(
       signal,
-      (s: AbortSignal) => buildServiceImages({ ...stageCtx, signal: s }, stageProject, needed, images, (name) => stageImageTag(pipeline.name, environment, name)),
+      (s: AbortSignal) => buildServiceImages({ ...stageCtx, signal: s }, stageProject, needed, images, (name) => stageImageTag(pipeline.name, environment, name), pipelineOutputs(pipeline)),
       (s: AbortSignal) => ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${projectName}`], s),
       (s: AbortSignal) => (early.length ? composeUp({ ...stageCtx, signal: s }, stageProject, { services: early, lifetime: "ephemeral", images, readyTimeoutMs: envConfig.ready_timeout }) : Promise.resolve(undefined)),
     );
