@@ -7,9 +7,9 @@
  * as the release stage does (an image unchanged since an earlier run is reused, not rebuilt).
  * After a failure with --keep the environment stays up and the URL of every published port is told.
  */
+import { StageClock } from "./stage-clock.ts";
 import path from "node:path";
 import { emptyReportsDir } from "../reports/copy-reports.ts";
-import { setMaxListeners } from "node:events";
 import type { AcceptanceStageConfig, ReleaseStageConfig } from "../config/pipeline-schema.ts";
 import { InternalError, isSlipwayError } from "../errors/index.ts";
 import { ContainerWatcher } from "../readiness/container-watcher.ts";
@@ -35,11 +35,8 @@ export async function runAcceptanceStage(ctx: RunContext, services: RunServices,
   let env = existing;
   const started = ctx.clock.now();
 
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), envConfig.timeout);
-  const signal = AbortSignal.any([ctx.signal, timeout.signal]);
-  setMaxListeners(0, signal);
-  const stageCtx: RunContext = { ...ctx, signal };
+  using clock = new StageClock(ctx, envConfig.timeout);
+  const { signal, ctx: stageCtx } = clock;
   if (!env) {
     env = new ReleaseEnvironment(ctx, services, environment);
     // The run tears it down at the end, however this stage ends.
@@ -71,14 +68,14 @@ export async function runAcceptanceStage(ctx: RunContext, services: RunServices,
     });
     verdict = run.verdict;
   } catch (err) {
-    if (timeout.signal.aborted && !ctx.signal.aborted) {
+    if (clock.expired) {
       verdict = verdictOf("timeout", `Stage acceptance took longer than its timeout (${Math.round(envConfig.timeout / 1000)} s)`, `Raise environments.${environment}.timeout in slipway.yml, or find what hangs in the evidence.`);
     } else {
       verdict = verdictForFailure(err, ctx.signal.aborted);
       if (!isSlipwayError(err) && !ctx.signal.aborted) bug = { error: err };
     }
   } finally {
-    clearTimeout(timer);
+    clock.stop();
   }
 
   // Reports and evidence on any outcome, before teardown (the acceptance container must still exist).

@@ -9,8 +9,8 @@
  * What was copied, and from which inputs, is recorded under `.slipway/artifacts/`, never in the
  * artifacts folder itself, so that the record does not end up in the release image.
  */
+import { StageClock } from "./stage-clock.ts";
 import { createHash } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { lstat, mkdir, readdir, readFile, readlink, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { loadProject, renderConfig } from "../compose/load/index.ts";
@@ -317,12 +317,8 @@ export async function runBuildStage(ctx: RunContext, services: RunServices, conf
   ctx.events.emit({ type: "stage.start", stage: "build", environment, project: projectName });
   await using env = new StartedEnvironment(ctx, projectName, { keep: services.keep });
 
-  // The stage's own clock: its timeout aborts the work (not the run) and is told apart from Ctrl-C.
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), config.timeout);
-  const signal = AbortSignal.any([ctx.signal, timeout.signal]);
-  setMaxListeners(0, signal);
-  const stageCtx: RunContext = { ...ctx, signal };
+  using clock = new StageClock(ctx, config.timeout);
+  const { signal, ctx: stageCtx } = clock;
   const result: BuildStageResult = { verdict: passed("artifacts built"), project: projectName, built: [] };
   let project: Project | undefined;
   // A bug: its verdict is made by the pipeline runner, after the evidence is collected here.
@@ -393,7 +389,7 @@ export async function runBuildStage(ctx: RunContext, services: RunServices, conf
     const n = files.length;
     result.verdict = passed(`${n} artifact${n === 1 ? "" : "s"} in ${dirName}/${skipped ? " (unchanged)" : ""}`);
   } catch (err) {
-    if (timeout.signal.aborted && !ctx.signal.aborted) {
+    if (clock.expired) {
       result.verdict = verdictOf("timeout", `Stage build took longer than its timeout (${Math.round(config.timeout / 1000)} s)`, "Raise stages.build.timeout in slipway.yml, or find what hangs in the evidence.");
     } else if (err instanceof BuilderFailedError) {
       result.verdict = verdictOf("build-failed", err.message, err.hint);
@@ -402,7 +398,7 @@ export async function runBuildStage(ctx: RunContext, services: RunServices, conf
       if (!isSlipwayError(err) && !ctx.signal.aborted) bug = { error: err };
     }
   } finally {
-    clearTimeout(timer);
+    clock.stop();
   }
 
   // Evidence on any outcome, before teardown; each container is released once its logs are kept.

@@ -6,7 +6,7 @@
  * acceptance — or, when anything fails, keep its evidence and tear it down (kept with --keep, with
  * the URLs of its published ports).
  */
-import { setMaxListeners } from "node:events";
+import { StageClock } from "./stage-clock.ts";
 import type { ReleaseStageConfig } from "../config/pipeline-schema.ts";
 import { isSlipwayError } from "../errors/index.ts";
 import type { RunContext } from "../run/context.ts";
@@ -41,12 +41,8 @@ export async function runReleaseStage(ctx: RunContext, services: RunServices, co
   const env = new ReleaseEnvironment(ctx, services, environment);
   ctx.events.emit({ type: "stage.start", stage: "release", environment, project: env.project });
 
-  // The stage's own clock: its timeout aborts the work (not the run) and is told apart from Ctrl-C.
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), config.timeout);
-  const signal = AbortSignal.any([ctx.signal, timeout.signal]);
-  setMaxListeners(0, signal);
-  const stageCtx: RunContext = { ...ctx, signal };
+  using clock = new StageClock(ctx, config.timeout);
+  const { signal, ctx: stageCtx } = clock;
   let verdict: Verdict;
   let handedOver = false;
   // A bug: its verdict is made by the pipeline runner, after the evidence is kept here.
@@ -62,14 +58,14 @@ export async function runReleaseStage(ctx: RunContext, services: RunServices, co
     handedOver = true;
     verdict = passed(`release environment ready: ${describeImages(env.released)}`);
   } catch (err) {
-    if (timeout.signal.aborted && !ctx.signal.aborted) {
+    if (clock.expired) {
       verdict = verdictOf("timeout", `Stage release took longer than its timeout (${Math.round(config.timeout / 1000)} s)`, "Raise stages.release.timeout in slipway.yml, or find what hangs in the evidence.");
     } else {
       verdict = verdictForFailure(err, ctx.signal.aborted);
       if (!isSlipwayError(err) && !ctx.signal.aborted) bug = { error: err };
     }
   } finally {
-    clearTimeout(timer);
+    clock.stop();
   }
   if (!handedOver) {
     await env.keepEvidence("release", verdict);

@@ -4,9 +4,9 @@
  * service, copy its reports out (also when it failed), summarize them, keep the evidence, and
  * tear everything down — whatever happened.
  */
+import { StageClock } from "./stage-clock.ts";
 import path from "node:path";
 import { emptyReportsDir } from "../reports/copy-reports.ts";
-import { setMaxListeners } from "node:events";
 import { renderConfig } from "../compose/load/index.ts";
 import type { Project } from "../compose/model/index.ts";
 import { withDependencies } from "../compose/runner/graph.ts";
@@ -73,12 +73,8 @@ export async function runTestStage(ctx: RunContext, services: RunServices, envir
   await emptyReportsDir(path.join(pipeline.dir, "reports", environment));
   await using env = new StartedEnvironment(ctx, projectName, { keep: services.keep });
 
-  // The stage's own clock: its timeout aborts the work (not the run) and is told apart from Ctrl-C.
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), envConfig.timeout);
-  const signal = AbortSignal.any([ctx.signal, timeout.signal]);
-  setMaxListeners(0, signal);
-  const stageCtx: RunContext = { ...ctx, signal };
+  using clock = new StageClock(ctx, envConfig.timeout);
+  const { signal, ctx: stageCtx } = clock;
   const result: TestStageResult = { verdict: passed(), project: projectName, built: [] };
   let project: Project | undefined;
   let watcher: ContainerWatcher | undefined;
@@ -124,14 +120,14 @@ export async function runTestStage(ctx: RunContext, services: RunServices, envir
     result.verdict = run.verdict;
     if (run.exitCode !== undefined) result.testExitCode = run.exitCode;
   } catch (err) {
-    if (timeout.signal.aborted && !ctx.signal.aborted) {
+    if (clock.expired) {
       result.verdict = verdictOf("timeout", `Stage ${environment} took longer than its timeout (${Math.round(envConfig.timeout / 1000)} s)`, `Raise environments.${environment}.timeout in slipway.yml, or find what hangs in the evidence.`);
     } else {
       result.verdict = verdictForFailure(err, ctx.signal.aborted);
       if (!isSlipwayError(err) && !ctx.signal.aborted) bug = { error: err };
     }
   } finally {
-    clearTimeout(timer);
+    clock.stop();
   }
 
   // Reports and evidence on any outcome, before teardown (the test container must still exist).
