@@ -367,6 +367,32 @@ async function removeBenchImages(): Promise<void> {
   if (ids.length) await run("docker", ["rmi", "-f", ...new Set(ids)], {});
 }
 
+interface BuildCacheRecord {
+  ID: string;
+  InUse: boolean;
+  Description?: string;
+}
+
+async function buildCacheIds(engine: Engine): Promise<Set<string>> {
+  const df = await engine.http.json<{ BuildCache?: BuildCacheRecord[] | null }>("GET", "/system/df");
+  return new Set((df.BuildCache ?? []).map((c) => c.ID));
+}
+
+/**
+ * BuildKit keeps what a build made in its own cache, apart from images: the context it was sent
+ * ("http url http://build-context-…") and the COPY's snapshot, each as large as the context, so a
+ * 2 GB round leaves 4 GB. Removes the records that appeared during the build, by id (another
+ * BuildKit build on the engine at the same moment would lose its context's cache too).
+ */
+async function pruneNewBuildCache(engine: Engine, before: Set<string>): Promise<void> {
+  const df = await engine.http.json<{ BuildCache?: BuildCacheRecord[] | null }>("GET", "/system/df");
+  const fresh = (df.BuildCache ?? []).filter((c) => !before.has(c.ID) && !c.InUse && /^(http url http:\/\/build-context-|fileop target)/.test(c.Description ?? ""));
+  // Children before parents: a record another still uses is not removed; a second pass takes it.
+  for (let pass = 0; pass < 2; pass++) {
+    for (const c of fresh) await engine.http.none("POST", "/build/prune", { query: { filters: { id: [c.ID] } } }).catch(() => undefined);
+  }
+}
+
 /** The bench file, bundled the way scripts/bundle-cli.mjs bundles the CLI, for the child processes. */
 async function bundleChild(): Promise<string> {
   const { build } = await import("esbuild");
@@ -419,7 +445,6 @@ async function main(): Promise<void> {
     run("git", ["status", "--porcelain", "--", "src"], {}).then((r) => r.stdout.trim()),
   ]);
   const apiVersion = engine.apiVersion;
-  await engine.close();
   const bare = await run(process.execPath, ["-e", ""], {}, true);
   const childBundle = await bundleChild();
   const ctx = await ensureContext(opts.files, opts.sizeBytes, log);
@@ -436,6 +461,7 @@ async function main(): Promise<void> {
       const order = round % 2 === 0 ? opts.peers : [...opts.peers].reverse();
       const outcomes: Outcome[] = [];
       for (const peer of order) {
+        const cacheBefore = peer === "slipway-buildkit" ? await buildCacheIds(engine) : undefined;
         const o = await runPeer(peer, ctx, childBundle, apiVersion, round);
         outcomes.push(o);
         const c = o.child;
@@ -444,11 +470,14 @@ async function main(): Promise<void> {
             (c ? `  (build ${s(c.buildMs)}; RSS before build ${mb(c.rssBeforeBuild)}, sampled peaks: rss ${mb(c.peaks.rss)} at ${s(c.peaks.rssAtMs)}, heap ${mb(c.peaks.heapUsed)}, external ${mb(c.peaks.external)}, arrayBuffers ${mb(c.peaks.arrayBuffers)})` : ""),
         );
         await removeBenchImages();
+        // Only once the image is gone is the COPY's snapshot free to remove.
+        if (cacheBefore) await pruneNewBuildCache(engine, cacheBefore);
       }
       rounds.push({ round, order, outcomes, loadavg: loadavg()[0]! });
     }
   } finally {
     await removeBenchImages();
+    await engine.close();
     if (!opts.keepContext) await rm(ctx.root, { recursive: true, force: true });
   }
   report(rounds, opts, { bareRss: bare.maxRss ?? Number.NaN, ctx });
