@@ -145,3 +145,38 @@ test("exclude leaves Slipway's folders out whatever .dockerignore says; the Dock
     await rm(dir, { recursive: true });
   }
 });
+
+test("a large file is streamed into its entry byte for byte, between small ones read whole", async () => {
+  const { randomBytes, createHash } = await import("node:crypto");
+  const big = randomBytes(3 * 1024 * 1024 + 17);
+  const dir = await fixture({ Dockerfile: "FROM x", "a.txt": "small before" });
+  try {
+    await writeFile(path.join(dir, "b.bin"), big);
+    await writeFile(path.join(dir, "c.txt"), "small after");
+    const extract = tar.extract();
+    const seen = new Map<string, { size: number; sha: string }>();
+    const done = new Promise<void>((resolve, reject) => {
+      extract.on("entry", (header, stream, next) => {
+        const hash = createHash("sha256");
+        let size = 0;
+        stream.on("data", (c: Buffer) => {
+          size += c.length;
+          hash.update(c);
+        });
+        stream.on("end", () => {
+          seen.set(header.name, { size, sha: hash.digest("hex") });
+          next();
+        });
+      });
+      extract.on("finish", resolve);
+      extract.on("error", reject);
+    });
+    (await packContext(dir)).pipe(extract);
+    await done;
+    assert.deepEqual(seen.get("b.bin"), { size: big.length, sha: createHash("sha256").update(big).digest("hex") });
+    assert.equal(seen.get("c.txt")?.size, "small after".length);
+    assert.deepEqual([...seen.keys()].sort(), ["Dockerfile", "a.txt", "b.bin", "c.txt"]);
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});

@@ -12,10 +12,11 @@
  * artifacts), whatever .dockerignore says: a previous run's reports baked into a test image were
  * copied out and counted again, and files that change on every run made every build look changed.
  */
+import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import tar from "tar-stream";
+import tar, { type Header } from "tar-stream";
 import { SlipwayError } from "../errors/index.ts";
 
 export async function readDockerignore(contextDir: string, dockerfile: string): Promise<string[]> {
@@ -304,6 +305,44 @@ export async function contextFiles(contextDir: string, dockerfile: string, exclu
   return out.sort();
 }
 
+/** Files up to this size are read whole; larger ones are streamed, so memory never grows with a file's size. */
+const READ_WHOLE_MAX = 256 * 1024;
+
+/**
+ * One file into its tar entry, with the size `lstat` saw. A large file is streamed in chunks,
+ * with backpressure (a 2 GB context held 113 MB of buffers for its 100 MB file when read whole). A
+ * file that changes size while it is sent cannot make a valid archive: that is said, not sent.
+ */
+async function packFile(pack: tar.Pack, abs: string, header: Partial<Header> & { name: string; size: number }): Promise<void> {
+  const changed = (err: unknown) =>
+    new SlipwayError(`${abs} changed while the build context was being sent (${err instanceof Error ? err.message : String(err)})`, {
+      code: "CONTEXT_CHANGED",
+      kind: "build",
+      hint: "Something wrote to the build context during the build: stop it, or leave that folder out with .dockerignore.",
+      cause: err,
+    });
+  if (header.size <= READ_WHOLE_MAX) {
+    const content = await readFile(abs);
+    if (content.length !== header.size) throw changed(new Error(`${header.size} bytes became ${content.length}`));
+    await new Promise<void>((resolve, reject) => pack.entry(header, content, (err) => (err ? reject(changed(err)) : resolve())));
+    return;
+  }
+  let entry!: ReturnType<tar.Pack["entry"]>;
+  const finished = new Promise<void>((resolve, reject) => {
+    entry = pack.entry(header, (err) => (err ? reject(changed(err)) : resolve()));
+  });
+  finished.catch(() => undefined);
+  let sent = 0;
+  // Exactly the size the header says: a file that grew is sent as it was when it was listed.
+  for await (const chunk of createReadStream(abs, { start: 0, end: header.size - 1, highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+    sent += chunk.length;
+    if (!entry.write(chunk)) await new Promise<void>((resolve) => entry.once("drain", () => resolve()));
+  }
+  if (sent !== header.size) throw changed(new Error(`${header.size} bytes became ${sent}`));
+  entry.end(undefined);
+  await finished;
+}
+
 /**
  * Packs the context; `extra` is a generated file added to it (an inline Dockerfile), replacing any
  * file of that name; `exclude` as for contextFiles.
@@ -326,8 +365,7 @@ export async function packContext(contextDir: string, dockerfile = "Dockerfile",
         } else if (stat.isSymbolicLink()) {
           pack.entry({ ...common, name: rel, type: "symlink", linkname: await readlink(abs) });
         } else if (stat.isFile()) {
-          const content = await readFile(abs);
-          await new Promise<void>((resolve, reject) => pack.entry({ ...common, name: rel, size: content.length }, content, (err) => (err ? reject(err) : resolve())));
+          await packFile(pack, abs, { ...common, name: rel, size: stat.size });
         }
       }
       pack.finalize();
