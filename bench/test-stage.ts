@@ -27,14 +27,17 @@
  *
  *   node --import tsx bench/test-stage.ts [--rounds 4] [--cold 1] [--dev] [--keep-copy] [--logs DIR] [--json]
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { assertClean, describeSetup, ImageTags } from "./engine-state.ts";
+import { checkReports, coldEdit, copyExample } from "./example-copy.ts";
+import { RunLogs, runProcess, tail } from "./process-run.ts";
 import { buildPublishedCli } from "./published-cli.ts";
+import { flagValue, median, numberFlag, phaseDurations, phasesFromLines, s, type Phase } from "./rounds.ts";
+import { SlipwayRun } from "./slipway-events.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const EXAMPLE = path.join(ROOT, "examples/todobackend");
@@ -43,8 +46,6 @@ const TARGET_RATIO = 0.6;
 const REQUIRED_REPORTS = ["unit.xml", "integration.xml"];
 /** The source file a cold round edits: a comment changes the build context, not the program. */
 const COLD_FILE = "src/todo.ts";
-/** Anything slower than this is broken, not slow. */
-const RUN_TIMEOUT_MS = 600_000;
 /** The images the peers tag with stable names (slipway.yml's `name` is todobackend). */
 const SLIPWAY_TAGS = ["todobackend-test-test:slipway", "todobackend-test-migrate:slipway"];
 const MAKE_TAG = "todobackend-test:latest";
@@ -61,12 +62,6 @@ interface Options {
   logs?: string;
 }
 
-function numberFlag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at === -1 ? Number.NaN : Number(process.argv[at + 1]);
-  return Number.isFinite(value) && value >= 0 ? value : fallback;
-}
-
 function options(): Options {
   return {
     rounds: Math.max(1, numberFlag("rounds", 4)),
@@ -74,76 +69,12 @@ function options(): Options {
     dev: process.argv.includes("--dev"),
     keepCopy: process.argv.includes("--keep-copy"),
     json: process.argv.includes("--json"),
-    ...(process.argv.includes("--logs") ? { logs: path.resolve(process.argv[process.argv.indexOf("--logs") + 1] ?? "bench/.out/test-stage-logs") } : {}),
+    ...(process.argv.includes("--logs") ? { logs: path.resolve(flagValue("logs") ?? "bench/.out/test-stage-logs") } : {}),
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-interface Line {
-  /** ms since the process was spawned. */
-  at: number;
-  stream: "stdout" | "stderr";
-  text: string;
-}
-
-interface ProcessResult {
-  exitCode: number;
-  wallMs: number;
-  /** Date.now() when spawned, to place Slipway's event times. */
-  spawnedAt: number;
-  lines: Line[];
-}
-
-function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const spawnedAt = Date.now();
-    const t0 = performance.now();
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    const lines: Line[] = [];
-    const reader = (stream: "stdout" | "stderr") => {
-      let rest = "";
-      return (chunk: Buffer) => {
-        const at = performance.now() - t0;
-        const parts = (rest + chunk.toString("utf8")).split("\n");
-        rest = parts.pop()!;
-        for (const text of parts) lines.push({ at, stream, text });
-      };
-    };
-    child.stdout.on("data", reader("stdout"));
-    child.stderr.on("data", reader("stderr"));
-    const timer = setTimeout(() => child.kill("SIGINT"), RUN_TIMEOUT_MS);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ exitCode: code ?? (signal ? 128 : 1), wallMs: performance.now() - t0, spawnedAt, lines });
-    });
-  });
-}
-
-async function capture(command: string, args: string[]): Promise<string> {
-  const r = await runProcess(command, args, ROOT, process.env);
-  if (r.exitCode !== 0) throw new Error(`${command} ${args.join(" ")} exited ${r.exitCode}: ${r.lines.map((l) => l.text).join("\n")}`);
-  return r.lines.filter((l) => l.stream === "stdout").map((l) => l.text).join("\n").trim();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Peers
-
-/** One phase of a run: where it starts, ms since spawn; it ends where the next one starts. */
-interface Phase {
-  name: string;
-  startMs: number;
-}
 
 interface RunOutcome {
   peer: PeerName;
@@ -158,65 +89,21 @@ interface RunOutcome {
   steps?: { step: string; startMs: number; endMs: number }[];
 }
 
-function phaseDurations(phases: Phase[], endMs: number): [string, number][] {
-  const sorted = [...phases].sort((a, b) => a.startMs - b.startMs);
-  return sorted.map((p, i) => [p.name, (sorted[i + 1]?.startMs ?? endMs) - p.startMs]);
-}
-
-interface SlipwayEventLine {
-  type: string;
-  time: number;
-  step?: string;
-  note?: string;
-  project?: string;
-  kind?: string;
-  exitCode?: number;
-  message?: string;
-}
-
-async function checkReports(dir: string, peer: PeerName, result: ProcessResult): Promise<void> {
-  for (const file of REQUIRED_REPORTS) {
-    const info = await stat(path.join(dir, file)).catch(() => undefined);
-    if (!info || info.size === 0) {
-      const tail = result.lines.slice(-40).map((l) => l.text).join("\n");
-      throw new Error(`${peer}: no ${file} in ${dir} (exit ${result.exitCode})\n${tail}`);
-    }
-  }
-}
-
-let logsDir: string | undefined;
-
-async function keepLog(name: string, result: ProcessResult): Promise<void> {
-  if (!logsDir) return;
-  await mkdir(logsDir, { recursive: true });
-  await writeFile(path.join(logsDir, `${name}.log`), result.lines.map((l) => `${(l.at / 1000).toFixed(3).padStart(8)} ${l.stream === "stderr" ? "E" : " "} ${l.text}`).join("\n") + "\n");
-}
+let runLogs = new RunLogs(undefined);
 
 async function runSlipway(copy: string, cli: { peer: PeerName; args: string[] }, label: string): Promise<RunOutcome> {
   const reports = path.join(copy, "reports", "test");
   await rm(reports, { recursive: true, force: true });
   const result = await runProcess(process.execPath, [...cli.args, "test", "--json"], copy, { ...process.env, NO_COLOR: "1" });
-  await keepLog(`${cli.peer.replace(/\W+/g, "-").replace(/-$/, "")}-${label}`, result);
-  const events: SlipwayEventLine[] = [];
-  for (const line of result.lines) {
-    if (line.stream !== "stdout" || !line.text.startsWith("{")) continue;
-    try {
-      events.push(JSON.parse(line.text) as SlipwayEventLine);
-    } catch {
-      // Not an event line.
-    }
-  }
-  const verdict = events.findLast((e) => e.type === "verdict");
-  if (result.exitCode !== 0 || verdict?.kind !== "passed") {
-    const tail = result.lines.slice(-40).map((l) => l.text).join("\n");
-    throw new Error(`${cli.peer}: exit ${result.exitCode}, verdict ${verdict?.kind ?? "none"}: ${verdict?.message ?? ""}\n${tail}`);
-  }
-  await checkReports(reports, cli.peer, result);
+  await runLogs.keep(`${cli.peer.replace(/\W+/g, "-").replace(/-$/, "")}-${label}`, result);
+  const run = new SlipwayRun(result);
+  run.assertPassed(cli.peer);
+  await checkReports(reports, REQUIRED_REPORTS, cli.peer, result);
 
-  const rel = (e: SlipwayEventLine | undefined) => (e ? e.time - result.spawnedAt : Number.NaN);
-  const first = (pred: (e: SlipwayEventLine) => boolean) => events.find(pred);
-  const last = (pred: (e: SlipwayEventLine) => boolean) => events.findLast(pred);
-  const isBuild = (e: SlipwayEventLine) => !!e.step?.startsWith("build ");
+  const first = run.first.bind(run);
+  const last = run.last.bind(run);
+  const rel = run.rel.bind(run);
+  const isBuild = (e: { step?: string }) => !!e.step?.startsWith("build ");
   const buildStart = first((e) => e.type === "step.start" && isBuild(e));
   const buildEnd = last((e) => e.type === "step.end" && isBuild(e));
   // After the build, composeUp's plan: networks, db, migrate; its ready gates end the environment.
@@ -237,21 +124,14 @@ async function runSlipway(copy: string, cli: { peer: PeerName; args: string[] },
     { name: "evidence", startMs: rel(reportsEvent) },
     { name: "teardown", startMs: rel(stageEnd) },
     { name: "exit (prune history, verdict, close)", startMs: rel(cleanup) },
-  ].filter((p) => Number.isFinite(p.startMs));
-
-  const starts = new Map<string, number>();
-  const steps: { step: string; startMs: number; endMs: number }[] = [];
-  for (const e of events) {
-    if (e.type === "step.start" && e.step) starts.set(e.step, rel(e));
-    if (e.type === "step.end" && e.step) steps.push({ step: e.step, startMs: starts.get(e.step) ?? Number.NaN, endMs: rel(e) });
-  }
+  ];
   return {
     peer: cli.peer,
     wallMs: result.wallMs,
     phases: phaseDurations(phases, result.wallMs),
     project: first((e) => e.type === "stage.start")?.project ?? "",
-    buildNote: events.filter((e) => e.type === "step.end" && isBuild(e)).map((e) => e.note ?? "built").join("; "),
-    steps,
+    buildNote: run.events.filter((e) => e.type === "step.end" && isBuild(e)).map((e) => e.note ?? "built").join("; "),
+    steps: run.steps(),
   };
 }
 
@@ -259,13 +139,10 @@ async function runMake(copy: string, label: string): Promise<RunOutcome> {
   const runId = randomBytes(4).toString("hex");
   const reportsDir = `reports/make-${label}`;
   await rm(path.join(copy, reportsDir), { recursive: true, force: true });
-  const result = await runProcess("make", ["--no-print-directory", "-f", MAKEFILE, "test", `RUN_ID=${runId}`, `REPORTS_DIR=${reportsDir}`], copy, process.env);
-  await keepLog(`make-${label}`, result);
-  if (result.exitCode !== 0) {
-    const tail = result.lines.slice(-40).map((l) => l.text).join("\n");
-    throw new Error(`make: exit ${result.exitCode}\n${tail}`);
-  }
-  await checkReports(path.join(copy, reportsDir), "make", result);
+  const result = await runProcess("make", ["--no-print-directory", "-f", MAKEFILE, "test", `RUN_ID=${runId}`, `REPORTS_DIR=${reportsDir}`], copy);
+  await runLogs.keep(`make-${label}`, result);
+  if (result.exitCode !== 0) throw new Error(`make: exit ${result.exitCode}\n${tail(result)}`);
+  await checkReports(path.join(copy, reportsDir), REQUIRED_REPORTS, "make", result);
   const marks: [RegExp, string][] = [
     [/=> Pulling latest images/, "pull db image"],
     [/=> Building test image/, "build --pull (+ tag)"],
@@ -277,47 +154,16 @@ async function runMake(copy: string, label: string): Promise<RunOutcome> {
     [/=> Tearing down/, "teardown (down -v --rmi local)"],
     [/=> Tests passed/, "exit"],
   ];
-  const phases: Phase[] = [{ name: "start-up (make)", startMs: 0 }];
-  for (const [pattern, name] of marks) {
-    const line = result.lines.find((l) => pattern.test(l.text));
-    if (line) phases.push({ name, startMs: line.at });
-  }
   // The legacy builder prints "Running in <id>" for every step it executes, "Using cache" for each it reuses.
   const ran = result.lines.filter((l) => /---> Running in /.test(l.text)).length;
   const cached = result.lines.filter((l) => /---> Using cache/.test(l.text)).length;
   return {
     peer: "make",
     wallMs: result.wallMs,
-    phases: phaseDurations(phases, result.wallMs),
+    phases: phaseDurations(phasesFromLines(result.lines, "start-up (make)", marks), result.wallMs),
     project: `todobackendtest${runId}`,
     buildNote: `build steps: ${ran} run, ${cached} from cache`,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hygiene: everything a run created must be gone after it.
-
-async function leftovers(project: string): Promise<string[]> {
-  const filter = `label=com.docker.compose.project=${project}`;
-  const [containers, networks, volumes] = await Promise.all([
-    capture("docker", ["ps", "-aq", "--filter", filter]),
-    capture("docker", ["network", "ls", "-q", "--filter", filter]),
-    capture("docker", ["volume", "ls", "-q", "--filter", filter]),
-  ]);
-  // Compose v1 names its default network <project>_default and does label it; check by name too.
-  const byName = await capture("docker", ["network", "ls", "-q", "--filter", `name=^${project}_`]);
-  return [...new Set([...containers.split("\n"), ...networks.split("\n"), ...volumes.split("\n"), ...byName.split("\n")].filter(Boolean))];
-}
-
-async function assertClean(outcome: RunOutcome): Promise<void> {
-  if (!outcome.project) return;
-  const left = await leftovers(outcome.project);
-  if (left.length > 0) throw new Error(`${outcome.peer} left ${left.length} resource(s) of project ${outcome.project}: ${left.join(" ")}`);
-}
-
-async function imageId(ref: string): Promise<string | undefined> {
-  const r = await runProcess("docker", ["image", "inspect", "-f", "{{.Id}}", ref], ROOT, process.env);
-  return r.exitCode === 0 ? r.lines.find((l) => l.stream === "stdout")?.text.trim() : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,40 +179,34 @@ interface RoundRecord {
 
 async function main(): Promise<void> {
   const opts = options();
-  logsDir = opts.logs;
+  runLogs = new RunLogs(opts.logs);
   const log = (line: string) => {
     if (!opts.json) console.log(line);
   };
-  const [engineVersion, composeV1, revision, srcChanges] = await Promise.all([
-    capture("docker", ["version", "-f", "{{.Server.Version}} (API {{.Server.APIVersion}})"]),
-    capture("docker-compose", ["version", "--short"]),
-    // A snapshot (git archive) measured apart from ongoing edits has no .git: say so.
-    capture("git", ["rev-parse", "--short", "HEAD"]).catch(() => "an unknown revision (not a git checkout)"),
-    capture("git", ["status", "--porcelain", "--", "src", "bin"]).catch(() => ""),
-  ]);
-  const scratch = await mkdtemp(path.join(tmpdir(), "slipway-bench-test-stage-"));
-  const copy = path.join(scratch, "todobackend");
-  await cp(EXAMPLE, copy, {
-    recursive: true,
-    filter: (src) => !["node_modules", "reports", ".slipway", "dist"].includes(path.basename(src)) || path.dirname(src) !== EXAMPLE,
-  });
+  const setup = await describeSetup();
+  const example = await copyExample(EXAMPLE, "test-stage");
+  const copy = example.dir;
   const clis: { peer: PeerName; args: string[] }[] = [{ peer: "slipway", args: [await buildPublishedCli("test-stage")] }];
   if (opts.dev) clis.push({ peer: "slipway (tsx)", args: [path.join(ROOT, "bin/slipway-dev.mjs")] });
 
   log(`slipway test vs make -f bench/peer/Makefile test, in ${copy}`);
-  log(`slipway at ${revision}${srcChanges ? " + uncommitted changes in src/ or bin/" : ""}; engine ${engineVersion}, docker-compose ${composeV1}, node ${process.versions.node}`);
+  log(setup);
   log(`${opts.rounds} warm round(s), ${opts.cold} cold round(s); load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 
+  // The peer's stable tag exists only for this benchmark's runs: removed at the end, with every image
+  // it named meanwhile.
+  const makeTags = await ImageTags.snapshot([MAKE_TAG]);
+  let slipwayTags: ImageTags | undefined;
   const rounds: RoundRecord[] = [];
   const runPeer = async (peer: PeerName, label: string): Promise<RunOutcome> => {
     const outcome = peer === "make" ? await runMake(copy, label) : await runSlipway(copy, clis.find((c) => c.peer === peer)!, label);
-    await assertClean(outcome);
+    await assertClean(outcome.peer, [outcome.project]);
+    await (peer === "make" ? makeTags : slipwayTags)?.observe();
     return outcome;
   };
   const peers: PeerName[] = [...clis.map((c) => c.peer), "make"];
 
   let originalSource: string | undefined;
-  let slipwayImagesBefore: (string | undefined)[] = [];
   try {
     // Warm-up, untimed: both peers' images built, caches and page cache warm.
     for (const peer of peers) {
@@ -384,15 +224,16 @@ async function main(): Promise<void> {
     }
 
     if (opts.cold > 0) {
-      const file = path.join(copy, COLD_FILE);
-      originalSource = await readFile(file, "utf8");
-      slipwayImagesBefore = await Promise.all(SLIPWAY_TAGS.map(imageId));
+      originalSource = await readFile(path.join(copy, COLD_FILE), "utf8");
+      // After cold rounds Slipway's stable tags point at images of edited sources: they go back to the
+      // images of the example as it is (other runs on this engine use those names), the cold ones go.
+      slipwayTags = await ImageTags.snapshot(SLIPWAY_TAGS);
       for (let round = 0; round < opts.cold; round++) {
         const order = round % 2 === 0 ? peers : [...peers].reverse();
         const outcomes: RunOutcome[] = [];
         for (const peer of order) {
           // New content for every run: no peer may reuse the layers another just built.
-          await appendFile(file, `// bench: cold build ${randomBytes(6).toString("hex")}\n`);
+          await coldEdit(copy, COLD_FILE);
           outcomes.push(await runPeer(peer, `c${round}`));
         }
         const rec: RoundRecord = { kind: "cold", round, order, outcomes, loadavg: loadavg()[0]! };
@@ -401,32 +242,13 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    if (originalSource !== undefined) await restoreImages(slipwayImagesBefore, copy, originalSource);
-    // The peer's stable tag exists only for this benchmark's runs.
-    await runProcess("docker", ["rmi", MAKE_TAG], ROOT, process.env);
-    if (!opts.keepCopy) await rm(scratch, { recursive: true, force: true });
+    if (originalSource !== undefined) await writeFile(path.join(copy, COLD_FILE), originalSource);
+    await slipwayTags?.restore();
+    await makeTags.restore();
+    if (!opts.keepCopy) await example.remove();
   }
 
   report(rounds, peers, opts);
-}
-
-/**
- * After cold rounds the stable tags point at images of edited sources. Point Slipway's tags back at
- * the images of the example as it is (other runs on this engine use those names), and drop the
- * cold images.
- */
-async function restoreImages(slipwayBefore: (string | undefined)[], copy: string, originalSource: string): Promise<void> {
-  await writeFile(path.join(copy, COLD_FILE), originalSource);
-  const coldIds = new Set<string>();
-  for (const [i, tag] of SLIPWAY_TAGS.entries()) {
-    const now = await imageId(tag);
-    const before = slipwayBefore[i];
-    if (now && before && now !== before) {
-      coldIds.add(now);
-      await runProcess("docker", ["tag", before, tag], ROOT, process.env);
-    }
-  }
-  for (const id of coldIds) await runProcess("docker", ["rmi", id], ROOT, process.env);
 }
 
 function report(rounds: RoundRecord[], peers: PeerName[], opts: Options): void {
