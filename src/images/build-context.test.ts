@@ -159,9 +159,9 @@ test("a large file is streamed into its entry byte for byte, between small ones 
       extract.on("entry", (header, stream, next) => {
         const hash = createHash("sha256");
         let size = 0;
-        stream.on("data", (c: Buffer) => {
-          size += c.length;
-          hash.update(c);
+        stream.on("data", (c: unknown) => {
+          size += (c as Buffer).length;
+          hash.update(c as Buffer);
         });
         stream.on("end", () => {
           seen.set(header.name, { size, sha: hash.digest("hex") });
