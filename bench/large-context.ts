@@ -7,7 +7,8 @@
  *                      (Dockerfile check, `packContext`, `engine.images.build`) on the classic builder
  *                      (DOCKER_BUILDKIT=0, as the docker CLI here), no cache. It is the bench file
  *                      itself, bundled with esbuild into bench/.out/large-context/ the way the
- *                      published CLI is bundled, started with `--child`.
+ *                      published CLI is bundled, started with `--child`; like the CLI it imports
+ *                      src/cli/process-tuning.ts first (V8's `--liftoff-only`).
  *   docker             `DOCKER_BUILDKIT=0 docker build -q --no-cache <dir>`
  *   slipway-buildkit   (optional) the slipway child on the engine's BuildKit
  *   engine-tar         (optional) the slipway child sending a pre-made tar of the context
@@ -36,6 +37,10 @@
  *   node --import tsx bench/large-context.ts [--rounds 3] [--files 20000] [--size 2GB]
  *        [--peers slipway,docker[,slipway-buildkit,engine-tar,curl-tar]] [--keep-context] [--json]
  */
+// First, as in src/cli/main.ts: the process-wide V8 settings of the published CLI (`--liftoff-only`),
+// before undici loads and compiles its Wasm HTTP parser. esbuild keeps this module first in the
+// child's bundle. The parent process gets them too; only the children are measured.
+import "../src/cli/process-tuning.ts";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -77,6 +82,8 @@ interface ChildReport {
   rssBeforeBuild: number;
   /** Peaks of process.memoryUsage() over the build, sampled every 20 ms, bytes; and when (ms into the build). */
   peaks: { rss: number; heapUsed: number; external: number; arrayBuffers: number; rssAtMs: number };
+  /** The whole process.memoryUsage() sample at the RSS peak, bytes. */
+  atRssPeak: NodeJS.MemoryUsage;
 }
 
 async function child(argv: string[]): Promise<void> {
@@ -90,12 +97,14 @@ async function child(argv: string[]): Promise<void> {
   const engine = await Engine.connect({ endpoint: endpointFromEnv(process.env), builder: builderFromEnv(process.env) });
   const startupMs = performance.now();
   const peaks = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0, rssAtMs: 0 };
+  let atRssPeak = process.memoryUsage();
   const t0 = performance.now();
   const sample = () => {
     const m = process.memoryUsage();
     if (m.rss > peaks.rss) {
       peaks.rss = m.rss;
       peaks.rssAtMs = performance.now() - t0;
+      atRssPeak = m;
     }
     peaks.heapUsed = Math.max(peaks.heapUsed, m.heapUsed);
     peaks.external = Math.max(peaks.external, m.external);
@@ -119,7 +128,7 @@ async function child(argv: string[]): Promise<void> {
   sample();
   const buildMs = performance.now() - t0;
   await engine.close();
-  const report: ChildReport = { imageId, buildMs, startupMs, maxRss: process.resourceUsage().maxRSS * 1024, rssBeforeBuild, peaks };
+  const report: ChildReport = { imageId, buildMs, startupMs, maxRss: process.resourceUsage().maxRSS * 1024, rssBeforeBuild, peaks, atRssPeak };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
@@ -467,7 +476,7 @@ async function main(): Promise<void> {
         const c = o.child;
         log(
           `  round ${round + 1} ${peer.padEnd(16)} ${s(o.wallMs).padStart(9)}  peak RSS ${mb(o.maxRss).padStart(9)}  CPU ${s(o.cpuMs).padStart(8)}` +
-            (c ? `  (build ${s(c.buildMs)}; RSS before build ${mb(c.rssBeforeBuild)}, sampled peaks: rss ${mb(c.peaks.rss)} at ${s(c.peaks.rssAtMs)}, heap ${mb(c.peaks.heapUsed)}, external ${mb(c.peaks.external)}, arrayBuffers ${mb(c.peaks.arrayBuffers)})` : ""),
+            (c ? `  (build ${s(c.buildMs)}; RSS before build ${mb(c.rssBeforeBuild)}, sampled peaks: rss ${mb(c.peaks.rss)} at ${s(c.peaks.rssAtMs)}, heap ${mb(c.peaks.heapUsed)}, external ${mb(c.peaks.external)}, arrayBuffers ${mb(c.peaks.arrayBuffers)}; at the rss peak: heapTotal ${mb(c.atRssPeak.heapTotal)}, heapUsed ${mb(c.atRssPeak.heapUsed)}, external ${mb(c.atRssPeak.external)}, arrayBuffers ${mb(c.atRssPeak.arrayBuffers)})` : ""),
         );
         await removeBenchImages();
         // Only once the image is gone is the COPY's snapshot free to remove.
