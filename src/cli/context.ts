@@ -49,9 +49,13 @@ export async function openRunContext(io: CliIo, signal: AbortSignal, mode: Outpu
   const ctx = createRunContext({ engine, signal, events, ...(runId ? { runId } : {}) });
   // The sweep runs beside the command (it only touches runs whose owner is gone, never this one)
   // and is awaited before the process ends, so a command does not wait for others' leftovers.
-  const sweeping = sweepAbandonedRuns(engine, events, hostFacts(ctx.owner), { signal: teardownSignal("sweepMs") })
+  // Its removals are not this run's events (they have their own bus), and what it swept is said
+  // only while the run is still going: the verdict stays the run's last event.
+  let ended = false;
+  events.on((e) => void (e.type === "verdict" && (ended = true)));
+  const sweeping = sweepAbandonedRuns(engine, new EventBus(), hostFacts(ctx.owner), { signal: teardownSignal("sweepMs") })
     .then((swept) => {
-      if (swept.length) events.emit({ type: "log", level: "info", message: `swept ${swept.length} abandoned run(s): ${swept.map((s) => `${s.runId} (${s.reason})`).join(", ")}` });
+      if (swept.length && !ended) events.emit({ type: "log", level: "info", message: `swept ${swept.length} abandoned run(s): ${swept.map((s) => `${s.runId} (${s.reason})`).join(", ")}` });
     })
     .catch(() => undefined);
   return {
