@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { endpointFromEnv, type Engine } from "../../../src/engine/index.ts";
 import { ContainerWatcher, type ContainerEventState, type WatcherStatus } from "../../../src/readiness/container-watcher.ts";
 import { waitReady } from "../../../src/readiness/wait-ready.ts";
+import { readLogLines } from "../../../src/readiness/diagnostics.ts";
 import { DependencyFailedError } from "../../../src/readiness/dependency-error.ts";
 import { isSlipwayError } from "../../../src/errors/index.ts";
 import { DependencyMonitor, type DependencyFailure } from "../../../src/stages/dependency-monitor.ts";
@@ -27,7 +28,16 @@ const skip = proxySkipReason(endpointFromEnv(process.env));
 /** A bound on a hang, not a threshold on speed: every wait below ends on an event long before. */
 const HANG = { timeout: 120_000 };
 const CASE_LABEL = "dev.slipway.watch-case";
-const EXIT_3_ON_TERM = ["sh", "-c", "trap 'exit 3' TERM; sleep 100000 & wait"];
+const EXIT_3_ON_TERM = ["sh", "-c", "trap 'exit 3' TERM; echo trap-set; sleep 100000 & wait"];
+
+/**
+ * Until the shell has set its trap: a container's PID 1 ignores a SIGTERM it has no handler for,
+ * so a kill sent between "start" and the trap was lost and the container never exited (a test
+ * hung on a loaded CI machine). Polls the engine's logs, never a blind sleep.
+ */
+async function trapSet(id: string): Promise<void> {
+  while (!(await readLogLines(engine, id, { tty: false })).some((l) => l.includes("trap-set"))) await new Promise((r) => setTimeout(r, 20));
+}
 /** A healthcheck that never passes, and that the engine itself would not run for an hour. */
 const NEVER_HEALTHY = { Test: ["CMD", "false"], Interval: 3_600_000_000_000, Timeout: 5_000_000_000, Retries: 1 };
 
@@ -79,6 +89,7 @@ async function exitWhileUnsubscribed(proxy: EventStreamProxy, statuses: ReturnTy
   assert.ok(proxy.cutEvents() >= 1, "the watcher's event subscription goes through the proxy");
   await lost;
   const registered = await engine.containers.wait(id, { condition: "next-exit" });
+  await trapSet(id);
   await engine.containers.kill(id, { killSignal: "TERM" });
   assert.equal((await registered.result).StatusCode, 3);
   proxy.release();
