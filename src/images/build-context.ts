@@ -307,13 +307,15 @@ export async function contextFiles(contextDir: string, dockerfile: string, exclu
 
 /** Files up to this size are read whole; larger ones are streamed, so memory never grows with a file's size. */
 const READ_WHOLE_MAX = 256 * 1024;
+/** How many files are looked at and read ahead of the one being packed. */
+const READ_AHEAD = 16;
 
 /**
  * One file into its tar entry, with the size `lstat` saw. A large file is streamed in chunks,
  * with backpressure (a 2 GB context held 113 MB of buffers for its 100 MB file when read whole). A
  * file that changes size while it is sent cannot make a valid archive: that is said, not sent.
  */
-async function packFile(pack: tar.Pack, abs: string, header: Partial<Header> & { name: string; size: number }): Promise<void> {
+async function packFile(pack: tar.Pack, abs: string, header: Partial<Header> & { name: string; size: number }, readAhead?: Buffer): Promise<void> {
   const changed = (err: unknown) =>
     new SlipwayError(`${abs} changed while the build context was being sent (${err instanceof Error ? err.message : String(err)})`, {
       code: "CONTEXT_CHANGED",
@@ -322,7 +324,7 @@ async function packFile(pack: tar.Pack, abs: string, header: Partial<Header> & {
       cause: err,
     });
   if (header.size <= READ_WHOLE_MAX) {
-    const content = await readFile(abs);
+    const content = readAhead ?? (await readFile(abs));
     if (content.length !== header.size) throw changed(new Error(`${header.size} bytes became ${content.length}`));
     await new Promise<void>((resolve, reject) => pack.entry(header, content, (err) => (err ? reject(changed(err)) : resolve())));
     return;
@@ -356,16 +358,37 @@ export async function packContext(contextDir: string, dockerfile = "Dockerfile",
         const content = Buffer.from(extra.content);
         await new Promise<void>((resolve, reject) => pack.entry({ name: extra.name, size: content.length, mode: 0o644, uid: 0, gid: 0 }, content, (err) => (err ? reject(err) : resolve())));
       }
-      for (const rel of files) {
+      // Files are looked at (and small ones read) a few ahead of the one being written, in order:
+      // packing is then bound by the disk's throughput, not by one file-system call after another.
+      // At most READ_AHEAD small files are held: a few MB, whatever the context's size.
+      const prepare = async (rel: string) => {
         const abs = path.join(contextDir, rel);
         const stat = await lstat(abs);
+        if (rel.endsWith("/")) return { rel, abs, stat };
+        if (stat.isSymbolicLink()) return { rel, abs, stat, link: await readlink(abs) };
+        if (stat.isFile() && stat.size <= READ_WHOLE_MAX) return { rel, abs, stat, content: await readFile(abs) };
+        return { rel, abs, stat };
+      };
+      const ahead: ReturnType<typeof prepare>[] = [];
+      let next = 0;
+      const fill = () => {
+        while (ahead.length < READ_AHEAD && next < files.length) {
+          const prepared = prepare(files[next++]!);
+          prepared.catch(() => undefined); // awaited in order below; its failure is thrown there
+          ahead.push(prepared);
+        }
+      };
+      fill();
+      while (ahead.length > 0) {
+        const { rel, abs, stat, link, content } = await ahead.shift()!;
+        fill();
         const common = { mode: stat.mode & 0o7777, mtime: stat.mtime, uid: 0, gid: 0 };
         if (rel.endsWith("/")) {
           pack.entry({ ...common, name: rel, type: "directory" });
-        } else if (stat.isSymbolicLink()) {
-          pack.entry({ ...common, name: rel, type: "symlink", linkname: await readlink(abs) });
+        } else if (link !== undefined) {
+          pack.entry({ ...common, name: rel, type: "symlink", linkname: link });
         } else if (stat.isFile()) {
-          await packFile(pack, abs, { ...common, name: rel, size: stat.size });
+          await packFile(pack, abs, { ...common, name: rel, size: stat.size }, content);
         }
       }
       pack.finalize();
