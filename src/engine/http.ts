@@ -5,8 +5,8 @@
  */
 import type { Duplex, Readable } from "node:stream";
 import { request, upgrade, type Dispatcher } from "./undici-core.ts";
-import { CancelledError, isAbortError } from "../errors/index.ts";
-import { EngineApiError, EngineUnreachableError } from "./engine-error.ts";
+import { CancelledError, isAbortError, type SlipwayError } from "../errors/index.ts";
+import { EngineApiError, EngineConnectionLostError, EngineUnreachableError } from "./engine-error.ts";
 import { describeEndpoint, type EngineEndpoint } from "./endpoint.ts";
 import type { Transport } from "./transport.ts";
 
@@ -60,6 +60,8 @@ export class EngineHttp {
   readonly endpoint: EngineEndpoint;
   readonly #transport: Transport;
   readonly #trace: Trace | undefined;
+  /** The engine has answered a request: a request that cannot reach it now means the connection was lost. */
+  #answered = false;
   apiVersion: string | undefined;
 
   constructor(endpoint: EngineEndpoint, transport: Transport, trace?: Trace) {
@@ -100,8 +102,9 @@ export class EngineHttp {
     } catch (err) {
       this.#trace?.({ method, path: p, status: "error", ms: performance.now() - started });
       if (isAbortError(err) || opts.signal?.aborted) throw new CancelledError(`${method} ${p} cancelled`, err);
-      throw new EngineUnreachableError(describeEndpoint(this.endpoint), err);
+      throw this.#unreachable(err);
     }
+    this.#answered = true;
     this.#trace?.({ method, path: p, status: response.statusCode, ms: performance.now() - started });
     if (response.statusCode >= 300 || response.statusCode < 200) {
       const text = await response.body.text().catch(() => "");
@@ -155,8 +158,13 @@ export class EngineHttp {
       if (err instanceof Error && /bad upgrade/i.test(err.message)) {
         throw new EngineApiError({ status: 0, method, path: p, message: `the engine did not switch ${p} to ${opts.protocol}` });
       }
-      throw new EngineUnreachableError(describeEndpoint(this.endpoint), err);
+      throw this.#unreachable(err);
     }
+  }
+
+  /** An engine never reached is unreachable; one that answered before has been lost (a request in flight when it went, or one after). */
+  #unreachable(err: unknown): SlipwayError {
+    return this.#answered ? new EngineConnectionLostError(err) : new EngineUnreachableError(describeEndpoint(this.endpoint), err);
   }
 
   async close(): Promise<void> {

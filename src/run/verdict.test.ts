@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fromError, passed, testsFailed, verdictForFailure, verdictOf } from "./verdict.ts";
 import { CancelledError, OUTCOMES, SlipwayError, type ErrorKind } from "../errors/index.ts";
-import { EngineUnreachableError } from "../engine/engine-error.ts";
 
 test("a failed test run keeps the test's own code; 0 can never be a failure", () => {
   assert.deepEqual(testsFailed(42, "x"), { kind: "tests-failed", exitCode: 42, message: "x" });
@@ -46,11 +45,4 @@ test("a connection to the engine that broke mid-run is the engine's failure (4),
   assert.match(verdict.hint ?? "", /next Slipway command sweeps/);
   // Also when it is the cause of another error.
   assert.equal(verdictForFailure(new Error("read failed", { cause: socketError }), false).kind, "engine-error");
-});
-
-test("a request the engine no longer answers mid-run (in flight when the connection broke, or after the engine went) is the connection lost, not 'cannot connect'", () => {
-  const inFlight = new EngineUnreachableError("unix:///var/run/docker.sock", Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }));
-  const verdict = verdictForFailure(inFlight, false);
-  assert.deepEqual([verdict.kind, verdict.exitCode], ["engine-error", 4]);
-  assert.equal(verdict.message, "The connection to the Docker engine was lost mid-run (other side closed)");
 });

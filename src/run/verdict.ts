@@ -4,7 +4,7 @@
  * test that exits 7 is told apart from a dependency failure by its kind, which is always in the
  * summary and in the last `--json` event. Never 0 unless the tests exited 0 and everything else held.
  */
-import { connectionLost, EngineConnectionLostError, EngineUnreachableError } from "../engine/engine-error.ts";
+import { connectionLost } from "../engine/engine-error.ts";
 import { ExitCode, InternalError, SlipwayError, isAbortError, verdictExitCode, verdictKindFor, type VerdictKind } from "../errors/index.ts";
 
 export interface Verdict {
@@ -46,10 +46,6 @@ export function verdictOf(kind: Exclude<VerdictKind, "tests-failed">, message: s
  */
 export function verdictForFailure(err: unknown, cancelled: boolean): Verdict {
   if (cancelled && (isAbortError(err) || !(err instanceof SlipwayError))) return verdictOf("cancelled", "cancelled");
-  // A run's engine answered its ping before the run began: a request that cannot reach it now (one
-  // in flight when the connection broke, or a new one after the engine went) is the connection
-  // lost mid-run, not an engine that was never there.
-  if (err instanceof EngineUnreachableError) return fromError(new EngineConnectionLostError(err.cause));
   if (err instanceof SlipwayError) return fromError(err);
   const lost = connectionLost(err);
   if (lost) return fromError(lost);
