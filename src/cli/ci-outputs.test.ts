@@ -38,6 +38,13 @@ test("written to $GITHUB_OUTPUT (appended) under GitHub Actions and to a dotenv 
   assert.equal((await readFile(github, "utf8")).split("\n").filter((l) => l.startsWith("verdict=")).length, 2, "appended, not replaced");
   await writeCiOutputs({ GITLAB_CI: "true", SLIPWAY_DOTENV: gitlab }, result);
   assert.match(await readFile(gitlab, "utf8"), /^SLIPWAY_VERDICT=passed\nSLIPWAY_EXIT_CODE=0\n/);
-  // Outside a CI, nothing is written.
-  await writeCiOutputs({}, result);
+});
+
+test("a $GITHUB_OUTPUT that cannot be written is one clear config error (exit 3) naming it, not a crash", async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), "slipway-ci-out-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const unwritable = path.join(dir, "no-such-folder", "output");
+  await assert.rejects(writeCiOutputs({ GITHUB_OUTPUT: unwritable }, result), (err: Error & { code?: string; exitCode?: number; hint?: string }) => {
+    return err.code === "CI_OUTPUT_NOT_WRITABLE" && err.exitCode === 3 && err.message.includes(unwritable) && /run 20261205-180000-abcdef/.test(err.hint ?? "");
+  });
 });

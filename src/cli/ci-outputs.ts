@@ -4,6 +4,7 @@
  * at `$SLIPWAY_DOTENV` or `slipway.env`). The same facts are in the `--json` verdict and records.
  */
 import { appendFile, writeFile } from "node:fs/promises";
+import { SlipwayError } from "../errors/index.ts";
 import type { PipelineResult } from "../pipeline/pipeline.ts";
 
 /** The facts, as ordered key/value pairs: pure. Keys are lower-case with dashes (GitHub's style). */
@@ -33,6 +34,22 @@ export function dotenv(facts: [string, string][]): string {
 
 export async function writeCiOutputs(env: Record<string, string | undefined>, result: PipelineResult): Promise<void> {
   const facts = ciFacts(result);
-  if (env["GITHUB_OUTPUT"]) await appendFile(env["GITHUB_OUTPUT"], facts.map(([k, v]) => `${k}=${v.replace(/\n/g, " ")}\n`).join(""));
-  if (env["GITLAB_CI"]) await writeFile(env["SLIPWAY_DOTENV"] ?? "slipway.env", dotenv(facts));
+  const write = async (file: string, variable: string, io: () => Promise<void>) => {
+    try {
+      await io();
+    } catch (err) {
+      throw new SlipwayError(`Cannot write the run's outputs to ${file} (${variable}): ${err instanceof Error ? err.message : String(err)}`, {
+        code: "CI_OUTPUT_NOT_WRITABLE",
+        kind: "config",
+        hint: `The run itself ended ${result.verdict.kind} (run ${result.runId}); point ${variable} at a writable file.`,
+        cause: err,
+      });
+    }
+  };
+  const github = env["GITHUB_OUTPUT"];
+  if (github) await write(github, "GITHUB_OUTPUT", () => appendFile(github, facts.map(([k, v]) => `${k}=${v.replace(/\n/g, " ")}\n`).join("")));
+  if (env["GITLAB_CI"]) {
+    const file = env["SLIPWAY_DOTENV"] ?? "slipway.env";
+    await write(file, "SLIPWAY_DOTENV", () => writeFile(file, dotenv(facts)));
+  }
 }

@@ -58,6 +58,13 @@ test("a write in progress is never listed: only whole records are", async (t) =>
   assert.deepEqual((await store.list("runs")).map((r) => r.id), ["whole"]);
 });
 
+test("a record damaged by hand is one clear config error naming its file, not a JSON stack", async (t) => {
+  const store = new FileRecordStore(await tempDir(t));
+  await store.put("runs", run("fine", "2026-12-01T00:00:00.000Z"));
+  await writeFile(path.join(store.root, "runs", "broken.json"), "{ not json");
+  await assert.rejects(store.list("runs"), (err: Error & { code?: string; exitCode?: number }) => err.code === "RECORD_UNREADABLE" && err.exitCode === 3 && err.message.includes("broken.json"));
+});
+
 test("several processes writing at once lose nothing", async (t) => {
   const dir = await tempDir(t);
   const storeModule = fileURLToPath(new URL("./record-store.ts", import.meta.url));

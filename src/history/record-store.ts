@@ -105,11 +105,24 @@ export class FileRecordStore implements RecordStore {
   }
 
   async get<K extends RecordKind>(kind: K, id: string): Promise<RecordKinds[K] | undefined> {
+    const file = this.#file(kind, id);
+    let text: string;
     try {
-      return JSON.parse(await readFile(this.#file(kind, id), "utf8")) as RecordKinds[K];
+      text = await readFile(file, "utf8");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
+    }
+    try {
+      return JSON.parse(text) as RecordKinds[K];
+    } catch (err) {
+      // Records are renamed into place whole: one that does not parse was edited or damaged by hand.
+      throw new SlipwayError(`The ${kind} record ${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
+        code: "RECORD_UNREADABLE",
+        kind: "config",
+        hint: "Remove or restore that file; the other records are untouched.",
+        cause: err,
+      });
     }
   }
 

@@ -68,7 +68,6 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
       store,
       keep: opts.keep ?? false,
       environments: new Map(),
-      outcomes: new Map(),
     };
     await using _teardown = environmentsOf(services, () => verdict.kind === "passed");
     const plan = planStages(opts.stages, opts.slice);
@@ -86,7 +85,6 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
       try {
         outcome = await stage.run(ctx, services, await preparations.result(name));
         stages.push({ name: stage.name, outcome });
-        services.outcomes.set(stage.name, outcome);
         verdict = outcome.verdict;
       } finally {
         stageTimes.push({ name: stage.name, ok: outcome?.verdict.kind === "passed", durationMs: ctx.clock.now() - stageStarted });

@@ -33,8 +33,6 @@ export interface RunServices {
   keep: boolean;
   /** Environments a stage started for a later one (release → acceptance), by name; the run tears down what is left. */
   environments: Map<string, StartedEnvironment>;
-  /** The outcome of each stage that ran, for the stages after it. */
-  outcomes: Map<StageName, StageOutcome>;
 }
 
 export interface StageOutcome {
