@@ -29,7 +29,7 @@ import { together } from "../run/together.ts";
 import { passed, type Verdict } from "../run/verdict.ts";
 import { buildServiceImages, pipelineOutputs, type BuiltImage } from "./build-images-step.ts";
 import { StartedEnvironment } from "./environment.ts";
-import { buildReleaseImage, type ReleaseImage } from "./release-image-step.ts";
+import { buildReleaseImage, readReleaseRevision, type ReleaseImage } from "./release-image-step.ts";
 import type { RunServices, StageName } from "./stage.ts";
 import { runStep } from "./step.ts";
 import { environmentConfig, keepReportsAndEvidence, loadEnvironment, redactProject, stageImageTag, stageProjectName } from "./suite-run.ts";
@@ -250,7 +250,9 @@ export async function prepareRelease(ctx: RunContext, services: RunServices, con
   if (keys.length === 0) {
     throw new SlipwayError("The release stage has no image to release: slipway.yml has no `images:`", { code: "NO_RELEASE_IMAGE", kind: "config", hint: "Add the release image under images: with its build." });
   }
-  const built = await together(ctx.signal, ...keys.map((key) => (signal: AbortSignal) => buildReleaseImage({ ...ctx, signal }, services, key)));
+  // One reading of the checkout for every image (and one warning when it is dirty).
+  const revision = await readReleaseRevision(ctx, pipeline, "release images");
+  const built = await together(ctx.signal, ...keys.map((key) => (signal: AbortSignal) => buildReleaseImage({ ...ctx, signal }, services, key, { revision })));
   const images = await Promise.all(built.map(async (image) => ({ ...image, imageId: await fullImageId(ctx, image.imageId) })));
   const commit = images[0]!.revision.commit;
   const projectName = stageProjectName(pipeline.name, environment, ctx.owner.runId);

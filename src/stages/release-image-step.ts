@@ -14,6 +14,7 @@ import { contextHash } from "../images/context-hash.ts";
 import type { BuildRequest } from "../images/image-resolver.ts";
 import { commitTag, releaseImageLabels } from "../images/release-labels.ts";
 import { readRevision, type Revision } from "../images/revision.ts";
+import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import type { RunContext } from "../run/context.ts";
 import { CONTEXT_HASH_LABEL, ImageBuildStep, outputExclusions } from "./build-images-step.ts";
 import type { RunServices } from "./stage.ts";
@@ -39,6 +40,22 @@ export interface ReleaseImageOptions {
    * Slipway writes beside slipway.yml — `.slipway`, `reports` and the build stage's artifacts folder.
    */
   ignore?: string[];
+  /** The checkout's revision, read once by a caller that builds several images (readReleaseRevision). */
+  revision?: Revision;
+}
+
+/** The checkout's revision for release images, with a warning when it is unknown or the tree is dirty. */
+export async function readReleaseRevision(ctx: RunContext, pipeline: LoadedPipelineConfig, scope: string, ignore?: string[]): Promise<Revision> {
+  const revision = await readRevision(pipeline.dir, { ignore: ignore ?? [".slipway", "reports", pipeline.config.stages?.build?.to ?? "target"], signal: ctx.signal });
+  if (revision.warning) ctx.events.emit({ type: "warning", message: revision.warning, scope });
+  if (revision.dirty) {
+    ctx.events.emit({
+      type: "warning",
+      message: `The work tree differs from commit ${revision.commit.slice(0, 7)} (${revision.changes.length} changed: ${revision.changes.slice(0, 5).join(", ")}${revision.changes.length > 5 ? ", …" : ""}): the image is labelled dirty`,
+      scope,
+    });
+  }
+  return revision;
 }
 
 /** The stable tags of a pipeline's image: no per-run names, so repeated runs don't pile up tags. */
@@ -60,16 +77,7 @@ export async function buildReleaseImage(ctx: RunContext, services: Pick<RunServi
     });
   }
   const scope = `release image ${key}`;
-  const ignore = opts.ignore ?? [".slipway", "reports", pipeline.config.stages?.build?.to ?? "target"];
-  const revision = await readRevision(pipeline.dir, { ignore, signal: ctx.signal });
-  if (revision.warning) ctx.events.emit({ type: "warning", message: revision.warning, scope });
-  if (revision.dirty) {
-    ctx.events.emit({
-      type: "warning",
-      message: `The work tree differs from commit ${revision.commit.slice(0, 7)} (${revision.changes.length} changed: ${revision.changes.slice(0, 5).join(", ")}${revision.changes.length > 5 ? ", …" : ""}): the image is labelled dirty`,
-      scope,
-    });
-  }
+  const revision = opts.revision ?? (await readReleaseRevision(ctx, pipeline, scope, opts.ignore));
 
   const { labels, args } = releaseImageLabels(revision, { title: image.repository ?? key, ...(opts.commitArg ? { commitArg: opts.commitArg } : {}) });
   const tags = releaseImageTags(pipeline.name, key, revision);
