@@ -481,6 +481,9 @@ async function main(): Promise<void> {
         await removeBenchImages();
         // Only once the image is gone is the COPY's snapshot free to remove.
         if (cacheBefore) await pruneNewBuildCache(engine, cacheBefore);
+        // The next build starts with this one's gigabytes written out, not still being flushed
+        // while it runs: whichever peer came after a build paid for its writes (±20 % per round).
+        await run("sync", [], {});
       }
       rounds.push({ round, order, outcomes, loadavg: loadavg()[0]! });
     }

@@ -9,7 +9,16 @@
  * 2026-11-23: exit 0.17–0.22 s after the engine closed; with the flag, 2–3 ms). llhttp only
  * frames the HTTP messages (headers, chunk sizes); bodies — logs, build output, archives — pass
  * through it as spans, so its baseline code costs nothing measurable next to the engine.
+ *
+ * `--semi-space-growth-factor=1`: V8 doubles its young generation (up to 16 MB semi-spaces, three
+ * of them) whenever enough objects survived its collections, which any long steady stream of
+ * work does: sending a 2 GB build context, which keeps about 5 MB alive, grew the heap from 20
+ * to 44 MB and the process to 93 MB for nothing (measured 2026-12-05 on packing alone, 20,000
+ * files: peak RSS 92.5 → 74.4 MB, heap 43.9 → 20.1 MB, CPU time unchanged: 1.31 and 1.34 s). The
+ * growth factor is read when the young generation would grow, so setting it here takes effect;
+ * the semi-space size flags are read only when the heap is made, before any code runs.
  */
 import { setFlagsFromString } from "node:v8";
 
 setFlagsFromString("--liftoff-only");
+setFlagsFromString("--semi-space-growth-factor=1");

@@ -17,7 +17,7 @@ export interface RequestOptions {
   query?: Query;
   /** A JSON body (object) or a raw body (stream/buffer). */
   json?: unknown;
-  body?: Readable | Buffer | string;
+  body?: Readable | Buffer | string | AsyncIterable<Buffer>;
   headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
   /** `false` for `/_ping`, which is served unversioned. */
@@ -82,7 +82,7 @@ export class EngineHttp {
   async stream(method: Dispatcher.HttpMethod, p: string, opts: RequestOptions = {}): Promise<StreamResponse> {
     const fullPath = this.path(p, opts.versioned ?? true) + encodeQuery(opts.query);
     const headers: Record<string, string> = { ...opts.headers };
-    let body: Readable | Buffer | string | undefined = opts.body;
+    let body: RequestOptions["body"] = opts.body;
     if (opts.json !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(opts.json);
@@ -96,7 +96,8 @@ export class EngineHttp {
         method,
         path: fullPath,
         headers,
-        body: body ?? null,
+        // undici takes an (async) iterable body too (docs/api/Dispatcher.md); its .d.ts omits it.
+        body: (body ?? null) as Dispatcher.RequestOptions["body"],
         signal: opts.signal ?? null,
       });
     } catch (err) {

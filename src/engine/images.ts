@@ -1,5 +1,6 @@
 /** Image endpoints: pull, push and build follow one JSON progress stream that fails on in-stream errors. */
 import type { Readable } from "node:stream";
+import { borrowedChunks, isByteSource, type ByteSource } from "./streams/byte-source.ts";
 import { isNotFound } from "./engine-error.ts";
 import { encodeRegistryAuth, type EngineHttp, type StreamResponse } from "./http.ts";
 import { JsonStreamError, followJsonStream } from "./streams/json-stream.ts";
@@ -49,8 +50,8 @@ export function builderFor(preferred: Builder, opts: BuilderNeeds): Builder {
 }
 
 export interface BuildOptions extends Signal {
-  /** A tar stream of the build context. */
-  context: Readable | Buffer;
+  /** The build context's tar: a stream, its bytes, or a source read into the client's own buffers. */
+  context: Readable | Buffer | ByteSource;
   tags?: string[];
   dockerfile?: string;
   buildArgs?: Record<string, string>;
@@ -156,7 +157,7 @@ export class Images {
           ...(buildkit ? { version: "2", buildid: buildId } : {}),
           ...(session ? { session: session.id } : {}),
         },
-        body: opts.context,
+        body: isByteSource(opts.context) ? borrowedChunks(opts.context) : opts.context,
         headers,
         signal: opts.signal,
       });

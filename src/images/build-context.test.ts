@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import { chmod, mkdtemp, mkdir, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import tar from "tar-stream";
+import { ownedChunks } from "../engine/streams/byte-source.ts";
+import { SlipwayError } from "../errors/index.ts";
 import { contextFiles, packContext, parseDockerignore } from "./build-context.ts";
 import { contextFilesDigest, contextHash } from "./context-hash.ts";
 
@@ -57,7 +60,7 @@ test("packContext produces a tar with the files' contents", async () => {
       extract.on("finish", resolve);
       extract.on("error", reject);
     });
-    (await packContext(dir)).pipe(extract);
+    Readable.from(ownedChunks(await packContext(dir))).pipe(extract);
     await done;
     assert.equal(seen.get("app/main.js"), "console.log(1)");
     assert.equal(seen.get("Dockerfile"), "FROM x");
@@ -138,7 +141,7 @@ test("exclude leaves Slipway's folders out whatever .dockerignore says; the Dock
       extract.on("finish", resolve);
       extract.on("error", reject);
     });
-    (await packContext(dir, "Dockerfile", undefined, exclude)).pipe(extract);
+    Readable.from(ownedChunks(await packContext(dir, "Dockerfile", undefined, exclude))).pipe(extract);
     await done;
     assert.deepEqual(packed.sort(), await contextFiles(dir, "Dockerfile", exclude), "the tar holds exactly the listed entries");
   } finally {
@@ -171,12 +174,35 @@ test("a large file is streamed into its entry byte for byte, between small ones 
       extract.on("finish", resolve);
       extract.on("error", reject);
     });
-    (await packContext(dir)).pipe(extract);
+    Readable.from(ownedChunks(await packContext(dir))).pipe(extract);
     await done;
     assert.deepEqual(seen.get("b.bin"), { size: big.length, sha: createHash("sha256").update(big).digest("hex") });
     assert.equal(seen.get("c.txt")?.size, "small after".length);
     assert.deepEqual([...seen.keys()].sort(), ["Dockerfile", "a.txt", "b.bin", "c.txt"]);
   } finally {
     await rm(dir, { recursive: true });
+  }
+});
+
+test("a large file that shrinks while it is being sent fails the packing with CONTEXT_CHANGED", async () => {
+  const size = 600 * 1024;
+  const dir = await fixture({ Dockerfile: "FROM x", "data.bin": "x".repeat(size) });
+  const source = await packContext(dir);
+  try {
+    // Dockerfile's header and content, data.bin's header (600 KiB) and its first 512 bytes.
+    assert.equal(await source.read(Buffer.alloc(2048)), 2048);
+    await writeFile(path.join(dir, "data.bin"), "short");
+    const failure = await (async () => {
+      for await (const chunk of ownedChunks(source)) void chunk;
+    })().then(
+      () => assert.fail("a file cut short was sent"),
+      (e: unknown) => e,
+    );
+    assert.ok(failure instanceof SlipwayError, String(failure));
+    assert.equal(failure.code, "CONTEXT_CHANGED");
+    assert.match(failure.message, new RegExp(`data\\.bin changed while the build context was being sent \\(${size} bytes became 512\\)`));
+  } finally {
+    await source.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });

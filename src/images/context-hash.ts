@@ -4,9 +4,8 @@
  * hash is the same build: the stage's status says "unchanged" and the build is skipped.
  */
 import { createHash } from "node:crypto";
-import { lstat, readFile, readlink } from "node:fs/promises";
-import path from "node:path";
-import { contextFiles } from "./build-context.ts";
+import { open } from "node:fs/promises";
+import { contextEntries, contextFiles } from "./build-context.ts";
 
 export interface ContextHashInput {
   context: string;
@@ -49,15 +48,31 @@ export async function contextHash(input: ContextHashInput): Promise<string> {
     .digest("hex");
 }
 
-/** The files the context sends (after .dockerignore and `exclude`), with their paths, modes and contents. */
+/**
+ * The files the context sends (after .dockerignore and `exclude`), with their paths, modes and
+ * contents. Read as the context is packed (entries read ahead, in order); a large file goes
+ * through one buffer, so hashing a 2 GB context takes no more memory than a small one.
+ */
 export async function contextFilesDigest(context: string, dockerfile: string, exclude: readonly string[] = []): Promise<string> {
   const hash = createHash("sha256");
-  for (const rel of await contextFiles(context, dockerfile, exclude)) {
-    const abs = path.join(context, rel);
-    const stat = await lstat(abs);
+  let buffer: Buffer | undefined;
+  for await (const { rel, abs, stat, link, content } of contextEntries(context, await contextFiles(context, dockerfile, exclude))) {
     hash.update(`\0${rel}\0${stat.mode & 0o7777}\0`); // the mode bits the context's tar carries
-    if (stat.isSymbolicLink()) hash.update(await readlink(abs));
-    else if (stat.isFile()) hash.update(await readFile(abs));
+    if (link !== undefined) hash.update(link);
+    else if (content !== undefined) hash.update(content);
+    else if (stat.isFile()) {
+      buffer ??= Buffer.allocUnsafeSlow(1024 * 1024);
+      const file = await open(abs, "r");
+      try {
+        for (;;) {
+          const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+          if (bytesRead === 0) break;
+          hash.update(buffer.subarray(0, bytesRead));
+        }
+      } finally {
+        await file.close();
+      }
+    }
   }
   return hash.digest("hex");
 }

@@ -216,6 +216,8 @@ export class ImageResolver {
       // The error carries the failed step's output.
       if (redactor && err instanceof SlipwayError) err.message = redactor.redact(err.message);
       throw withDockerfileLine(err, dockerfilePath);
+    } finally {
+      await context.close();
     }
     // The tags now name the new image: a lookup made before the build is stale.
     for (const tag of req.tags) this.#local.delete(tag);
