@@ -24,6 +24,7 @@ const LAYER: Record<string, number> = {
   images: 3,
   history: 3,
   doctor: 3,
+  registry: 3,
   ui: 3,
   compose: 4,
   cleanup: 5,

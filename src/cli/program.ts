@@ -6,6 +6,7 @@ import { initCommand } from "./commands/init.ts";
 import { testCommand } from "./commands/test.ts";
 import { ciCommand } from "./commands/ci.ts";
 import { doctorCommand } from "./commands/doctor.ts";
+import { loginCommand, logoutCommand } from "./commands/login.ts";
 import { helpCommand, topicsHelp } from "./commands/help.ts";
 import type { CliIo } from "./io.ts";
 import { slipwayVersion } from "../run/version.ts";
@@ -37,6 +38,8 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
   program.addCommand(testCommand(io, signal, setExit));
   program.addCommand(ciCommand(io, signal, setExit));
   program.addCommand(cleanCommand(io, signal));
+  program.addCommand(loginCommand(io, signal));
+  program.addCommand(logoutCommand(io, signal));
   program.addCommand(composeCommand(io, signal, setExit));
   program.addCommand(helpCommand(io, program));
   return { command: program, exitCode: () => exitCode };
