@@ -25,6 +25,7 @@ const LAYER: Record<string, number> = {
   history: 3,
   doctor: 3,
   registry: 3,
+  tags: 3,
   ui: 3,
   compose: 4,
   cleanup: 5,
