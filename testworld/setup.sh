@@ -34,7 +34,7 @@ if [ "$WORLD_MANAGED" = 1 ]; then
   step "apt packages (hashed, debootstrap)" install_packages busybox-static debootstrap
 fi
 FIXTURE_HASH=$(fixture_hash)
-PLAIN_OK=0 AUTH_OK=0 MIRROR_USABLE=0
+PLAIN_OK=0 AUTH_OK=0 TOKEN_OK=0 MIRROR_USABLE=0
 
 if [ "$WORLD_MANAGED" = 1 ]; then
   log "engine: ours on $DOCKER_HOST (state $SLIPWAY_TESTWORLD_STATE, cache $SLIPWAY_TESTWORLD_CACHE)"
@@ -67,6 +67,7 @@ done
   UNAVAILABLE["mirror"]=${UNAVAILABLE["mirror"]:-"the engine does not pull Docker Hub names through the test world's mirror (http://$MIRROR_ADDR)"}
 [ "$PLAIN_OK" = 1 ] || UNAVAILABLE["plain-registry"]=${UNAVAILABLE["plain-registry"]:-"no plain registry"}
 [ "$AUTH_OK" = 1 ] || UNAVAILABLE["auth-registry"]=${UNAVAILABLE["auth-registry"]:-"no basic-auth registry"}
+[ "$TOKEN_OK" = 1 ] || UNAVAILABLE["token-registry"]=${UNAVAILABLE["token-registry"]:-"no token-auth registry"}
 unavailable=""
 for k in "${!UNAVAILABLE[@]}"; do unavailable+="$k"$'\t'"${UNAVAILABLE[$k]}"$'\n'; done
 read -r engine_version engine_api < <(docker version --format '{{.Server.Version}} {{.Server.APIVersion}}')
@@ -76,6 +77,10 @@ W_MIRROR=$(if [ -z "${UNAVAILABLE["mirror"]:-}" ]; then echo "$MIRROR_ADDR"; fi)
 W_PLAIN=$(if [ "$PLAIN_OK" = 1 ]; then echo "$PLAIN_ADDR"; fi) \
 W_AUTH=$(if [ "$AUTH_OK" = 1 ]; then echo "$AUTH_ADDR"; fi) W_AUTH_USER=$AUTH_USER \
 W_AUTH_PASSWORD=$(cat "$SLIPWAY_TESTWORLD_STATE/etc/auth-password" 2>/dev/null || true) \
+W_TOKEN=$(if [ "$TOKEN_OK" = 1 ]; then echo "$TOKEN_ADDR"; fi) W_TOKEN_REALM=$TOKEN_REALM W_TOKEN_USER=$AUTH_USER \
+W_TOKEN_PASSWORD=$(cat "$SLIPWAY_TESTWORLD_STATE/etc/token-password" 2>/dev/null || true) \
+W_TOKEN_SERVICE=$TOKEN_SERVICE W_TOKEN_ISSUER=$TOKEN_ISSUER \
+W_TOKEN_KEY=$SLIPWAY_TESTWORLD_STATE/etc/token-issuer.key W_TOKEN_CERT=$SLIPWAY_TESTWORLD_STATE/etc/token-issuer.crt \
 W_IMAGES=$(printf '%s\n' "${images[@]}") W_COMPOSE_V2=$COMPOSE_V2 W_COMPOSE_V1=$COMPOSE_V1 \
 W_UNAVAILABLE=$unavailable W_FIXTURES_HASH=$FIXTURE_HASH \
 W_STATE=$SLIPWAY_TESTWORLD_STATE W_CACHE=$SLIPWAY_TESTWORLD_CACHE \

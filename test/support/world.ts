@@ -29,6 +29,8 @@ export interface WorldFile {
   registries: {
     plain: { address: string } | null;
     auth: { address: string; username: string; password: string } | null;
+    /** Bearer-token auth; absent from a world.json written before the token registry existed. */
+    token?: TokenRegistry | null;
   };
   /** Fixture image names present in the engine ("postgres:15", "node:20-alpine", ...). */
   images: string[];
@@ -43,12 +45,31 @@ export interface WorldFile {
   cacheDir: string;
 }
 
+/**
+ * The registry with Bearer-token auth. Its token service (`realm`) is not running: tests start it
+ * with test/support/token-issuer.ts, signing with `issuerKey` (the registry trusts `issuerCert`).
+ */
+export interface TokenRegistry {
+  address: string;
+  /** e.g. http://127.0.0.1:5005/token */
+  realm: string;
+  /** The registry's `service` (the tokens' audience) and the `issuer` it trusts. */
+  service: string;
+  issuer: string;
+  username: string;
+  password: string;
+  /** PEM files. */
+  issuerKey: string;
+  issuerCert: string;
+}
+
 export type Capability =
   | "engine"
   | "managed-engine"
   | "mirror"
   | "plain-registry"
   | "auth-registry"
+  | "token-registry"
   | "compose-v2"
   | "compose-v1"
   | `image:${string}`;
@@ -60,6 +81,7 @@ export interface Provided {
   mirror: { address: string };
   "plain-registry": { address: string };
   "auth-registry": { address: string; username: string; password: string };
+  "token-registry": TokenRegistry;
   "compose-v2": { path: string };
   "compose-v1": { path: string };
 }
@@ -105,6 +127,8 @@ export class World {
         return file.registries.plain ? undefined : "no plain registry";
       case "auth-registry":
         return file.registries.auth ? undefined : "no basic-auth registry";
+      case "token-registry":
+        return file.registries.token ? undefined : "no token-auth registry (a world.json from before it has none: run bash testworld/setup.sh)";
       case "compose-v2":
         return file.composeV2 ? undefined : "no docker compose v2";
       case "compose-v1":
@@ -145,6 +169,7 @@ export class World {
       mirror: file.mirror,
       "plain-registry": file.registries.plain,
       "auth-registry": file.registries.auth,
+      "token-registry": file.registries.token,
       "compose-v2": { path: file.composeV2 },
       "compose-v1": { path: file.composeV1 },
     };

@@ -23,6 +23,19 @@ const world = {
   registries: {
     plain: env.W_PLAIN ? { address: env.W_PLAIN } : null,
     auth: env.W_AUTH ? { address: env.W_AUTH, username: env.W_AUTH_USER, password: env.W_AUTH_PASSWORD } : null,
+    // Bearer-token auth: the tests run the token service (realm) themselves, test/support/token-issuer.ts.
+    token: env.W_TOKEN
+      ? {
+          address: env.W_TOKEN,
+          realm: env.W_TOKEN_REALM,
+          service: env.W_TOKEN_SERVICE,
+          issuer: env.W_TOKEN_ISSUER,
+          username: env.W_TOKEN_USER,
+          password: env.W_TOKEN_PASSWORD,
+          issuerKey: env.W_TOKEN_KEY,
+          issuerCert: env.W_TOKEN_CERT,
+        }
+      : null,
   },
   images: lines(env.W_IMAGES),
   composeV2: orNull(env.W_COMPOSE_V2),
