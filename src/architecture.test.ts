@@ -28,6 +28,7 @@ const LAYER: Record<string, number> = {
   tags: 3,
   ui: 3,
   compose: 4,
+  publish: 4,
   cleanup: 5,
   config: 5,
   stages: 6,

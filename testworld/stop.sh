@@ -20,5 +20,5 @@ stop_pid() {
 }
 # dockerd stops its containers first (10 s each by default) and removes its own pid file
 stop_pid "$run/dockerd.pid" dockerd 60
-for name in mirror auth plain; do stop_pid "$run/registry-$name.pid" docker-registry 10; done
+for name in mirror auth plain token; do stop_pid "$run/registry-$name.pid" docker-registry 10; done
 rm -f "$SLIPWAY_WORLD"

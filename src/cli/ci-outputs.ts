@@ -24,6 +24,15 @@ export function ciFacts(result: PipelineResult): [string, string][] {
       if (typeof image.revision?.commit === "string") facts.push(["revision", image.revision.commit]);
     }
   }
+  for (const { outcome } of result.stages) {
+    const published = outcome.outputs?.["published"];
+    if (typeof published !== "object" || published === null) continue;
+    for (const [key, p] of Object.entries(published as Record<string, { digest?: unknown; decisions?: { tag: string; action: string }[] }>)) {
+      if (typeof p.digest !== "string") continue;
+      facts.push([`digest-${key}`, p.digest]);
+      facts.push([`tags-${key}`, (p.decisions ?? []).filter((d) => d.action !== "keep").map((d) => d.tag).join(",")]);
+    }
+  }
   // One value per key: a later stage's fact replaces an earlier one's.
   return [...new Map(facts)];
 }

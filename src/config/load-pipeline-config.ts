@@ -85,6 +85,14 @@ export async function loadPipelineConfig(opts: { cwd: string; file?: string }): 
     if (stages.acceptance && config.environments[stages.acceptance.environment] && !config.environments[stages.acceptance.environment]!.service) {
       issues.add(stagesNode?.keyPos ?? root.pos, `environments.${stages.acceptance.environment}.service`, "the acceptance stage needs the environment's `service` (the acceptance tests)");
     }
+    const build = stages.build;
+    if (build && (build.image ? build.environment !== undefined || build.service !== undefined : build.environment === undefined || build.service === undefined)) {
+      issues.add(
+        stagesNode?.keyPos ?? root.pos,
+        "stages.build",
+        build.image ? "the build stage's builder is either `image` (a Dockerfile target) or `environment` and `service`, not both" : "the build stage needs its builder: `environment` and `service`, or `image` (a Dockerfile target)",
+      );
+    }
     if (stages.release && Object.keys(config.images).length === 0) {
       issues.add(stagesNode?.keyPos ?? root.pos, "stages.release", "the release stage builds the pipeline's images, and `images` has none");
     }

@@ -69,6 +69,19 @@ export const registrySchema = object("registry", "Where images that passed are p
       : undefined,
 });
 
+export const tagsSchema = object("tags", "How release images are tagged when they are published (`slipway tags` prints the plan; every tag says which rule made it). Tags only move forward: an exact version is never pointed at another image without `--force`, and `latest`, `X` and `X.Y` never move to a lower version.", {
+  commit: field(oneOf("short", "full", "both", "none"), "Commit tags (seed 002): the short commit id, the full one, both, or none.", { default: "short" as const }),
+  short_length: field(integer(4), "Characters of the short commit id.", { default: 7 }),
+  semver: field(boolean(), "From a `vX.Y.Z` (or `X.Y.Z`) git tag on HEAD: `X.Y.Z`, `X.Y` and `X`; a prerelease (`1.2.0-rc.1`) gets only its own tag.", { default: true }),
+  branch: field(boolean(), "The branch, sanitised into a valid tag (`feature/Login_v2` → `feature-login_v2`).", { default: true }),
+  latest: field(boolean(), "`latest`, only from the default branch or a release (non-prerelease) version tag.", { default: true }),
+  default_branch: field(string(), "The default branch, for `latest`.", { defaultText: "the CI's variables, else `origin/HEAD`, else `main`" }),
+  build: field(string(), "A build tag (seed 000's BUILD_TAG_EXPRESSION), from `{version}`, `{commit}`, `{short}`, `{branch}` and `{timestamp}`; a plan without a version uses `0.0.0`.", { example: "{version}.{timestamp}" }),
+  timestamp: field(string(), "The format of `{timestamp}` (UTC): `%Y %m %d %H %M %S`.", { default: "%Y%m%d%H%M%S" }),
+  ci: field(boolean(), "Tags from the CI's own variables (GitHub Actions, GitLab CI): `pr-N` for a pull or merge request; the branch or tag the CI names when the checkout is detached.", { default: true }),
+  extra: field(list(string(), { acceptSingle: true }), "Tags added to every publish, as written.", { default: [] }),
+});
+
 export const historySchema = object("history", "Evidence kept under .slipway/runs/ for every run.", {
   keep: field(integer(1), "How many runs to keep; older ones are pruned.", { default: 20 }),
 });
@@ -81,9 +94,10 @@ export const testStageSchema = object("test", "The test stage: runs an environme
   environment: field(string(), "The environment it brings up.", { default: "test" }),
 }, { shorthand: environmentShorthand });
 
-export const buildStageSchema = object("build", "The build stage (seed 001's builder): runs a builder service of an environment, which writes the artifacts (packages, wheels, jars) into a folder of its container, and copies them out through the Engine API into a host folder that the release image's build context uses. Unchanged inputs (the builder's image, command and environment) with the artifacts still in place are reused, not rebuilt.", {
-  environment: field(string(), "The environment whose compose files define the builder.", { required: true, example: "build" }),
-  service: field(string(), "The builder service: it writes the artifacts and exits 0.", { required: true, example: "builder" }),
+export const buildStageSchema = object("build", "The build stage (seed 001's builder): runs a builder service of an environment, which writes the artifacts (packages, wheels, jars) into a folder of its container — or builds a Dockerfile target whose build writes them (`image`) — and copies them out through the Engine API into a host folder that the release image's build context uses. Unchanged inputs (the builder's image, command and environment) with the artifacts still in place are reused, not rebuilt.", {
+  environment: field(string(), "The environment whose compose files define the builder (with `service`).", { example: "build" }),
+  service: field(string(), "The builder service: it writes the artifacts and exits 0.", { example: "builder" }),
+  image: field(buildSchema, "Instead of `environment` and `service`: a Dockerfile target built as the builder (`docker build --target`); the files its build wrote into `artifacts` are copied out of a container made from it, which never starts.", { example: "{ dockerfile: Dockerfile, target: builder }" }),
   command: field(list(string(), { acceptSingle: true }), "Command for `service`, instead of the one in the compose file."),
   artifacts: field(string(), "Absolute path of the folder in the builder's container whose files are the artifacts.", { required: true, example: "/wheelhouse" }),
   to: field(string(), "Host folder, relative to slipway.yml, the artifacts are copied into (emptied first). It is left out of every other build context.", { default: "target" }),
@@ -102,11 +116,25 @@ export const acceptanceStageSchema = object("acceptance", "The acceptance stage:
   environment: field(string(), "The environment the release stage brought up.", { default: "release" }),
 }, { shorthand: environmentShorthand });
 
-export const stagesSchema = object("stages", "The workflow's stages this pipeline runs, in the order test → build → release → acceptance.", {
+/** `tag: true` (or an empty value) is short for `tag: {}`. */
+const enabledShorthand = (node: YNode): YNode | undefined =>
+  (node.kind === "scalar" && (node.value === true || node.value === null)) ? { kind: "map", pos: node.pos, entries: [] } : undefined;
+
+export const tagStageSchema = object("tag", "The tag stage (seed 000's `tag`): tags each accepted release image, by its image ID, with the tag plan's tags (`tags:`), as `registry/repository:tag`. `true` is short for `{}`.", {
+  build_tags: field(boolean(), "Also the build tags (`tags.build`), as seed 000's `buildtag` does.", { default: true }),
+}, { shorthand: enabledShorthand });
+
+export const publishStageSchema = object("publish", "The publish stage: puts each accepted release image in `registry` under the tag plan's tags, with no half-published release (see docs/publishing.md). `true` is short for `{}`.", {
+  allow_dirty: field(boolean(), "Publish an image built from a work tree with uncommitted changes (refused by default: its commit tag would lie).", { default: false }),
+}, { shorthand: enabledShorthand });
+
+export const stagesSchema = object("stages", "The workflow's stages this pipeline runs, in the order test → build → release → acceptance → tag → publish.", {
   test: field(testStageSchema, "Run the tests.", { defaultText: "when `environments.test` exists" }),
   build: field(buildStageSchema, "Build the artifacts."),
   release: field(releaseStageSchema, "Build the release image and bring the release environment up.", { defaultText: "when `environments.release` and `images` exist" }),
   acceptance: field(acceptanceStageSchema, "Run the acceptance tests against the release.", { defaultText: "when `environments.release` has a `service`" }),
+  tag: field(tagStageSchema, "Tag the accepted images.", { defaultText: "when there is a release stage and a `registry`" }),
+  publish: field(publishStageSchema, "Publish the accepted images.", { defaultText: "when there is a release stage and a `registry`" }),
 });
 
 export const pipelineSchema = object("slipway.yml", "The pipeline file at the root of a repository.", {
@@ -116,6 +144,10 @@ export const pipelineSchema = object("slipway.yml", "The pipeline file at the ro
   images: field(map(imageSchema, { keyPattern: NAME, keyRule: NAME_RULE }), "Images the pipeline builds.", { default: {} }),
   stages: field(stagesSchema, "The workflow's stages.", { defaultText: "inferred from `environments` and `images`" }),
   registry: field(registrySchema, "Registry for `publish`; `slipway doctor` checks that it answers."),
+  tags: field(tagsSchema, "How published images are tagged.", {
+    default: { commit: "short", short_length: 7, semver: true, branch: true, latest: true, default_branch: undefined, build: undefined, timestamp: "%Y%m%d%H%M%S", ci: true, extra: [] },
+    defaultText: "short commit, version, branch and `latest` rules",
+  }),
   history: field(historySchema, "Run history.", { default: { keep: 20 } }),
 });
 
@@ -127,5 +159,8 @@ export type StagesConfig = Infer<typeof stagesSchema>;
 export type BuildStageConfig = Infer<typeof buildStageSchema>;
 export type ReleaseStageConfig = Infer<typeof releaseStageSchema>;
 export type AcceptanceStageConfig = Infer<typeof acceptanceStageSchema>;
+export type TagStageConfig = Infer<typeof tagStageSchema>;
+export type PublishStageConfig = Infer<typeof publishStageSchema>;
 export type ImageConfig = Infer<typeof imageSchema>;
 export type RegistryConfig = Infer<typeof registrySchema>;
+export type TagsConfig = Infer<typeof tagsSchema>;

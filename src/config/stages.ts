@@ -1,15 +1,18 @@
 /**
  * The stages a pipeline runs: `stages:` as written, or inferred from the environments and images
  * when it is absent — `test` when there is a test environment, `release` and `acceptance` when there
- * is a release environment and images to release (acceptance needs the environment's `service`).
+ * is a release environment and images to release (acceptance needs the environment's `service`),
+ * and `tag` and `publish` after a release when there is a `registry`.
  */
-import type { AcceptanceStageConfig, BuildStageConfig, PipelineConfig, ReleaseStageConfig } from "./pipeline-schema.ts";
+import type { AcceptanceStageConfig, BuildStageConfig, PipelineConfig, PublishStageConfig, ReleaseStageConfig, TagStageConfig } from "./pipeline-schema.ts";
 
 export interface PipelineStages {
   test?: { environment: string };
   build?: BuildStageConfig;
   release?: ReleaseStageConfig;
   acceptance?: AcceptanceStageConfig;
+  tag?: TagStageConfig;
+  publish?: PublishStageConfig;
 }
 
 export function pipelineStages(config: PipelineConfig): PipelineStages {
@@ -20,11 +23,18 @@ export function pipelineStages(config: PipelineConfig): PipelineStages {
   if (release && Object.keys(config.images).length > 0) {
     out.release = { environment: "release", images: {}, bootstrap: undefined, timeout: 600_000 };
     if (release.service) out.acceptance = { environment: "release" };
+    // Tags name the registry's repository: without one, local tags like `app:latest` could take a name the user's own images have.
+    if (config.registry) {
+      out.tag = { build_tags: true };
+      out.publish = { allow_dirty: false };
+    }
   }
   return out;
 }
 
 /** Where each stage's environment is named, for the loader's checks: [stage, environment]. */
 export function stageEnvironments(stages: PipelineStages): [string, string][] {
-  return Object.entries(stages).map(([name, s]) => [name, (s as { environment: string }).environment]);
+  return Object.entries(stages)
+    .filter(([, s]) => typeof (s as { environment?: unknown }).environment === "string")
+    .map(([name, s]) => [name, (s as { environment: string }).environment]);
 }

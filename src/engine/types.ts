@@ -305,7 +305,7 @@ export interface SystemInfo {
   Containers: number;
   Images: number;
   CgroupVersion?: string;
-  RegistryConfig?: { Mirrors?: string[]; IndexConfigs?: Record<string, { Mirrors: string[]; Secure: boolean }> };
+  RegistryConfig?: { Mirrors?: string[]; InsecureRegistryCIDRs?: string[]; IndexConfigs?: Record<string, { Mirrors: string[]; Secure: boolean }> };
   Swarm: { LocalNodeState: "inactive" | "pending" | "active" | "error" | "locked" | ""; NodeID?: string; ControlAvailable?: boolean };
   Warnings?: string[] | null;
 }

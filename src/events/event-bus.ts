@@ -53,6 +53,10 @@ export type SlipwayEvent =
         slowest: { suite: string; name: string; time: number }[];
       };
     }
+  /** What a dry-run publish would do to each tag of an image: create, move, leave, keep at a higher version, or refuse. */
+  | { type: "publish.plan"; image: string; name: string; imageId: string; /** The digest an earlier push gave it in this repository, when the engine knows it. */ digest?: string; tags: { tag: string; action: string; current?: string; reason?: string }[] }
+  /** An image is in the registry under these tags (all verified by digest). */
+  | { type: "published"; image: string; name: string; digest: string; tags: string[]; /** Moving tags left at a higher version. */ kept?: string[] }
   | { type: "cleanup"; removed: { containers: number; networks: number; volumes: number; images: number }; kept?: string; /** Why not everything could be removed (the engine gone): the next sweep takes it. */ incomplete?: string }
   /** Always the last event of a run: what happened, as a kind that never collides with a test's own exit code. */
   | { type: "verdict"; kind: VerdictKind; exitCode: number; message: string; durationMs: number; runId: string; evidence?: string; hint?: string };

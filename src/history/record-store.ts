@@ -28,6 +28,21 @@ export interface RunEntry {
   verdict: { kind: VerdictKind; exitCode: number; message: string };
   /** The evidence folder, relative to the repository. */
   evidence: string;
+  /** The release images this run accepted (acceptance passed, or release where there is no acceptance): what `tag` and `publish` take. */
+  accepted?: AcceptedImage[];
+}
+
+export interface AcceptedImage {
+  /** The image's key in slipway.yml. */
+  name: string;
+  /** The local image ID (its config digest). */
+  imageId: string;
+  /** The commit it was built from ("unknown" outside git). */
+  commit: string;
+  /** Built from a work tree with changes. */
+  dirty: boolean;
+  /** The version it carries (`org.opencontainers.image.version`), from a version tag on the commit. */
+  version?: string;
 }
 
 export interface PublishEntry {
@@ -35,10 +50,19 @@ export interface PublishEntry {
   id: string;
   at: string;
   runId: string;
+  /** The image's key in slipway.yml. */
   image: string;
+  imageId: string;
   registry: string;
-  tags: string[];
+  repository: string;
+  /** The manifest digest the tags point at. */
   digest: string;
+  /** The tags that point at it after the publish (created, moved or already there). */
+  tags: string[];
+  /** Moving tags left at a higher version. */
+  kept?: string[];
+  commit: string;
+  version?: string;
 }
 
 export interface DeploymentEntry {

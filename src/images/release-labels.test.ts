@@ -13,6 +13,7 @@ test("a clean commit: the OCI labels (created is the commit's time), no dirty la
       "org.opencontainers.image.created": "2024-03-01T12:34:56+01:00",
       "org.opencontainers.image.source": "https://git.example.com/team/app.git",
       "org.opencontainers.image.title": "app",
+      "org.opencontainers.image.version": "",
     },
     args: { GIT_SHA: COMMIT },
   });
@@ -43,8 +44,14 @@ test("an unknown revision: every OCI label still written (none inherited from th
       "org.opencontainers.image.created": "",
       "org.opencontainers.image.source": "",
       "org.opencontainers.image.title": "app",
+      "org.opencontainers.image.version": "",
     },
     args: { GIT_SHA: "unknown" },
   });
   assert.equal(commitTag(unknown), undefined);
+});
+
+test("a version (from a version tag on the commit) is the OCI version label; without one the label is empty, never a base image's", () => {
+  assert.equal(releaseImageLabels(clean, { title: "app", version: "1.2.3" }).labels["org.opencontainers.image.version"], "1.2.3");
+  assert.equal(releaseImageLabels(clean, { title: "app" }).labels["org.opencontainers.image.version"], "");
 });

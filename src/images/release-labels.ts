@@ -14,6 +14,7 @@ export const OciLabel = {
   created: "org.opencontainers.image.created",
   source: "org.opencontainers.image.source",
   title: "org.opencontainers.image.title",
+  version: "org.opencontainers.image.version",
 } as const;
 
 /** The build argument the commit is passed as, unless the caller names another. */
@@ -25,6 +26,8 @@ export interface ReleaseImageLabelOptions {
   source?: string;
   /** The build argument that carries the commit. Default `GIT_SHA`. */
   commitArg?: string;
+  /** The release's version (a version tag on the commit), when it has one. */
+  version?: string;
 }
 
 export interface ReleaseImageMetadata {
@@ -44,6 +47,8 @@ export function releaseImageLabels(revision: Revision, opts: ReleaseImageLabelOp
       [OciLabel.created]: known ? (revision.committedAt ?? "") : "",
       [OciLabel.source]: opts.source ?? revision.source ?? "",
       [OciLabel.title]: opts.title,
+      // Empty, not absent, without a version: a base image's own version label would otherwise be inherited.
+      [OciLabel.version]: opts.version ?? "",
       ...(revision.dirty ? { [Label.dirty]: "true" } : {}),
     },
     args: { [opts.commitArg ?? DEFAULT_COMMIT_ARG]: revision.commit },

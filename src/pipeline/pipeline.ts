@@ -20,6 +20,8 @@ import { testStage } from "../stages/test-stage.ts";
 import { releaseStage } from "../stages/release-stage.ts";
 import { acceptanceStage } from "../stages/acceptance-stage.ts";
 import { buildStage } from "../stages/build-stage.ts";
+import { tagStage, type TagStageOptions } from "../stages/tag-stage.ts";
+import { publishStage, type PublishStageOptions } from "../stages/publish-stage.ts";
 import { runStages, type PipelineResult } from "./run-pipeline.ts";
 
 export type { PipelineResult };
@@ -52,6 +54,10 @@ export interface RunPipelineOptions {
   store?: RecordStore;
   /** What the run's record and `run.start` call it. Default: the stages' names. */
   command?: string;
+  /** The tag stage's: explicit tags (`slipway tag TAG…`), or build tags only (`slipway buildtag`). */
+  tag?: TagStageOptions;
+  /** The publish stage's: `dryRun`, `force`, `allowDirty`, `images`. */
+  publish?: PublishStageOptions;
 }
 
 /** The stages `slipway ci` runs for this pipeline: those slipway.yml has (or implies), in the workflow's order. */
@@ -60,13 +66,16 @@ export function pipelineStageNames(pipeline: LoadedPipelineConfig): StageName[] 
 }
 
 /** The stages that exist so far; the rest of the workflow arrives stage by stage. */
-function stagesFor(pipeline: LoadedPipelineConfig, names: readonly StageName[], environment: string | undefined): Stage[] {
+function stagesFor(pipeline: LoadedPipelineConfig, names: readonly StageName[], opts: Pick<RunPipelineOptions, "environment" | "tag" | "publish">): Stage[] {
+  const { environment } = opts;
   const configured = pipelineStages(pipeline.config);
   return names.map((name) => {
     if (name === "test") return testStage(environment ?? configured.test?.environment ?? "test");
-    if (name === "release") return releaseStage(configured.release ?? { environment: "release", images: {}, bootstrap: undefined, timeout: 600_000 }, { afterBuild: !!configured.build });
+    if (name === "release") return releaseStage(configured.release ?? { environment: "release", images: {}, bootstrap: undefined, timeout: 600_000 }, { afterBuild: !!configured.build, accepts: !configured.acceptance });
     if (name === "acceptance") return acceptanceStage(configured.acceptance ?? { environment: configured.release?.environment ?? "release" }, configured.release);
     if (name === "build" && configured.build) return buildStage(configured.build);
+    if (name === "tag") return tagStage(configured.tag ?? { build_tags: true }, opts.tag);
+    if (name === "publish") return publishStage(configured.publish ?? { allow_dirty: false }, opts.publish);
     return {
       name,
       run: () => Promise.reject(new SlipwayError(`Stage ${name} is not available in this version of Slipway`, { code: "NO_SUCH_STAGE", kind: "usage", hint: "Run the stages before it (`slipway ci --until test`)." })),
@@ -77,7 +86,7 @@ function stagesFor(pipeline: LoadedPipelineConfig, names: readonly StageName[], 
 export async function runPipeline(pipeline: LoadedPipelineConfig, opts: RunPipelineOptions = {}): Promise<PipelineResult> {
   const names = opts.stages ?? ["test"];
   const env = definedEnv(opts.env ?? process.env);
-  const stages = stagesFor(pipeline, names, opts.environment);
+  const stages = stagesFor(pipeline, names, opts);
   const slice = { ...(opts.from ? { from: opts.from } : {}), ...(opts.until ? { until: opts.until } : {}) };
   const run = { pipeline, stages, env, command: opts.command ?? names.join(" "), slice, ...(opts.keep ? { keep: true } : {}), ...(opts.store ? { store: opts.store } : {}) };
   if (opts.context) return runStages(opts.context, run);

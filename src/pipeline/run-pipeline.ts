@@ -54,6 +54,7 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
   let record: RunRecord | undefined;
   let unsubscribe: () => unknown = () => undefined;
   let verdict: Verdict = passed();
+  let accepted: RunServices["accepted"] = [];
   try {
     record = await RunRecord.create(opts.pipeline.dir, runId, redactor);
     unsubscribe = ctx.events.on(record.eventLog(EVENT_SCHEMA_VERSION));
@@ -68,6 +69,7 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
       store,
       keep: opts.keep ?? false,
       environments: new Map(),
+      accepted,
     };
     await using _teardown = environmentsOf(services, () => verdict.kind === "passed");
     const plan = planStages(opts.stages, opts.slice);
@@ -126,6 +128,7 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
     stages: stageTimes,
     verdict: { kind: verdict.kind, exitCode: verdict.exitCode, message },
     evidence: record?.dir ?? "",
+    ...(accepted.length > 0 ? { accepted } : {}),
   };
   await Promise.all([store.put("runs", entry).catch(() => undefined), record?.writeJson("verdict.json", { ...entry.verdict, ...(hint ? { hint } : {}) }).catch(() => undefined)]);
   ctx.events.emit({

@@ -16,7 +16,7 @@ import { ContainerWatcher } from "../readiness/container-watcher.ts";
 import type { RunContext } from "../run/context.ts";
 import { ComposeLabel } from "../run/labels.ts";
 import { passed, verdictForFailure, verdictOf, type Verdict } from "../run/verdict.ts";
-import { describeImages, prepareRelease, ReleaseEnvironment, startReleaseEnvironment } from "./release-environment.ts";
+import { acceptedImages, describeImages, prepareRelease, ReleaseEnvironment, startReleaseEnvironment } from "./release-environment.ts";
 import type { RunServices, Stage, StageOutcome } from "./stage.ts";
 import { environmentConfig, runSuite, suiteService, waitGates } from "./suite-run.ts";
 
@@ -81,7 +81,10 @@ export async function runAcceptanceStage(ctx: RunContext, services: RunServices,
   // Reports and evidence on any outcome, before teardown (the acceptance container must still exist).
   verdict = (await release.keepEvidence("acceptance", verdict, suiteContainer ? { service, container: suiteContainer } : undefined)).verdict;
   await watcher?.close();
-  if (verdict.kind === "passed") verdict = passed(`accepted ${describeImages(release.released)}`);
+  if (verdict.kind === "passed") {
+    verdict = passed(`accepted ${describeImages(release.released)}`);
+    services.accepted.push(...acceptedImages(release.released));
+  }
   else if (services.keep) await release.announceUrls();
   ctx.events.emit({ type: "stage.end", stage: "acceptance", environment, ok: verdict.kind === "passed", durationMs: ctx.clock.now() - started });
   if (bug) throw bug.error;

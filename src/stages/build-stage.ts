@@ -28,7 +28,8 @@ import type { RunContext } from "../run/context.ts";
 import { Label } from "../run/labels.ts";
 import { teardownSignal } from "../run/lifetimes.ts";
 import { passed, verdictForFailure, verdictOf, type Verdict } from "../run/verdict.ts";
-import { buildServiceImages, type BuiltImage } from "./build-images-step.ts";
+import { buildServiceImages, outputExclusions, type BuiltImage } from "./build-images-step.ts";
+import { buildHashedImage } from "./release-image-step.ts";
 import { StartedEnvironment } from "./environment.ts";
 import { collectContainerEvidence } from "./evidence.ts";
 import type { RunServices, Stage, StageOutcome } from "./stage.ts";
@@ -301,8 +302,9 @@ function configError(message: string, code: string, hint: string): SlipwayError 
 }
 
 export async function runBuildStage(ctx: RunContext, services: RunServices, config: BuildStageConfig): Promise<BuildStageResult> {
+  if (config.image) return runTargetBuilder(ctx, services, config, config.image);
   const { pipeline, record, redactor, images } = services;
-  const environment = config.environment;
+  const environment = config.environment!;
   const envConfig = pipeline.config.environments[environment];
   if (!envConfig) {
     const known = Object.keys(pipeline.config.environments).join(", ");
@@ -311,7 +313,7 @@ export async function runBuildStage(ctx: RunContext, services: RunServices, conf
   const dir = artifactsFolder(pipeline.dir, config.to);
   const dirName = path.relative(pipeline.dir, dir).split(path.sep).join("/");
   const recordPath = artifactsRecordPath(pipeline.dir, dir);
-  const builder = config.service;
+  const builder = config.service!;
   const projectName = stageProjectName(pipeline.name, environment, ctx.owner.runId);
   const started = ctx.clock.now();
   ctx.events.emit({ type: "stage.start", stage: "build", environment, project: projectName });
@@ -380,23 +382,11 @@ export async function runBuildStage(ctx: RunContext, services: RunServices, conf
       }
       return copyArtifacts(ctx, run.id, config.artifacts, dir, dirName, builder, signal);
     };
-    const { result: files, skipped } = await runStep(stageCtx, new BuildArtifactsStep(dir, recordPath, dirName), { key, build });
-    if (!skipped) {
-      await writeRecord(recordPath, { version: 1, key, dir: dirName, files, image: imageId, runId: ctx.owner.runId, at: new Date(ctx.clock.now()).toISOString() });
-    }
-    const artifacts: BuiltArtifacts = { dir, files: files.map((f) => f.path), status: skipped ? "unchanged" : "built" };
-    result.outputs = { artifacts };
-    const n = files.length;
-    result.verdict = passed(`${n} artifact${n === 1 ? "" : "s"} in ${dirName}/${skipped ? " (unchanged)" : ""}`);
+    Object.assign(result, await artifactsOutcome(stageCtx, { dir, dirName, recordPath, key, imageId, build }));
   } catch (err) {
-    if (clock.expired) {
-      result.verdict = verdictOf("timeout", `Stage build took longer than its timeout (${Math.round(config.timeout / 1000)} s)`, "Raise stages.build.timeout in slipway.yml, or find what hangs in the evidence.");
-    } else if (err instanceof BuilderFailedError) {
-      result.verdict = verdictOf("build-failed", err.message, err.hint);
-    } else {
-      result.verdict = verdictForFailure(err, ctx.signal.aborted);
-      if (!isSlipwayError(err) && !ctx.signal.aborted) bug = { error: err };
-    }
+    const failed = failureOutcome(ctx, clock.expired, config.timeout, err);
+    result.verdict = failed.verdict;
+    bug = failed.bug;
   } finally {
     clock.stop();
   }
@@ -411,6 +401,84 @@ export async function runBuildStage(ctx: RunContext, services: RunServices, conf
   if (project) await collectContainerEvidence(ctx.engine, record, projectName, teardownSignal("evidenceMs"), kept).catch(() => undefined);
   env.passed = result.verdict.kind === "passed";
   ctx.events.emit({ type: "stage.end", stage: "build", environment, ok: env.passed, durationMs: ctx.clock.now() - started });
+  if (bug) throw bug.error;
+  return result;
+}
+
+/** The artifacts step (unchanged, or the builder runs), its record, and the stage's verdict. */
+async function artifactsOutcome(
+  ctx: RunContext,
+  a: { dir: string; dirName: string; recordPath: string; key: string; imageId: string; build: () => Promise<ArtifactFile[]> },
+): Promise<Pick<BuildStageResult, "verdict" | "outputs">> {
+  const { result: files, skipped } = await runStep(ctx, new BuildArtifactsStep(a.dir, a.recordPath, a.dirName), { key: a.key, build: a.build });
+  if (!skipped) {
+    await writeRecord(a.recordPath, { version: 1, key: a.key, dir: a.dirName, files, image: a.imageId, runId: ctx.owner.runId, at: new Date(ctx.clock.now()).toISOString() });
+  }
+  const artifacts: BuiltArtifacts = { dir: a.dir, files: files.map((f) => f.path), status: skipped ? "unchanged" : "built" };
+  const n = files.length;
+  return { verdict: passed(`${n} artifact${n === 1 ? "" : "s"} in ${a.dirName}/${skipped ? " (unchanged)" : ""}`), outputs: { artifacts } };
+}
+
+/** A failed build stage's verdict: its timeout, the builder's failure, or the error's; a bug is handed back to be thrown after the evidence. */
+function failureOutcome(ctx: RunContext, expired: boolean, timeout: number, err: unknown): { verdict: Verdict; bug?: { error: unknown } } {
+  if (expired) return { verdict: verdictOf("timeout", `Stage build took longer than its timeout (${Math.round(timeout / 1000)} s)`, "Raise stages.build.timeout in slipway.yml, or find what hangs in the evidence.") };
+  if (err instanceof BuilderFailedError) return { verdict: verdictOf("build-failed", err.message, err.hint) };
+  return { verdict: verdictForFailure(err, ctx.signal.aborted), ...(!isSlipwayError(err) && !ctx.signal.aborted ? { bug: { error: err } } : {}) };
+}
+
+/**
+ * The builder as a Dockerfile target (`stages.build.image`): built as the release image is (bases
+ * pulled fresh, "unchanged" when its context hash is), its artifacts being what its build wrote
+ * into `artifacts`; they are copied out of a container made from the image, which never starts
+ * (and carries the run's labels, so a crash leaves nothing a sweep would not remove).
+ */
+async function runTargetBuilder(ctx: RunContext, services: RunServices, config: BuildStageConfig, image: NonNullable<BuildStageConfig["image"]>): Promise<BuildStageResult> {
+  const { pipeline } = services;
+  const dir = artifactsFolder(pipeline.dir, config.to);
+  const dirName = path.relative(pipeline.dir, dir).split(path.sep).join("/");
+  const recordPath = artifactsRecordPath(pipeline.dir, dir);
+  const builder = image.target ? `target ${image.target}` : "the builder image";
+  const started = ctx.clock.now();
+  ctx.events.emit({ type: "stage.start", stage: "build" });
+  using clock = new StageClock(ctx, config.timeout);
+  const { signal, ctx: stageCtx } = clock;
+  const result: BuildStageResult = { verdict: passed("artifacts built"), project: "", built: [] };
+  let bug: { error: unknown } | undefined;
+  try {
+    const context = path.resolve(pipeline.dir, image.context);
+    const tag = `${pipeline.name}-builder:slipway`.toLowerCase();
+    const { result: built } = await buildHashedImage(stageCtx, services.images, {
+      subject: `builder ${image.target ?? image.dockerfile}`,
+      context,
+      dockerfile: image.dockerfile,
+      // The artifacts folder is the builder's output, not its input.
+      exclude: outputExclusions(context, { dir: pipeline.dir, artifacts: config.to }),
+      tags: [tag],
+      args: image.args,
+      labels: {},
+      ...(image.target ? { target: image.target } : {}),
+    });
+    const imageId = built.id;
+    const key = artifactsKey({ imageId, command: null, entrypoint: null, environment: {}, artifacts: config.artifacts, mounts: [], volumesFrom: [] });
+    const build = async (): Promise<ArtifactFile[]> => {
+      await rm(recordPath, { force: true });
+      // Never started: a command is set only because the engine refuses a container without one.
+      const { Id: container } = await ctx.engine.containers.create({ Image: imageId, Cmd: ["true"], Labels: ctx.labels("ephemeral") }, { signal });
+      try {
+        return await copyArtifacts(ctx, container, config.artifacts, dir, dirName, builder, signal);
+      } finally {
+        await ctx.engine.containers.remove(container, { force: true, volumes: true }).catch(() => undefined);
+      }
+    };
+    Object.assign(result, await artifactsOutcome(stageCtx, { dir, dirName, recordPath, key, imageId, build }));
+  } catch (err) {
+    const failed = failureOutcome(ctx, clock.expired, config.timeout, err);
+    result.verdict = failed.verdict;
+    bug = failed.bug;
+  } finally {
+    clock.stop();
+  }
+  ctx.events.emit({ type: "stage.end", stage: "build", ok: result.verdict.kind === "passed", durationMs: ctx.clock.now() - started });
   if (bug) throw bug.error;
   return result;
 }

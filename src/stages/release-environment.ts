@@ -18,6 +18,7 @@ import { checkServices, composeUp } from "../compose/runner/up.ts";
 import type { EnvironmentConfig, ImageConfig, ReleaseStageConfig } from "../config/pipeline-schema.ts";
 import type { EngineEndpoint, PortBinding } from "../engine/index.ts";
 import { InternalError, SlipwayError } from "../errors/index.ts";
+import type { AcceptedImage } from "../history/record-store.ts";
 import { DEFAULT_COMMIT_ARG } from "../images/release-labels.ts";
 import { UNKNOWN_COMMIT } from "../images/revision.ts";
 import { DependencyFailedError } from "../readiness/dependency-error.ts";
@@ -30,6 +31,7 @@ import { passed, type Verdict } from "../run/verdict.ts";
 import { buildServiceImages, pipelineOutputs, type BuiltImage } from "./build-images-step.ts";
 import { StartedEnvironment } from "./environment.ts";
 import { buildReleaseImage, readReleaseRevision, type ReleaseImage } from "./release-image-step.ts";
+import { runTagPlan } from "./accepted-images.ts";
 import type { RunServices, StageName } from "./stage.ts";
 import { runStep } from "./step.ts";
 import { environmentConfig, keepReportsAndEvidence, loadEnvironment, redactProject, stageImageTag, stageProjectName } from "./suite-run.ts";
@@ -40,6 +42,7 @@ export interface ReleasedImage {
   imageId: string;
   tags: string[];
   revision: ReleaseImage["revision"];
+  version?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,6 +214,11 @@ export function engineHost(endpoint: EngineEndpoint): string | undefined {
   return endpoint.kind === "tcp" || endpoint.kind === "ssh" ? endpoint.host : undefined;
 }
 
+/** The images as the run's record keeps what it accepted. */
+export function acceptedImages(images: readonly ReleasedImage[]): AcceptedImage[] {
+  return images.map((i) => ({ name: i.key, imageId: i.imageId, commit: i.revision.commit, dirty: i.revision.dirty, ...(i.version ? { version: i.version } : {}) }));
+}
+
 /** The images as a verdict's message says them: key, ID and revision. */
 export function describeImages(images: readonly ReleasedImage[]): string {
   return images
@@ -251,8 +259,9 @@ export async function prepareRelease(ctx: RunContext, services: RunServices, con
     throw new SlipwayError("The release stage has no image to release: slipway.yml has no `images:`", { code: "NO_RELEASE_IMAGE", kind: "config", hint: "Add the release image under images: with its build." });
   }
   // One reading of the checkout for every image (and one warning when it is dirty).
-  const revision = await readReleaseRevision(ctx, pipeline, "release images");
-  const built = await together(ctx.signal, ...keys.map((key) => (signal: AbortSignal) => buildReleaseImage({ ...ctx, signal }, services, key, { revision })));
+  const [revision, { plan }] = await Promise.all([readReleaseRevision(ctx, pipeline, "release images"), runTagPlan(ctx, services)]);
+  const version = plan.version ? { version: plan.version } : {};
+  const built = await together(ctx.signal, ...keys.map((key) => (signal: AbortSignal) => buildReleaseImage({ ...ctx, signal }, services, key, { revision, ...version })));
   const images = await Promise.all(built.map(async (image) => ({ ...image, imageId: await fullImageId(ctx, image.imageId) })));
   const commit = images[0]!.revision.commit;
   const projectName = stageProjectName(pipeline.name, environment, ctx.owner.runId);
@@ -305,7 +314,7 @@ export class ReleaseEnvironment extends StartedEnvironment {
 
   /** The release images as stages report them. */
   get released(): ReleasedImage[] {
-    return (this.prepared?.images ?? []).map((i) => ({ key: i.key, imageId: i.imageId, tags: i.tags, revision: i.revision }));
+    return (this.prepared?.images ?? []).map((i) => ({ key: i.key, imageId: i.imageId, tags: i.tags, revision: i.revision, ...(i.version ? { version: i.version } : {}) }));
   }
 
   /**

@@ -16,7 +16,7 @@ import { commitTag, releaseImageLabels } from "../images/release-labels.ts";
 import { readRevision, type Revision } from "../images/revision.ts";
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import type { RunContext } from "../run/context.ts";
-import { CONTEXT_HASH_LABEL, ImageBuildStep, outputExclusions } from "./build-images-step.ts";
+import { CONTEXT_HASH_LABEL, ImageBuildStep, outputExclusions, type BuildOutcome } from "./build-images-step.ts";
 import type { RunServices } from "./stage.ts";
 import { runStep } from "./step.ts";
 
@@ -27,6 +27,8 @@ export interface ReleaseImage {
   /** `<pipeline>-<key>:slipway`, and `<pipeline>-<key>:<short commit>[-dirty]` when the commit is known. */
   tags: string[];
   revision: Revision;
+  /** The version it carries (`org.opencontainers.image.version`): from a version tag on the commit. */
+  version?: string;
   status: "built" | "unchanged";
   /** Untagged stage images the classic builder left, to remove at the end of the run (removeDanglingBuildImages). */
   freshImages: string[];
@@ -42,6 +44,8 @@ export interface ReleaseImageOptions {
   ignore?: string[];
   /** The checkout's revision, read once by a caller that builds several images (readReleaseRevision). */
   revision?: Revision;
+  /** The version the image carries (`org.opencontainers.image.version`): the run's tag plan's, from a version tag on the commit. */
+  version?: string;
 }
 
 /** The checkout's revision for release images, with a warning when it is unknown or the tree is dirty. */
@@ -79,7 +83,7 @@ export async function buildReleaseImage(ctx: RunContext, services: Pick<RunServi
   const scope = `release image ${key}`;
   const revision = opts.revision ?? (await readReleaseRevision(ctx, pipeline, scope, opts.ignore));
 
-  const { labels, args } = releaseImageLabels(revision, { title: image.repository ?? key, ...(opts.commitArg ? { commitArg: opts.commitArg } : {}) });
+  const { labels, args } = releaseImageLabels(revision, { title: image.repository ?? key, ...(opts.commitArg ? { commitArg: opts.commitArg } : {}), ...(opts.version ? { version: opts.version } : {}) });
   const tags = releaseImageTags(pipeline.name, key, revision);
   const context = path.resolve(pipeline.dir, image.build.context);
   const dockerfile = image.build.dockerfile;
@@ -88,7 +92,8 @@ export async function buildReleaseImage(ctx: RunContext, services: Pick<RunServi
   // Slipway's own folders never enter the context; the build stage's artifacts do (the image COPYs them).
   const artifacts = pipeline.config.stages?.build?.to ?? "target";
   const exclude = outputExclusions(context, { dir: pipeline.dir, artifacts, include: [artifacts] });
-  const request: BuildRequest = {
+  const { result, skipped } = await buildHashedImage(ctx, resolver, {
+    subject: scope,
     context,
     dockerfile,
     exclude,
@@ -96,27 +101,31 @@ export async function buildReleaseImage(ctx: RunContext, services: Pick<RunServi
     args: buildArgs,
     labels,
     ...(image.build.target ? { target: image.build.target } : {}),
-    subject: scope,
-  };
+  });
+  // Also when the build was skipped: the tags may have moved to another image since.
+  await Promise.all(tags.map((t) => ctx.engine.images.tag(result.id, t, { signal: ctx.signal })));
+  return { key, imageId: result.id, tags, revision, ...(opts.version ? { version: opts.version } : {}), status: skipped ? "unchanged" : "built", freshImages: result.freshImages };
+}
 
+/**
+ * An image of slipway.yml's (a release image, a builder target) built as the test images are:
+ * bases pulled fresh once per run while the context's files are hashed, and the build skipped
+ * ("unchanged") when an image already carries that hash.
+ */
+export async function buildHashedImage(ctx: RunContext, resolver: RunServices["images"], request: Omit<BuildRequest, "labels" | "args"> & { args: Record<string, string>; labels: Record<string, string> }): Promise<{ result: BuildOutcome; skipped: boolean }> {
+  const { context, dockerfile, args, labels } = request;
   const text = await readFile(path.resolve(context, dockerfile), "utf8").catch(() => "");
   // The bases are pulled (fresh, once per run) while the context's files are hashed.
-  const baseIds = Promise.all(baseImages(text, buildArgs).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
+  const baseIds = Promise.all(baseImages(text, args).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
   baseIds.catch(() => undefined); // awaited in contextHash; a failure is thrown there
   const hash = await contextHash({
     context,
     dockerfile,
-    args: buildArgs,
-    ...(image.build.target ? { target: image.build.target } : {}),
+    args,
+    ...(request.target ? { target: request.target } : {}),
     settings: { labels },
     baseImageIds: baseIds,
-    exclude,
+    exclude: request.exclude ?? [],
   });
-  const { result, skipped } = await runStep(ctx, new ImageBuildStep(`build ${scope}`, resolver), {
-    hash,
-    request: { ...request, labels: { ...labels, [CONTEXT_HASH_LABEL]: hash } },
-  });
-  // Also when the build was skipped: the tags may have moved to another image since.
-  await Promise.all(tags.map((t) => ctx.engine.images.tag(result.id, t, { signal: ctx.signal })));
-  return { key, imageId: result.id, tags, revision, status: skipped ? "unchanged" : "built", freshImages: result.freshImages };
+  return runStep(ctx, new ImageBuildStep(`build ${request.subject}`, resolver), { hash, request: { ...request, labels: { ...labels, [CONTEXT_HASH_LABEL]: hash } } });
 }

@@ -11,7 +11,7 @@ import type { ReleaseStageConfig } from "../config/pipeline-schema.ts";
 import { isSlipwayError } from "../errors/index.ts";
 import type { RunContext } from "../run/context.ts";
 import { passed, verdictForFailure, verdictOf, type Verdict } from "../run/verdict.ts";
-import { describeImages, prepareRelease, ReleaseEnvironment, startReleaseEnvironment, type PreparedRelease } from "./release-environment.ts";
+import { acceptedImages, describeImages, prepareRelease, ReleaseEnvironment, startReleaseEnvironment, type PreparedRelease } from "./release-environment.ts";
 import type { RunServices, Stage, StageOutcome } from "./stage.ts";
 
 /** A preparation's result, settled: its failure is the stage's, reported inside the stage's start and end. */
@@ -20,6 +20,8 @@ type Settled = { ok: true; value: PreparedRelease } | { ok: false; error: unknow
 export interface ReleaseStageOptions {
   /** The pipeline has a build stage, whose artifacts the release images are built from. */
   afterBuild?: boolean;
+  /** The pipeline has no acceptance stage: a release that comes up is accepted. */
+  accepts?: boolean;
 }
 
 export function releaseStage(config: ReleaseStageConfig, opts: ReleaseStageOptions = {}): Stage {
@@ -31,11 +33,11 @@ export function releaseStage(config: ReleaseStageConfig, opts: ReleaseStageOptio
         (value) => ({ ok: true, value }),
         (error: unknown) => ({ ok: false, error }),
       ),
-    run: (ctx, services, prepared) => runReleaseStage(ctx, services, config, prepared as Settled | undefined),
+    run: (ctx, services, prepared) => runReleaseStage(ctx, services, config, prepared as Settled | undefined, opts),
   };
 }
 
-export async function runReleaseStage(ctx: RunContext, services: RunServices, config: ReleaseStageConfig, prepared?: Settled): Promise<StageOutcome> {
+export async function runReleaseStage(ctx: RunContext, services: RunServices, config: ReleaseStageConfig, prepared?: Settled, opts: ReleaseStageOptions = {}): Promise<StageOutcome> {
   const { environment } = config;
   const started = ctx.clock.now();
   const env = new ReleaseEnvironment(ctx, services, environment);
@@ -57,6 +59,7 @@ export async function runReleaseStage(ctx: RunContext, services: RunServices, co
     services.environments.set(environment, env);
     handedOver = true;
     verdict = passed(`release environment ready: ${describeImages(env.released)}`);
+    if (opts.accepts) services.accepted.push(...acceptedImages(env.released));
   } catch (err) {
     if (clock.expired) {
       verdict = verdictOf("timeout", `Stage release took longer than its timeout (${Math.round(config.timeout / 1000)} s)`, "Raise stages.release.timeout in slipway.yml, or find what hangs in the evidence.");

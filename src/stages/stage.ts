@@ -5,7 +5,7 @@
  * the compose files a stage brings up are its environment (environment.ts).
  */
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
-import type { RecordStore } from "../history/record-store.ts";
+import type { AcceptedImage, RecordStore } from "../history/record-store.ts";
 import type { RunRecord } from "../history/run-record.ts";
 import type { ImageResolver } from "../images/image-resolver.ts";
 import type { RunContext } from "../run/context.ts";
@@ -33,6 +33,8 @@ export interface RunServices {
   keep: boolean;
   /** Environments a stage started for a later one (release → acceptance), by name; the run tears down what is left. */
   environments: Map<string, StartedEnvironment>;
+  /** The release images this run accepted, set by the stage that accepts them (acceptance, or release without one); recorded with the run. */
+  accepted: AcceptedImage[];
 }
 
 export interface StageOutcome {

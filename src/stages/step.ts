@@ -33,3 +33,8 @@ export async function runStep<I, O>(ctx: RunContext, step: Step<I, O>, input: I)
     throw err;
   }
 }
+
+/** A step whose work is always needed (tagging, pushing): reported like any other. */
+export function task<O>(name: string, run: (ctx: RunContext) => Promise<O>): Step<void, O> {
+  return { name, status: async () => ({ state: "needed", reason: "" }), run: (ctx) => run(ctx) };
+}

@@ -44,6 +44,7 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
   const steps: { step: string; ok: boolean; durationMs: number; note?: string; cancelled?: boolean }[] = [];
   const reports: Extract<Event, { type: "reports" }>[] = [];
   const urls: string[] = [];
+  const published: string[] = [];
   let cleanup: Extract<Event, { type: "cleanup" }> | undefined;
   const stages: { stage: string; status: string; durationMs?: number }[] = [];
 
@@ -131,11 +132,20 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
       case "reports":
         reports.push(event);
         break;
+      case "publish.plan": {
+        line(`${style.bold(event.name)} ${style.dim(`image ${event.imageId.slice(7, 19)}${event.digest ? `, pushed before as ${event.digest.slice(7, 19)}` : ", digest known once pushed"}`)}`);
+        const width = Math.max(...event.tags.map((t) => t.tag.length), 3);
+        for (const t of event.tags) line(`  ${t.tag.padEnd(width)}  ${t.action.padEnd(9)}  ${t.current ? t.current.slice(7, 19) : "-"}${t.reason ? style.dim(`  ${t.reason}`) : ""}`);
+        break;
+      }
+      case "published":
+        published.push(`${event.name}@${event.digest.slice(0, 19)}: ${event.tags.join(", ")}${event.kept?.length ? ` (left at a higher version: ${event.kept.join(", ")})` : ""}`);
+        break;
       case "cleanup":
         cleanup = event;
         break;
       case "verdict":
-        line(summary(event, reports, cleanup, steps, style, stages, urls));
+        line(summary(event, reports, cleanup, steps, style, stages, urls, published));
         break;
     }
   };
@@ -149,6 +159,7 @@ function summary(
   style: Style,
   stages: { stage: string; status: string; durationMs?: number }[] = [],
   urls: string[] = [],
+  published: string[] = [],
 ): string {
   const out: string[] = ["", style.bold("Summary")];
   // A run of several stages gets a line per stage, in the order they ran or were skipped.
@@ -182,6 +193,7 @@ function summary(
   else if (cleanup?.incomplete) out.push(`  ${style.yellow(`cleanup incomplete: ${cleanup.incomplete}`)}`);
   else if (cleanup) out.push(`  cleanup: removed ${cleanup.removed.containers} containers, ${cleanup.removed.networks} networks, ${cleanup.removed.volumes} volumes, ${cleanup.removed.images} images`);
   for (const u of urls) out.push(`  url: ${u}`);
+  for (const p of published) out.push(`  published: ${p}`);
   if (verdict.evidence) out.push(`  evidence: ${verdict.evidence}`);
   const head = verdict.kind === "passed" ? style.green(style.bold("PASSED")) : style.red(style.bold(verdict.kind.toUpperCase()));
   out.push(`${head} ${verdict.message.split("\n")[0]} ${style.dim(`(exit ${verdict.exitCode}, ${seconds(verdict.durationMs)})`)}`);

@@ -1,5 +1,6 @@
 /**
- * `slipway ci`: the pipeline's stages in one run — test → build → release → acceptance — with one
+ * `slipway ci`: the pipeline's stages in one run — test → build → release → acceptance → tag →
+ * publish — with one
  * summary, one evidence folder, one `--json` stream and one verdict. The facts a CI job reads next
  * (verdict, run id, the accepted images) are also written where the CI reads them.
  */
@@ -13,7 +14,7 @@ import { runPipelineCommand, withRunOptions, type OutputFlags } from "./pipeline
 export function ciCommand(io: CliIo, signal: AbortSignal, setExit: (code: number) => void): Command {
   return withRunOptions(
     new Command("ci")
-      .description("run the pipeline's stages in one run: test → build → release → acceptance")
+      .description("run the pipeline's stages in one run: test → build → release → acceptance → tag → publish")
       .addOption(new Option("--from <stage>", "start at this stage (what earlier stages left is taken as it is)").choices([...STAGE_NAMES]))
       .addOption(new Option("--until <stage>", "stop after this stage").choices([...STAGE_NAMES])),
   ).action(async (o: OutputFlags & { from?: StageName; until?: StageName }) => {

@@ -96,6 +96,35 @@ test("ci --until build: the package in target/; unchanged on the next run; rebui
   assert.match(String(artifactsStep(fifth.events)["note"]), /^unchanged: /, "and is unchanged after that");
 });
 
+test("a builder that is a Dockerfile target: its build packs the package, which is copied out of a container that never starts; unchanged on the next run", async (t) => {
+  const dir = await exampleCopy(t);
+  const file = path.join(dir, "slipway.yml");
+  const text = await readFile(file, "utf8");
+  const edited = text.replace("    environment: build\n    service: builder\n", "    image: { context: app, target: packed }\n");
+  assert.notEqual(edited, text, "the example's build stage names its builder service as expected");
+  await writeFile(file, edited);
+  const ci = async () => {
+    const ended = await assertRunEnded(slipway(["ci", "--until", "build", "--json"], { cwd: dir }), { dir, kind: "passed" });
+    await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
+    assert.equal(await leftovers(engine, ended.runId), 0, "the container the artifacts were copied from is gone");
+    return ended;
+  };
+  const first = await ci();
+  assert.equal(artifactsStep(first.events)["note"], undefined);
+  assert.ok(first.events.some((e) => e.type === "step.end" && e["step"] === "build builder packed" && e["ok"] === true), "the target was built");
+  assert.ok(!first.events.some((e) => e.type === "container.log" && e["service"] !== "test"), "nothing ran but the tests");
+  assert.deepEqual(await readdir(path.join(dir, "target")), ["greeter-1.0.0.tgz"]);
+  const second = await ci();
+  assert.match(String(artifactsStep(second.events)["note"]), /^unchanged: /);
+  assert.match(String(second.events.find((e) => e.type === "step.end" && e["step"] === "build builder packed")?.["note"]), /^unchanged/, "the target's image is reused");
+
+  // Both kinds of builder at once is a config error that says so.
+  await writeFile(file, edited.replace("    image: { context: app, target: packed }\n", "    image: { context: app, target: packed }\n    environment: build\n    service: builder\n"));
+  const both = slipway(["ci", "--until", "build"], { cwd: dir });
+  assert.equal(await both.exit, 3, both.stdout() + both.stderr());
+  assert.match(both.stderr() + both.stdout(), /either `image` \(a Dockerfile target\) or `environment` and `service`, not both/);
+});
+
 test("a builder that exits 3: build-failed (exit 5), with its code and its last output in the message", async (t) => {
   const dir = await exampleCopy(t);
   await withBuildOverride(dir, "builder-exits-3.override.yml");

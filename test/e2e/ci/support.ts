@@ -21,8 +21,13 @@ export interface ExampleCopy extends AsyncDisposable {
   commit: string;
 }
 
+export interface ExampleOptions {
+  /** slipway.yml's `registry:` instead of the example's (the plain registry), and the app image's repository there. */
+  registry?: { address: string; usernameEnv?: string; passwordEnv?: string; repository: string };
+}
+
 /** A committed copy of the example named `name` in slipway.yml, with `override` (a file of this folder) on the release environment. */
-export async function exampleCopy(name: string, override?: string): Promise<ExampleCopy> {
+export async function exampleCopy(name: string, override?: string, opts: ExampleOptions = {}): Promise<ExampleCopy> {
   const dir = await mkdtemp(path.join(tmpdir(), `slipway-e2e-ci-${name}-`));
   await cp(example, dir, { recursive: true, filter: (src) => !LEFT_OUT.has(path.relative(example, src).split(path.sep)[0]!) });
   let config = (await readFile(path.join(dir, "slipway.yml"), "utf8")).replace(/^name: .*$/m, `name: ${name}`);
@@ -30,6 +35,12 @@ export async function exampleCopy(name: string, override?: string): Promise<Exam
     await copyFile(path.join(scenario("ci"), override), path.join(dir, override));
     config = config.replace("compose: [docker-compose.release.yml]", `compose: [docker-compose.release.yml, ${override}]`);
     if (!config.includes(override)) throw new Error("slipway.yml of the example no longer names docker-compose.release.yml as expected");
+  }
+  if (opts.registry) {
+    const r = opts.registry;
+    const auth = r.usernameEnv && r.passwordEnv ? `, username_env: ${r.usernameEnv}, password_env: ${r.passwordEnv}` : "";
+    config = config.replace(/^registry: .*$/m, `registry: { address: "${r.address}"${auth} }`).replace(/^  app:\n    # /m, `  app:\n    repository: ${r.repository}\n    # `);
+    if (!config.includes(`repository: ${r.repository}`)) throw new Error("slipway.yml of the example no longer has images.app as expected");
   }
   // History is pruned to the newest runs: enough for a scenario.
   await writeFile(path.join(dir, "slipway.yml"), `${config}\nhistory: { keep: 5 }\n`);
