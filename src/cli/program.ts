@@ -7,6 +7,7 @@ import { testCommand } from "./commands/test.ts";
 import { ciCommand } from "./commands/ci.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { loginCommand, logoutCommand } from "./commands/login.ts";
+import { tagsCommand } from "./commands/tags.ts";
 import { helpCommand, topicsHelp } from "./commands/help.ts";
 import type { CliIo } from "./io.ts";
 import { slipwayVersion } from "../run/version.ts";
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
   program.addCommand(cleanCommand(io, signal));
   program.addCommand(loginCommand(io, signal));
   program.addCommand(logoutCommand(io, signal));
+  program.addCommand(tagsCommand(io, signal));
   program.addCommand(composeCommand(io, signal, setExit));
   program.addCommand(helpCommand(io, program));
   return { command: program, exitCode: () => exitCode };
