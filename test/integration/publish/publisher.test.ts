@@ -184,3 +184,24 @@ test("publish: a wrong password is refused with the credential's source named, n
   assert.match(failure.message, /environment E2E_USER \/ E2E_PASSWORD/);
   assert.ok(!`${failure.message} ${failure.hint ?? ""}`.includes(secret));
 });
+
+test("publish: to a registry without auth, without credentials", { skip: world.skipReason("plain-registry", "image:busybox:latest") }, async () => {
+  const { address } = world.require("plain-registry");
+  await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
+  await using img = await image(engine, "5.0.0");
+  const repository = `it-publish-plain-${randomBytes(4).toString("hex")}`;
+  const planned = tags("5.0.0", "0000000");
+  const result = await publishImage({
+    engine,
+    events: new EventBus(),
+    signal: new AbortController().signal,
+    image: { name: "app", imageId: img.id, version: img.version },
+    registry: address,
+    repository,
+    tags: planned,
+    runId: `it-${randomBytes(4).toString("hex")}`,
+    credential: { source: "none" },
+  });
+  await using client = await RegistryClient.connect({ registry: address, credential: { source: "none" }, insecure: true });
+  for (const p of planned) assert.equal(await client.manifestDigest(repository, p.tag), result.digest, p.tag);
+});

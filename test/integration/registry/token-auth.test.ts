@@ -9,7 +9,11 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { SlipwayError } from "../../../src/errors/index.ts";
+import { EventBus } from "../../../src/events/index.ts";
+import { publishImage } from "../../../src/publish/publisher.ts";
+import type { PlannedTag } from "../../../src/tags/tag-plan.ts";
 import type { Engine } from "../../../src/engine/index.ts";
 import { RegistryClient } from "../../../src/registry/client.ts";
 import { startTokenIssuer, type StartedTokenIssuer } from "../../support/token-issuer.ts";
@@ -127,4 +131,28 @@ test("no credentials: an anonymous token, which the registry refuses; the error 
   assert.match(err.message, /refused HEAD \/v2\/slipway-test\/anything\/manifests\/1 without credentials: HTTP 401/);
   assert.match(err.message, /insufficient_scope/);
   assert.equal(issuer.requests.at(-1)?.grant, "anonymous");
+});
+
+test("publishImage through the token registry: the engine's staging push and the client's tag puts both get their tokens; every tag on the image", { skip }, async () => {
+  const { address, username, password } = world.require("token-registry");
+  await using image = await testImage(engine);
+  const repository = `it-publish-token-${randomBytes(4).toString("hex")}`;
+  const planned: PlannedTag[] = [
+    { tag: "abcdef0", rule: "short-commit", why: "commit", moving: false },
+    { tag: "latest", rule: "latest", why: "default branch", moving: true },
+  ];
+  const result = await publishImage({
+    engine,
+    events: new EventBus(),
+    signal: new AbortController().signal,
+    image: { name: "app", imageId: image.id },
+    registry: address,
+    repository,
+    tags: planned,
+    runId: `it-${randomBytes(4).toString("hex")}`,
+    credential: passwordCredential(username, password),
+  });
+  await using client = await RegistryClient.connect({ registry: address, credential: passwordCredential(username, password), insecure: true });
+  for (const { tag } of planned) assert.equal(await client.manifestDigest(repository, tag), result.digest, tag);
+  assert.equal((await client.imageConfig(repository, "latest"))?.configDigest, image.id);
 });
