@@ -143,9 +143,13 @@ test("a symlinked config.json is written through its link (dotfile repositories 
   assert.deepEqual(JSON.parse(await readFile(real, "utf8")), { auths: { "reg.io": {} } });
 });
 
-test("a folder that cannot be written is a config error saying so", { skip: process.getuid?.() === 0 ? "root writes anywhere" : undefined }, async () => {
+test("a folder that cannot be written is a config error saying so", async () => {
   await using s = await scratch();
-  await mkdir(path.join(s.dir, "ro"), { mode: 0o500 });
-  const config = await readDockerConfig({ env: {}, configDir: path.join(s.dir, "ro") });
-  await assert.rejects(writeDockerConfig(config, {}), (err: SlipwayError) => err.code === "DOCKER_CONFIG_UNWRITABLE" && /cannot be written \(EACCES\)/.test(err.message));
+  const dir = path.join(s.dir, "docker");
+  await mkdir(dir);
+  const config = await readDockerConfig({ env: {}, configDir: dir });
+  // The folder became a file: no one can write in it, root included (a read-only mode would not stop root).
+  await rm(dir, { recursive: true });
+  await writeFile(dir, "");
+  await assert.rejects(writeDockerConfig(config, {}), (err: SlipwayError) => err.code === "DOCKER_CONFIG_UNWRITABLE" && /cannot be written \((EEXIST|ENOTDIR)\)/.test(err.message));
 });

@@ -202,7 +202,11 @@ export function withoutAuthEntries(data: DockerConfigData, keys: string[]): Dock
  * temporary file beside it, synced and renamed over it.
  */
 export async function writeDockerConfig(config: DockerConfig, data: DockerConfigData): Promise<void> {
-  await mkdir(path.dirname(config.file), { recursive: true, mode: 0o700 });
+  const unwritable = (err: unknown) => configError(config.file, `cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err, WRITE_HINT);
+  // A folder in the way that is a file (EEXIST, ENOTDIR) is the user's to fix, not a crash.
+  await mkdir(path.dirname(config.file), { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+    throw unwritable(err);
+  });
   let target = config.file;
   let mode = 0o600;
   let owner: { uid: number; gid: number } | undefined;
@@ -212,7 +216,7 @@ export async function writeDockerConfig(config: DockerConfig, data: DockerConfig
     mode = st.mode & 0o777;
     owner = { uid: st.uid, gid: st.gid };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw configError(config.file, `cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err, WRITE_HINT);
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw unwritable(err);
   }
   // The docker CLI writes tab-indented JSON: keep diffs of the file small for people who keep it.
   const text = JSON.stringify(data, null, "\t");
@@ -231,6 +235,6 @@ export async function writeDockerConfig(config: DockerConfig, data: DockerConfig
     await rename(temp, target);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
-    throw configError(config.file, `cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err, WRITE_HINT);
+    throw unwritable(err);
   }
 }
