@@ -1,7 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, SlipwayError } from "../errors/index.ts";
 import { cleanCommand } from "./commands/clean.ts";
-import { composeCommand } from "./commands/compose.ts";
+import { composeCommand } from "./compose/index.ts";
 import { initCommand } from "./commands/init.ts";
 import { testCommand } from "./commands/test.ts";
 import { ciCommand } from "./commands/ci.ts";
