@@ -18,6 +18,7 @@ const LAYER: Record<string, number> = {
   events: 1,
   yaml: 1,
   engine: 1,
+  git: 1,
   run: 2,
   readiness: 3,
   reports: 3,

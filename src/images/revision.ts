@@ -9,8 +9,8 @@
  * such a folder is still a build; it just cannot say which source it came from ("dirty" means "not
  * the commit", and there is no commit to differ from).
  */
-import { execFile } from "node:child_process";
 import { stat } from "node:fs/promises";
+import { firstLine, porcelainPaths, runGit } from "../git/git.ts";
 
 export const UNKNOWN_COMMIT = "unknown";
 
@@ -38,31 +38,11 @@ export interface ReadRevisionOptions {
   signal?: AbortSignal;
 }
 
-interface GitResult {
-  ok: boolean;
-  stdout: string;
-  stderr: string;
-  /** The error of a git that could not start (not installed, `cwd` missing). */
-  spawnError?: NodeJS.ErrnoException;
-}
-
-function git(dir: string, args: string[], signal?: AbortSignal): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    // --no-optional-locks: `status` would otherwise refresh the index and take .git/index.lock,
-    // failing a git command the user runs at the same time.
-    execFile("git", ["--no-optional-locks", ...args], { cwd: dir, signal, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" }, (err, stdout, stderr) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const spawnError = err && typeof (err as NodeJS.ErrnoException).code === "string" ? (err as NodeJS.ErrnoException) : undefined;
-      resolve({ ok: !err, stdout, stderr, ...(spawnError ? { spawnError } : {}) });
-    });
-  });
-}
+const git = (dir: string, args: string[], signal?: AbortSignal) => runGit(dir, args, { signal });
 
 function unknown(warning: string): Revision {
   return { commit: UNKNOWN_COMMIT, dirty: false, changes: [], warning };
 }
-
-const firstLine = (text: string) => text.trim().split("\n")[0] ?? "";
 
 export async function readRevision(dir: string, opts: ReadRevisionOptions = {}): Promise<Revision> {
   const { signal } = opts;
@@ -93,18 +73,6 @@ export async function readRevision(dir: string, opts: ReadRevisionOptions = {}):
   return { commit, committedAt: date.stdout.trim(), dirty: changes.length > 0, changes, ...(source ? { source } : {}) };
 }
 
-/** The paths of `git status --porcelain -z` (a rename's or copy's origin follows it as its own field). */
-export function porcelainPaths(output: string): string[] {
-  const fields = output.split("\0");
-  const paths: string[] = [];
-  for (let i = 0; i < fields.length; i++) {
-    const entry = fields[i]!;
-    if (entry.length < 4) continue;
-    paths.push(entry.slice(3));
-    if (entry[0] === "R" || entry[0] === "C") i++;
-  }
-  return paths;
-}
 
 /**
  * A remote's URL without the credentials a clone may carry (`https://user:token@host/…`; a token

@@ -7,12 +7,9 @@
  * and `--no-optional-locks` so that `status` does not take .git/index.lock from under a git
  * command the user runs at the same time. Without git, outside a repository or before the first
  * commit nothing fails: the state is `available: false` with the reason, in a sentence.
- *
- * images/revision.ts reads the commit the same way for image labels; it sits in a folder of the
- * same layer, so this module keeps its own small runner instead of importing it.
  */
-import { execFile } from "node:child_process";
 import { stat } from "node:fs/promises";
+import { firstLine, porcelainPaths, runGit } from "../git/git.ts";
 
 export interface GitState {
   /** False: no git, not a repository, or no commit yet. */
@@ -47,33 +44,13 @@ export interface ReadGitStateOptions {
   gitBinary?: string;
 }
 
-interface GitResult {
-  ok: boolean;
-  stdout: string;
-  stderr: string;
-  /** The error of a git that could not start (not installed, `cwd` missing). */
-  spawnError?: NodeJS.ErrnoException;
-}
-
-function git(binary: string, dir: string, args: string[], signal?: AbortSignal): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    execFile(binary, ["--no-optional-locks", ...args], { cwd: dir, signal, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" }, (err, stdout, stderr) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const spawnError = err && typeof (err as NodeJS.ErrnoException).code === "string" ? (err as NodeJS.ErrnoException) : undefined;
-      resolve({ ok: !err, stdout, stderr, ...(spawnError ? { spawnError } : {}) });
-    });
-  });
-}
-
-const firstLine = (text: string) => text.trim().split("\n")[0] ?? "";
-
 function unavailable(reason: string): GitState {
   return { available: false, reason, detached: false, tagsAtHead: [], dirty: false, changes: [], shallow: false };
 }
 
 export async function readGitState(dir: string, opts: ReadGitStateOptions = {}): Promise<GitState> {
   const { signal } = opts;
-  const run = (args: string[]) => git(opts.gitBinary ?? "git", dir, args, signal);
+  const run = (args: string[]) => runGit(dir, args, { signal, ...(opts.gitBinary ? { binary: opts.gitBinary } : {}) });
   const repo = await run(["rev-parse", "--git-dir"]);
   if (repo.spawnError) {
     if (repo.spawnError.code === "ENOENT" && !(await stat(dir).catch(() => undefined))) return unavailable(`${dir} does not exist.`);
@@ -113,15 +90,3 @@ export async function readGitState(dir: string, opts: ReadGitStateOptions = {}):
   };
 }
 
-/** The paths of `git status --porcelain -z` (a rename's or copy's origin follows it as its own field). */
-function porcelainPaths(output: string): string[] {
-  const fields = output.split("\0");
-  const paths: string[] = [];
-  for (let i = 0; i < fields.length; i++) {
-    const entry = fields[i]!;
-    if (entry.length < 4) continue;
-    paths.push(entry.slice(3));
-    if (entry[0] === "R" || entry[0] === "C") i++;
-  }
-  return paths;
-}
