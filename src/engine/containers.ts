@@ -121,6 +121,19 @@ export class Containers {
     });
   }
 
+  /** Stops (after `timeout` seconds, killed) and starts again; a stopped container is started. */
+  async restart(id: string, opts: Signal & { timeout?: number } = {}): Promise<void> {
+    await this.#http.none("POST", `/containers/${encodeURIComponent(id)}/restart`, { query: { t: opts.timeout }, signal: opts.signal });
+  }
+
+  async pause(id: string, opts: Signal = {}): Promise<void> {
+    await this.#http.none("POST", `/containers/${encodeURIComponent(id)}/pause`, { signal: opts.signal });
+  }
+
+  async unpause(id: string, opts: Signal = {}): Promise<void> {
+    await this.#http.none("POST", `/containers/${encodeURIComponent(id)}/unpause`, { signal: opts.signal });
+  }
+
   /** Removing a container that is already gone is success. */
   async remove(id: string, opts: Signal & { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     try {
