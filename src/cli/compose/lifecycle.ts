@@ -95,18 +95,19 @@ function readLine(input: ConfirmInput, signal: AbortSignal): Promise<string> {
 
 export function registerLifecycle(compose: Command, d: ComposeDeps, stdin: () => ConfirmInput = () => process.stdin): void {
   /** Plans and, unless --dry-run, carries out; the plan is printed with --dry-run. */
-  const act = async (cmd: Command, run: (t: { name: string; project?: Project }, ctx: Awaited<ReturnType<ComposeDeps["context"]>>, dryRun: boolean) => Promise<LifecycleStep[]>) => {
+  const act = async (cmd: Command, run: (t: { name: string; project?: Project }, ctx: Awaited<ReturnType<ComposeDeps["context"]>>, g: GlobalOptions) => Promise<LifecycleStep[]>) => {
     const g = d.globals(cmd);
     const t = await target(d, g);
     await using ctx = await d.context(g);
-    const steps = await run(t, ctx, !!g.dryRun);
+    const steps = await run(t, ctx, g);
     if (g.dryRun) d.io.stdout.write(formatSteps(steps));
     return steps;
   };
-  const scope = (t: { project?: Project }, services: string[], dryRun: boolean) => ({
+  const scope = (t: { project?: Project }, services: string[], g: GlobalOptions) => ({
     ...(t.project ? { project: t.project } : {}),
     ...(services.length ? { services } : {}),
-    ...(dryRun ? { dryRun: true } : {}),
+    ...(g.dryRun ? { dryRun: true } : {}),
+    ...(g.parallel !== undefined ? { parallel: g.parallel } : {}),
   });
 
   compose
@@ -154,7 +155,7 @@ export function registerLifecycle(compose: Command, d: ComposeDeps, stdin: () =>
     .description("start the services' existing containers (and their dependencies'), in dependency order")
     .argument("[services...]")
     .action(async (services: string[], _o, cmd: Command) => {
-      await act(cmd, (t, ctx, dryRun) => composeStart(ctx, t.name, scope(t, services, dryRun)));
+      await act(cmd, (t, ctx, g) => composeStart(ctx, t.name, scope(t, services, g)));
     });
 
   compose
@@ -163,7 +164,7 @@ export function registerLifecycle(compose: Command, d: ComposeDeps, stdin: () =>
     .argument("[services...]")
     .option("-t, --timeout <seconds>", "seconds to wait for each container to stop before killing it", seconds)
     .action(async (services: string[], o: { timeout?: number }, cmd: Command) => {
-      await act(cmd, (t, ctx, dryRun) => composeStop(ctx, t.name, { ...scope(t, services, dryRun), ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) }));
+      await act(cmd, (t, ctx, g) => composeStop(ctx, t.name, { ...scope(t, services, g), ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) }));
     });
 
   compose
@@ -173,8 +174,8 @@ export function registerLifecycle(compose: Command, d: ComposeDeps, stdin: () =>
     .option("-t, --timeout <seconds>", "seconds to wait for each container to stop before killing it", seconds)
     .option("--no-deps", "do not restart the services that depend on them")
     .action(async (services: string[], o: { timeout?: number; deps?: boolean }, cmd: Command) => {
-      await act(cmd, (t, ctx, dryRun) =>
-        composeRestart(ctx, t.name, { ...scope(t, services, dryRun), ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), ...(o.deps === false ? { noDeps: true } : {}) }),
+      await act(cmd, (t, ctx, g) =>
+        composeRestart(ctx, t.name, { ...scope(t, services, g), ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), ...(o.deps === false ? { noDeps: true } : {}) }),
       );
     });
 
@@ -185,7 +186,7 @@ export function registerLifecycle(compose: Command, d: ComposeDeps, stdin: () =>
     .option("-s, --signal <signal>", "the signal (name, with or without SIG, or number)", "SIGKILL")
     .option("--remove-orphans", "also the containers of services not in the compose file")
     .action(async (services: string[], o: { signal: string; removeOrphans?: boolean }, cmd: Command) => {
-      const steps = await act(cmd, (t, ctx, dryRun) => composeKill(ctx, t.name, { ...scope(t, services, dryRun), signal: o.signal, ...(o.removeOrphans ? { removeOrphans: true } : {}) }));
+      const steps = await act(cmd, (t, ctx, g) => composeKill(ctx, t.name, { ...scope(t, services, g), signal: o.signal, ...(o.removeOrphans ? { removeOrphans: true } : {}) }));
       if (steps.length === 0 && !d.globals(cmd).dryRun) d.io.stderr.write("no container to kill\n");
     });
 
@@ -195,7 +196,7 @@ export function registerLifecycle(compose: Command, d: ComposeDeps, stdin: () =>
       .description(verb === "pause" ? "pause the services' running containers" : "unpause the services' paused containers")
       .argument("[services...]")
       .action(async (services: string[], _o, cmd: Command) => {
-        await act(cmd, (t, ctx, dryRun) => (verb === "pause" ? composePause : composeUnpause)(ctx, t.name, scope(t, services, dryRun)));
+        await act(cmd, (t, ctx, g) => (verb === "pause" ? composePause : composeUnpause)(ctx, t.name, scope(t, services, g)));
       });
   }
 
@@ -211,7 +212,7 @@ export function registerLifecycle(compose: Command, d: ComposeDeps, stdin: () =>
       const t = await target(d, g);
       await using ctx = await d.context(g);
       const { steps } = await composeRemove(ctx, t.name, {
-        ...scope(t, services, !!g.dryRun),
+        ...scope(t, services, g),
         ...(o.stop ? { stop: true } : {}),
         ...(o.volumes ? { volumes: true } : {}),
         // As compose: the names once the stops are done, then the question (or, with -f, the statement).

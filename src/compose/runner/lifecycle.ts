@@ -160,42 +160,40 @@ export function planStart(scope: LifecycleScope): LifecycleStep[] {
   }
   const chosen = new Set(selected);
 
-  const steps: LifecycleStep[] = [];
+  type StartStep = Extract<LifecycleStep, { kind: "start" }>;
+  type ReadyStep = Extract<LifecycleStep, { kind: "ready" }>;
+  const starts: StartStep[] = [];
   const startIds = new Map<string, string[]>();
   for (const service of selected) {
     for (const c of byService.get(service)!) {
       if (c.state !== "created" && c.state !== "exited") continue;
       const id = `start:${c.name}`;
-      steps.push({ kind: "start", id, deps: [], cause: `start ${c.name}: ${c.state}`, container: c });
+      starts.push({ kind: "start", id, deps: [], cause: `start ${c.name}: ${c.state}`, container: c });
       startIds.set(service, [...(startIds.get(service) ?? []), id]);
     }
   }
-  for (const step of steps) {
-    if (step.kind !== "start") continue;
+  // A dependency someone needs healthy or completed gets a readiness step (the strictest
+  // condition asked for), even when it is running already: compose checks it before starting.
+  const gates = new Map<string, ReadyStep & { waiters: Set<string> }>();
+  for (const step of starts) {
     for (const [dep, d] of Object.entries(graph.get(step.container.service) ?? {})) {
       if (!chosen.has(dep)) continue;
       if (d.condition === "service_started") {
         step.deps.push(...(startIds.get(dep) ?? []));
         continue;
       }
-      const readyId = `ready:${dep}`;
-      let ready = steps.find((s) => s.id === readyId);
-      if (!ready) {
-        ready = { kind: "ready", id: readyId, deps: startIds.get(dep) ?? [], cause: "", service: dep, condition: d.condition, containers: byService.get(dep)!.map((x) => x.name) };
-        steps.push(ready);
-      } else if (ready.kind === "ready" && d.condition === "service_completed_successfully") {
-        ready.condition = d.condition;
+      let gate = gates.get(dep);
+      if (!gate) {
+        gate = { kind: "ready", id: `ready:${dep}`, deps: [...(startIds.get(dep) ?? [])], cause: "", service: dep, condition: d.condition, containers: byService.get(dep)!.map((x) => x.name), waiters: new Set() };
+        gates.set(dep, gate);
       }
-      step.deps.push(readyId);
+      if (d.condition === "service_completed_successfully") gate.condition = d.condition;
+      gate.waiters.add(step.container.service);
+      step.deps.push(gate.id);
     }
   }
-  for (const step of steps) {
-    if (step.kind === "ready") {
-      const waiters = [...new Set(steps.filter((s) => s.kind === "start" && s.deps.includes(step.id)).map((s) => (s.kind === "start" ? s.container.service : "")))];
-      step.cause = `wait for ${step.service}: ${step.condition} (needed by ${waiters.join(", ")})`;
-    }
-  }
-  return ordered(steps);
+  const ready = [...gates.values()].map(({ waiters, ...gate }): ReadyStep => ({ ...gate, cause: `wait for ${gate.service}: ${gate.condition} (needed by ${[...waiters].join(", ")})` }));
+  return ordered([...starts, ...ready]);
 }
 
 /** `stop`: the services asked for (only those), dependents before their dependencies. */
@@ -335,7 +333,8 @@ export interface LifecycleContext {
 
 async function runStep(step: LifecycleStep, ctx: LifecycleContext, projectName: string, signal: AbortSignal, readyTimeoutMs: number | undefined): Promise<void> {
   const { engine } = ctx;
-  const id = step.kind === "ready" ? "" : step.container.id;
+  if (step.kind === "ready") return waitUntilReady(step, ctx, projectName, signal, readyTimeoutMs);
+  const id = step.container.id;
   switch (step.kind) {
     case "start":
       return engine.containers.start(id, { signal });
@@ -351,23 +350,30 @@ async function runStep(step: LifecycleStep, ctx: LifecycleContext, projectName: 
       return engine.containers.unpause(id, { signal });
     case "remove":
       return engine.containers.remove(id, { volumes: step.volumes, signal });
-    case "ready": {
-      // Subscribed after the dependency was (re)started, never before: a restart's own `die`
-      // must not read as the dependency failing. waitReady reads the state once subscribed, so
-      // nothing in between is lost.
-      await using watcher = await ContainerWatcher.start(engine, [`${ComposeLabel.project}=${projectName}`, `${ComposeLabel.service}=${step.service}`], signal);
-      await Promise.all(
-        step.containers.map((container) =>
-          waitReady({ engine, watcher, service: step.service, container, condition: step.condition, signal, ...(readyTimeoutMs !== undefined ? { timeoutMs: readyTimeoutMs } : {}) }),
-        ),
-      );
-      return;
-    }
   }
 }
 
+async function waitUntilReady(step: Extract<LifecycleStep, { kind: "ready" }>, ctx: LifecycleContext, projectName: string, signal: AbortSignal, readyTimeoutMs: number | undefined): Promise<void> {
+  const { engine } = ctx;
+  // Subscribed after the dependency was (re)started, never before: a restart's own `die` must
+  // not read as the dependency failing. waitReady reads the state once subscribed, so nothing in
+  // between is lost.
+  await using watcher = await ContainerWatcher.start(engine, [`${ComposeLabel.project}=${projectName}`, `${ComposeLabel.service}=${step.service}`], signal);
+  await Promise.all(
+    step.containers.map((container) =>
+      waitReady({ engine, watcher, service: step.service, container, condition: step.condition, signal, ...(readyTimeoutMs !== undefined ? { timeoutMs: readyTimeoutMs } : {}) }),
+    ),
+  );
+}
+
 /** Carries out steps in their order, in parallel where allowed, each reported as a step event. */
-export async function executeLifecycle(steps: readonly LifecycleStep[], ctx: LifecycleContext, projectName: string, opts: { readyTimeoutMs?: number } = {}): Promise<void> {
+export interface ExecuteLifecycleOptions {
+  readyTimeoutMs?: number;
+  /** At most this many engine operations at once (`--parallel`); -1 or unset: no limit. */
+  parallel?: number;
+}
+
+export async function executeLifecycle(steps: readonly LifecycleStep[], ctx: LifecycleContext, projectName: string, opts: ExecuteLifecycleOptions = {}): Promise<void> {
   await runDag(
     [...steps],
     async (step, signal) => {
@@ -382,6 +388,7 @@ export async function executeLifecycle(steps: readonly LifecycleStep[], ctx: Lif
       }
     },
     ctx.signal,
+    opts.parallel !== undefined && opts.parallel > 0 ? opts.parallel : Infinity,
   );
 }
 
@@ -391,6 +398,8 @@ export interface LifecycleOptions {
   services?: string[];
   /** Plan only: nothing changes. */
   dryRun?: boolean;
+  /** At most this many engine operations at once (`--parallel`); -1 or unset: no limit. */
+  parallel?: number;
 }
 
 async function observeAndRun(
@@ -398,11 +407,11 @@ async function observeAndRun(
   projectName: string,
   opts: LifecycleOptions,
   plan: (scope: LifecycleScope) => LifecycleStep[],
-  exec: { readyTimeoutMs?: number } = {},
+  exec: ExecuteLifecycleOptions = {},
 ): Promise<LifecycleStep[]> {
   const observed = await observeProject(ctx.engine, projectName, ctx.signal);
   const steps = plan({ observed, ...(opts.project ? { project: opts.project } : {}), ...(opts.services ? { services: opts.services } : {}) });
-  if (!opts.dryRun) await executeLifecycle(steps, ctx, projectName, exec);
+  if (!opts.dryRun) await executeLifecycle(steps, ctx, projectName, { ...exec, ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}) });
   return steps;
 }
 
@@ -460,10 +469,11 @@ export async function composeRemove(ctx: LifecycleContext, projectName: string, 
   });
   if (opts.dryRun) return { steps, removed: false };
   const removes = steps.filter((s) => s.kind === "remove");
-  await executeLifecycle(steps.filter((s) => s.kind !== "remove"), ctx, projectName);
+  const exec = opts.parallel !== undefined ? { parallel: opts.parallel } : {};
+  await executeLifecycle(steps.filter((s) => s.kind !== "remove"), ctx, projectName, exec);
   if (removes.length === 0) return { steps, removed: false };
   if (opts.confirm && !(await opts.confirm(removes.map((s) => (s.kind === "remove" ? s.container.name : ""))))) return { steps, removed: false };
-  await executeLifecycle(removes.map((s) => ({ ...s, deps: [] })), ctx, projectName);
+  await executeLifecycle(removes.map((s) => ({ ...s, deps: [] })), ctx, projectName, exec);
   return { steps, removed: true };
 }
 

@@ -59,26 +59,28 @@ async function eventsOf(engine: Engine, project: string, expected: (events: Engi
 const states = async (engine: Engine, project: string) =>
   Object.fromEntries((await observeProject(engine, project)).containers.filter((c) => !c.oneoff).map((c) => [c.service, c.state]));
 
-const before = (events: string[], a: string, b: string) => {
-  assert.ok(events.includes(a) && events.includes(b), `${a} and ${b} in ${events.join(", ")}`);
-  assert.ok(events.indexOf(a) < events.indexOf(b), `${a} before ${b}: ${events.join(", ")}`);
-};
+/** `expected` happened in this order (other events may come between). */
+function inOrder(events: string[], ...expected: string[]): void {
+  let at = 0;
+  for (const e of expected) {
+    const found = events.indexOf(e, at);
+    assert.ok(found >= 0, `${expected.join(" → ")}: no ${e} after position ${at} in ${events.join(", ")}`);
+    at = found + 1;
+  }
+}
 const count = (action: string, n: number) => (events: EngineEvent[]) => events.filter((e) => e.Action === action).length >= n;
 
 test("stop: dependents first (web, app before db; worker before db), only what is named with SERVICE; start: dependencies first, app after db is healthy", async () => {
   await withProject("ordered", "lc-order", ["web", "worker"], async (ctx, project) => {
     const stopped = await eventsOf(ctx.engine, project.name, count("die", 4), () => composeStop(ctx, project.name, { project }));
-    before(stopped, "die web", "die app");
-    before(stopped, "die app", "die db");
-    before(stopped, "die worker", "die db");
+    inOrder(stopped, "die web", "die app", "die db");
+    inOrder(stopped, "die worker", "die db");
     assert.deepEqual(await states(ctx.engine, project.name), { db: "exited", app: "exited", web: "exited", worker: "exited" });
 
     const started = await eventsOf(ctx.engine, project.name, count("start", 4), () => composeStart(ctx, project.name, { project }));
     // app waited for db to pass a health probe.
-    before(started, "start db", "exec db");
-    before(started, "exec db", "start app");
-    before(started, "start app", "start web");
-    before(started, "start db", "start worker");
+    inOrder(started, "start db", "exec db", "start app", "start web");
+    inOrder(started, "start db", "start worker");
 
     // Only the service named, not its dependents.
     await composeStop(ctx, project.name, { project, services: ["db"], timeout: 0 });
@@ -93,15 +95,12 @@ test("stop: dependents first (web, app before db; worker before db), only what i
 test("restart db: app and web (restart: true) after it, in order, worker untouched; --no-deps only db; works without the file", async () => {
   await withProject("ordered", "lc-restart", ["web", "worker"], async (ctx, project) => {
     const events = await eventsOf(ctx.engine, project.name, count("restart", 3), () => composeRestart(ctx, project.name, { project, services: ["db"] }));
-    before(events, "restart db", "exec db");
-    before(events, "exec db", "die app");
-    before(events, "restart app", "die web");
+    inOrder(events, "restart db", "exec db", "die app", "restart app", "die web");
     assert.ok(!events.some((e) => e.endsWith(" worker")), events.join(", "));
 
     // No file: the order comes from the containers' depends_on labels.
     const fromLabels = await eventsOf(ctx.engine, project.name, count("restart", 3), () => composeRestart(ctx, project.name, { services: ["db"] }));
-    before(fromLabels, "restart db", "die app");
-    before(fromLabels, "restart app", "die web");
+    inOrder(fromLabels, "restart db", "die app", "restart app", "die web");
 
     const alone = await eventsOf(ctx.engine, project.name, count("restart", 1), () => composeRestart(ctx, project.name, { project, services: ["db"], noDeps: true }));
     assert.deepEqual(alone.filter((e) => e.startsWith("restart")), ["restart db"]);
