@@ -34,6 +34,8 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride()
+    // Options belong to the command they follow: `slipway compose run app node --version` is node's --version.
+    .enablePositionalOptions()
     .helpCommand(false)
     .addHelpText("after", topicsHelp());
   program.addCommand(doctorCommand(io, signal, setExit));

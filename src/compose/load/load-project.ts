@@ -27,8 +27,10 @@ import { dropUnusedResources } from "./unused-resources.ts";
 export interface LoadProjectOptions {
   /** The directory the command runs in; relative `files` and discovery start here. */
   workingDir: string;
-  /** `-f` files in merge order; when absent, COMPOSE_FILE or discovery decides. */
+  /** `-f` files in merge order (`-` is the standard input); when absent, COMPOSE_FILE or discovery decides. */
   files?: string[];
+  /** The text of `-f -`: read by the caller (only cli/ reads the process's streams), once. */
+  stdin?: () => Promise<string>;
   /** `--project-directory`; defaults to the directory of the first compose file. */
   projectDir?: string;
   /** `-p`. */
@@ -62,6 +64,10 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
     fail(undefined, "", `no compose file found in ${workingDir} or its parent directories`, `Create ${DEFAULT_FILE_NAMES[0]}, or pass one with -f.`);
   }
   const files = found.files;
+  // `-f -` is a file named "-" in the working directory (compose-go's ConfigFile "-"): relative
+  // paths in it resolve from there, and the config_files label says "-".
+  const stdinPath = opts.files?.includes("-") ? path.resolve(workingDir, "-") : undefined;
+  const read = (abs: string): Promise<string> => (abs === stdinPath && opts.stdin ? opts.stdin() : readComposeFile(abs));
   const projectDir = opts.projectDir ? path.resolve(workingDir, opts.projectDir) : path.dirname(files[0] ?? workingDir);
   const fileEnv = projectDir === preEnvDir ? preEnv : loadEnvFiles({ shellEnv, envFiles: opts.envFiles, dotEnvDir: projectDir, baseDir: workingDir });
 
@@ -76,12 +82,12 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
   // the COMPOSE_PROJECT_NAME every other value interpolates with (loader.go, projectName).
   // Each file is parsed once: the trees read for the name are interpolated next (which mutates them).
   const parsed = new Map<string, MapNode>();
-  const fromFile = await readNameFromFiles(files, fileEnv, issues, display, parsed);
+  const fromFile = await readNameFromFiles(files, fileEnv, issues, display, parsed, read);
   issues.throwIfAny();
   const name = resolveProjectName({ flag: opts.projectName, env: fileEnv["COMPOSE_PROJECT_NAME"], fromFile, projectDir });
   if (!name.ok) fail(undefined, "", name.message, "Use lowercase letters, digits, '_' and '-' (e.g. -p my-app).");
   const env: Record<string, string> = { ...fileEnv, COMPOSE_PROJECT_NAME: name.name };
-  const loader = new TreeLoader({ issues, home, display, warn, parsed });
+  const loader = new TreeLoader({ issues, home, display, warn, parsed, read });
 
   const trees: MapNode[] = [];
   for (const f of files) trees.push(await loader.loadWithIncludes(f, env, { ...shellEnv, COMPOSE_PROJECT_NAME: name.name }, []));
@@ -99,7 +105,7 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
   const project = normalizeProject(tree, {
     name: name.name,
     projectDir,
-    configFiles: files,
+    configFiles: files.map((f) => (f === stdinPath ? "-" : f)),
     home,
     lookup: (v) => env[v],
     environment: env,
@@ -124,10 +130,11 @@ async function readNameFromFiles(
   issues: IssueList,
   display: (abs: string) => string,
   parsed: Map<string, MapNode>,
+  read: (abs: string) => Promise<string>,
 ): Promise<string | undefined> {
   let found: { value: string; pos: Pos } | undefined;
   for (const f of files) {
-    const tree = parsed.get(f) ?? parseYaml(await readComposeFile(f), display(f));
+    const tree = parsed.get(f) ?? parseYaml(await read(f), display(f));
     parsed.set(f, tree);
     const entry = tree.entries.find((e) => e.key === "name");
     if (entry?.value.kind === "scalar" && typeof entry.value.value === "string" && entry.value.value !== "") found = { value: entry.value.value, pos: entry.value.pos };
@@ -158,6 +165,8 @@ interface TreeLoaderDeps {
   warn: (w: ConfigIssue) => void;
   /** Trees parsed already and not yet interpolated, taken at most once each. */
   parsed: Map<string, MapNode>;
+  /** A compose file's text (the standard input for `-f -`). */
+  read: (abs: string) => Promise<string>;
 }
 
 /** Loads one file to a tree: parse, interpolate, then resolve its includes and extends. */
@@ -167,7 +176,7 @@ class TreeLoader {
   private async parseAndInterpolate(abs: string, env: Record<string, string>): Promise<MapNode> {
     const pending = this.deps.parsed.get(abs);
     this.deps.parsed.delete(abs);
-    const tree = pending ?? parseYaml(await readComposeFile(abs), this.deps.display(abs));
+    const tree = pending ?? parseYaml(await this.deps.read(abs), this.deps.display(abs));
     interpolateTree(tree, {
       lookup: (v) => env[v],
       issues: this.deps.issues,
