@@ -2,6 +2,9 @@ import { Command, CommanderError } from "commander";
 import { ExitCode, SlipwayError } from "../errors/index.ts";
 import { cleanCommand } from "./commands/clean.ts";
 import { composeCommand } from "./compose/index.ts";
+import { installCommand } from "./commands/install.ts";
+import { dockerCliPluginCommand } from "./commands/docker-cli-plugin.ts";
+import { dockerComposeV1Command } from "./commands/docker-compose-v1.ts";
 import { initCommand } from "./commands/init.ts";
 import { testCommand } from "./commands/test.ts";
 import { ciCommand } from "./commands/ci.ts";
@@ -52,6 +55,9 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
   program.addCommand(releasesCommand(io));
   program.addCommand(versionCommand(io, signal));
   program.addCommand(composeCommand(io, signal, setExit));
+  program.addCommand(installCommand(io));
+  program.addCommand(dockerCliPluginCommand(io), { hidden: true });
+  program.addCommand(dockerComposeV1Command(io), { hidden: true });
   program.addCommand(helpCommand(io, program));
   return { command: program, exitCode: () => exitCode };
 }
