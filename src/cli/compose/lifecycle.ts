@@ -19,12 +19,13 @@ import {
   formatSteps,
   type LifecycleStep,
 } from "../../compose/runner/lifecycle.ts";
+import type { ObservedContainer } from "../../compose/runner/observe.ts";
 import { formatPlan } from "../../compose/runner/plan.ts";
 import { composeUp } from "../../compose/runner/up.ts";
 import { composeWait } from "../../compose/runner/wait.ts";
 import { CancelledError } from "../../errors/index.ts";
 import { definedEnv } from "../../pipeline/pipeline.ts";
-import { usageError, type ComposeDeps, type GlobalOptions } from "./shared.ts";
+import { outputMode, usageError, type ComposeDeps, type GlobalOptions } from "./shared.ts";
 
 /** Where `rm` reads its answer: the terminal, or whatever stdin is. */
 export type ConfirmInput = NodeJS.ReadableStream & { isTTY?: boolean };
@@ -268,7 +269,8 @@ export function registerLifecycle(compose: Command, d: ComposeDeps, stdin: () =>
         services,
         ...(t.project ? { project: t.project } : {}),
         ...(o.downProject ? { downProject: true } : {}),
-        onExit: (c, code) => void d.io.stdout.write(`container ${JSON.stringify(c.id)} exited with status code ${code}\n`),
+        // compose's line, word for word; with --json stdout is the events' (each exit is one).
+        ...(outputMode(g) === "json" ? {} : { onExit: (c: ObservedContainer, code: number) => void d.io.stdout.write(`container ${JSON.stringify(c.id)} exited with status code ${code}\n`) }),
       });
       d.setExit(result.exitCode);
     });

@@ -51,6 +51,7 @@ export async function composeWait(ctx: ComposeContext, projectName: string, opts
       const { StatusCode } = await wait.result;
       const container = targets[i]!;
       exited.push({ container, exitCode: StatusCode });
+      ctx.events.emit({ type: "log", level: "debug", message: `${container.name} exited with code ${StatusCode}` });
       opts.onExit?.(container, StatusCode);
     }),
   );
