@@ -108,16 +108,20 @@ export async function publishImage(opts: PublishImageOptions): Promise<PublishIm
 
 /** What each planned tag points at now: its manifest, the image's config digest and version. */
 async function readRemoteTags(client: RegistryClient, repository: string, tags: readonly PlannedTag[]): Promise<Map<string, RemoteTag | undefined>> {
+  // One HEAD per tag; the image behind each distinct manifest read once (tags of one release share it).
+  const digests = await Promise.all(tags.map((t) => client.manifestDigest(repository, t.tag)));
+  const images = new Map<string, Promise<RemoteTag | undefined>>();
+  for (const digest of new Set(digests)) {
+    if (digest === undefined) continue;
+    images.set(
+      digest,
+      client.imageConfig(repository, digest).then((config) =>
+        config ? { manifestDigest: digest, configDigest: config.configDigest, ...(config.labels[OciLabel.version] ? { version: config.labels[OciLabel.version] } : {}) } : undefined,
+      ),
+    );
+  }
   const remote = new Map<string, RemoteTag | undefined>();
-  await Promise.all(
-    tags.map(async (t) => {
-      const config = await client.imageConfig(repository, t.tag);
-      remote.set(
-        t.tag,
-        config ? { manifestDigest: config.manifestDigest, configDigest: config.configDigest, ...(config.labels[OciLabel.version] ? { version: config.labels[OciLabel.version] } : {}) } : undefined,
-      );
-    }),
-  );
+  for (const [i, t] of tags.entries()) remote.set(t.tag, digests[i] === undefined ? undefined : await images.get(digests[i]!));
   return remote;
 }
 
@@ -184,25 +188,37 @@ async function putTags(
   events: EventBus,
 ): Promise<void> {
   const done: TagDecision[] = [];
+  let failure: { decision: TagDecision; cause: unknown } | undefined;
   for (const decision of toPut) {
     const step = `tag ${where.name}:${decision.tag}`;
     const started = performance.now();
     events.emit({ type: "step.start", step });
     try {
-      await client.putManifest(where.repository, decision.tag, manifest);
-      const now = await client.manifestDigest(where.repository, decision.tag);
-      if (now !== manifest.digest) throw new SlipwayError(`${where.name}:${decision.tag} reads ${now ?? "nothing"} after it was put on ${manifest.digest}`, { code: "TAG_NOT_VERIFIED", kind: "registry" });
+      // The registry answers with the digest it stored under the tag, checked by the client.
+      const put = await client.putManifest(where.repository, decision.tag, manifest);
+      if (put !== manifest.digest) throw new SlipwayError(`${where.name}:${decision.tag} was stored as ${put}, not ${manifest.digest}`, { code: "TAG_NOT_VERIFIED", kind: "registry" });
       done.push(decision);
       events.emit({ type: "step.end", step, ok: true, durationMs: performance.now() - started });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      events.emit({ type: "step.end", step, ok: false, durationMs: performance.now() - started, error: message });
-      const failure = await rollBack(client, where, { failed: decision, cause: err instanceof Error ? err : new Error(String(err)), done, notPut: toPut.slice(toPut.indexOf(decision) + 1), manifest, previous, events });
-      // A bug: the registry is put back as far as it can be (the warning says how), and the bug is reported as one.
-      if (!isSlipwayError(err)) throw err;
-      throw failure;
+      events.emit({ type: "step.end", step, ok: false, durationMs: performance.now() - started, error: err instanceof Error ? err.message : String(err) });
+      failure = { decision, cause: err };
+      break;
     }
   }
+  if (!failure) {
+    // Every tag read back once all are put (in parallel: the order mattered for the puts, not here).
+    const read = await Promise.all(done.map((d) => client.manifestDigest(where.repository, d.tag).catch(() => undefined)));
+    const wrong = done.findIndex((_, i) => read[i] !== manifest.digest);
+    if (wrong === -1) return;
+    const decision = done[wrong]!;
+    failure = { decision, cause: new SlipwayError(`${where.name}:${decision.tag} reads ${read[wrong] ?? "nothing"} after it was put on ${manifest.digest}`, { code: "TAG_NOT_VERIFIED", kind: "registry" }) };
+    done.splice(wrong, 1);
+  }
+  const { decision, cause } = failure;
+  const rolledBack = await rollBack(client, where, { failed: decision, cause: cause instanceof Error ? cause : new Error(String(cause)), done: done.filter((d) => d !== decision), notPut: toPut.slice(toPut.indexOf(decision) + 1).filter((d) => !done.includes(d)), manifest, previous, events });
+  // A bug: the registry is put back as far as it can be (the warning says how), and the bug is reported as one.
+  if (!isSlipwayError(cause)) throw cause;
+  throw rolledBack;
 }
 
 async function rollBack(
