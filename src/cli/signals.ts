@@ -1,9 +1,30 @@
 /**
  * Ctrl-C at the edge: the first SIGINT/SIGTERM aborts the run's signal, so work drains and tears
- * down, then the process exits 130; a second one exits at once.
+ * down, then the process exits 130; a second one exits at once, unless the command claimed it
+ * (`Interrupted.onSecond`).
  */
 import { setMaxListeners } from "node:events";
 import { ExitCode } from "../errors/index.ts";
+
+/**
+ * The reason the first interrupt aborts the run's signal with. A command with its own use for a
+ * second interrupt (compose's attached `up` kills what it is stopping, as docker compose does)
+ * claims it with `onSecond`; otherwise the second one exits at once.
+ */
+export class Interrupted extends Error {
+  #second: (() => void) | undefined;
+
+  /** Makes the second interrupt call `handler` instead of exiting; a third one still exits at once. */
+  onSecond(handler: () => void): void {
+    this.#second = handler;
+  }
+
+  takeSecond(): (() => void) | undefined {
+    const second = this.#second;
+    this.#second = undefined;
+    return second;
+  }
+}
 
 export interface Interrupts {
   signal: AbortSignal;
@@ -20,9 +41,12 @@ export function handleInterrupts(onFirst?: (signalName: string) => void): Interr
     count += 1;
     if (count === 1) {
       onFirst?.(name);
-      controller.abort(new Error(`interrupted by ${name}`));
+      controller.abort(new Interrupted(`interrupted by ${name}`));
     } else {
-      process.exit(ExitCode.cancelled);
+      const reason: unknown = controller.signal.reason;
+      const second = count === 2 && reason instanceof Interrupted ? reason.takeSecond() : undefined;
+      if (second) second();
+      else process.exit(ExitCode.cancelled);
     }
   };
   process.on("SIGINT", handler);

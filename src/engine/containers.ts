@@ -38,7 +38,9 @@ export interface LogsOptions extends Signal {
   follow?: boolean;
   stdout?: boolean;
   stderr?: boolean;
-  since?: number;
+  /** Unix seconds, or `seconds.nanoseconds` as the docker CLI sends it. */
+  since?: number | string;
+  until?: number | string;
   tail?: number | "all";
   timestamps?: boolean;
 }
@@ -156,6 +158,7 @@ export class Containers {
         stdout: opts.stdout ?? true,
         stderr: opts.stderr ?? true,
         since: opts.since,
+        until: opts.until,
         tail: opts.tail,
         timestamps: opts.timestamps ?? false,
       },

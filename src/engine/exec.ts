@@ -29,6 +29,11 @@ export class Execs {
     return response.body;
   }
 
+  /** Starts the exec detached (`exec -d`): the engine runs it without anyone attached. */
+  async startDetached(id: string, opts: Signal = {}): Promise<void> {
+    await this.#http.none("POST", `/exec/${encodeURIComponent(id)}/start`, { json: { Detach: true, Tty: false }, signal: opts.signal });
+  }
+
   inspect(id: string, opts: Signal = {}): Promise<ExecInspect> {
     return this.#http.json("GET", `/exec/${encodeURIComponent(id)}/json`, { signal: opts.signal });
   }

@@ -1,12 +1,11 @@
 /**
- * The commands about one service's containers and images: `run`, `exec`, `logs`, `build`, `pull`
- * (and, with the compose drop-in work, `cp`, `push`).
+ * The commands about one service's containers and images: `run`, `exec`, `build`, `pull`
+ * (and, with the compose drop-in work, `cp`, `push`); `logs` is in logs.ts.
  */
 import type { Command } from "commander";
 import { withDependencies } from "../../compose/runner/graph.ts";
 import { executeImages, planImages } from "../../compose/runner/images-phase.ts";
 import { composeExec } from "../../compose/runner/exec.ts";
-import { composeLogs } from "../../compose/runner/logs.ts";
 import { formatPlan } from "../../compose/runner/plan.ts";
 import { composeRun, oneoffDependencies } from "../../compose/runner/run.ts";
 import { checkServices, composeUp } from "../../compose/runner/up.ts";
@@ -85,37 +84,6 @@ export function registerContainers(compose: Command, d: ComposeDeps): void {
         onOutput: (stream, data) => void (stream === "stderr" ? d.io.stderr : d.io.stdout).write(data),
       });
       d.setExit(code);
-    });
-
-  compose
-    .command("logs")
-    .description("show service logs, prefixed and coloured per service")
-    .argument("[services...]")
-    .option("-f, --follow", "follow")
-    .option("-n, --tail <lines>", "lines from the end of each log", Number)
-    .option("-t, --timestamps", "show timestamps")
-    .option("--no-log-prefix", "no service prefix")
-    .action(async (services: string[], o: { follow?: boolean; tail?: number; timestamps?: boolean; logPrefix?: boolean }, cmd: Command) => {
-      const g = d.globals(cmd);
-      const project = g.projectName && !g.file ? undefined : await d.load(g);
-      const name = g.projectName ?? project!.name;
-      await using ctx = await d.context(g);
-      const colours = new Map<string, number>();
-      const width = Math.max(0, ...Object.keys(project?.services ?? {}).map((s) => s.length));
-      try {
-        await composeLogs(
-          ctx.engine,
-          name,
-          (line) => {
-            if (!colours.has(line.service)) colours.set(line.service, colours.size);
-            const prefix = o.logPrefix === false ? "" : `${d.io.out.palette(colours.get(line.service)!, line.container.padEnd(width))} | `;
-            d.io.stdout.write(`${prefix}${line.line}\n`);
-          },
-          { services, signal: d.signal, ...(o.follow ? { follow: true } : {}), ...(o.tail !== undefined ? { tail: o.tail } : {}), ...(o.timestamps ? { timestamps: true } : {}) },
-        );
-      } catch (err) {
-        if (!d.signal.aborted) throw err;
-      }
     });
 
   const imagesCommand = (verb: "build" | "pull") =>

@@ -8,6 +8,7 @@ import type { CliIo } from "../io.ts";
 import { registerContainers } from "./containers.ts";
 import { registerLifecycle } from "./lifecycle.ts";
 import { registerListing } from "./listing.ts";
+import { registerLogs } from "./logs.ts";
 import { registerRefused } from "./refused.ts";
 import { acceptDryRunAfterSubcommands, addGlobalOptions, composeDeps } from "./shared.ts";
 import { registerUp } from "./up.ts";
@@ -28,6 +29,7 @@ export function composeCommand(io: CliIo, signal: AbortSignal, setExit: (code: n
   registerLifecycle(compose, deps);
   registerListing(compose, deps);
   registerContainers(compose, deps);
+  registerLogs(compose, deps);
   acceptDryRunAfterSubcommands(compose);
   registerRefused(compose);
   compose.hook("preAction", (_compose, action) => begin(action));

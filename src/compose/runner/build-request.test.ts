@@ -75,3 +75,11 @@ test("build secrets: the id is the target, else the source; the origin names the
   assert.equal(Buffer.from(await r.secrets![1]!.value()).toString(), "v4lue");
   assert.ok(!JSON.stringify(r).includes("v4lue"), "the request holds no value");
 });
+
+test("compose build's flags: --build-arg over the file's args, --no-cache and --pull over its keys", async () => {
+  const p = await project(["services:", "  app:", "    build:", "      context: .", "      dockerfile_inline: FROM busybox", "      args: { A: '1', B: '2' }"].join("\n"));
+  const plain = serviceBuildRequest(p, "app", ["t"]);
+  assert.deepEqual([plain.args, plain.noCache, plain.pull], [{ A: "1", B: "2" }, false, false]);
+  const overridden = serviceBuildRequest(p, "app", ["t"], { args: { B: "flag", C: "3" }, noCache: true, pull: true });
+  assert.deepEqual([overridden.args, overridden.noCache, overridden.pull], [{ A: "1", B: "flag", C: "3" }, true, true]);
+});

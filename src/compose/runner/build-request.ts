@@ -7,7 +7,15 @@ import { SlipwayError } from "../../errors/index.ts";
 import type { BuildRequest } from "../../images/image-resolver.ts";
 import { secretValue } from "../file-objects.ts";
 
-export function serviceBuildRequest(project: Project, serviceName: string, tags: string[]): BuildRequest {
+/** What `compose build`'s flags change in every service's build (`--build-arg`, `--no-cache`, `--pull`). */
+export interface BuildOverrides {
+  /** Over the file's `build.args`, for every service built (already resolved: `--build-arg K` takes K from the environment). */
+  args?: Record<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+}
+
+export function serviceBuildRequest(project: Project, serviceName: string, tags: string[], overrides: BuildOverrides = {}): BuildRequest {
   const service = project.services[serviceName]!;
   const build = service.build!;
   const args: Record<string, string> = {};
@@ -16,6 +24,7 @@ export function serviceBuildRequest(project: Project, serviceName: string, tags:
     const value = v ?? project.environment[k];
     if (value !== undefined) args[k] = value;
   }
+  Object.assign(args, overrides.args);
   if (build.platforms.length > 1) {
     throw new SlipwayError(`Service ${serviceName}: build.platforms lists ${build.platforms.length} platforms; multi-platform builds are not supported by Slipway yet`, {
       code: "BUILD_MULTI_PLATFORM",
@@ -37,8 +46,8 @@ export function serviceBuildRequest(project: Project, serviceName: string, tags:
     args,
     labels: build.labels,
     ...(build.target ? { target: build.target } : {}),
-    pull: build.pull,
-    noCache: build.no_cache,
+    pull: build.pull || !!overrides.pull,
+    noCache: build.no_cache || !!overrides.noCache,
     ...(build.network ? { network: build.network } : {}),
     extraHosts: build.extra_hosts.map((h) => h.replace("=", ":")),
     ...(build.shm_size ? { shmSize: build.shm_size } : {}),

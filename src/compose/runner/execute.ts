@@ -5,7 +5,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { readSourceFile } from "../file-objects.ts";
 import type { Engine } from "../../engine/index.ts";
-import { EngineApiError } from "../../engine/index.ts";
+import { EngineApiError, isConflict, isNotFound } from "../../engine/index.ts";
 import { tarFromEntries } from "../../engine/streams/archive.ts";
 import type { EventBus } from "../../events/index.ts";
 import type { ContainerWatcher } from "../../readiness/container-watcher.ts";
@@ -29,6 +29,11 @@ export interface ExecuteContext {
   networkRetries?: number;
   /** Called with each container this plan creates, as soon as it exists. */
   onCreated?: (name: string, id: string) => void;
+  /**
+   * Awaited before each container starts, with its id: attached `up` attaches to its output
+   * here, so that nothing it writes is missed.
+   */
+  beforeStart?: (op: Extract<Operation, { kind: "container.start" }>, id: string, signal: AbortSignal) => Promise<void>;
 }
 
 export interface ExecuteResult {
@@ -79,7 +84,19 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
       return;
     }
     case "container.start":
+      if (ctx.beforeStart) await ctx.beforeStart(op, created.get(op.name) ?? op.containerId ?? op.name, signal);
       await engine.containers.start(op.name, { signal });
+      return;
+    case "container.stop":
+      await engine.containers.stop(op.container.id, { ...(op.stopTimeout !== undefined ? { timeout: op.stopTimeout } : {}), signal });
+      return;
+    case "container.kill":
+      try {
+        await engine.containers.kill(op.container.id, { signal });
+      } catch (err) {
+        // Gone, or no longer running (409): stopped is what a kill wants.
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
       return;
     case "container.restart":
       await engine.containers.stop(op.name, { ...(op.stopTimeout !== undefined ? { timeout: op.stopTimeout } : {}), signal });
@@ -122,7 +139,9 @@ export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<Exec
         await runOperation(op, ctx, signal, created);
         ctx.events.emit({ type: "step.end", step: op.id, ok: true, durationMs: performance.now() - started });
       } catch (err) {
-        ctx.events.emit({ type: "step.end", step: op.id, ok: false, durationMs: performance.now() - started, error: err instanceof Error ? err.message.split("\n")[0]! : String(err) });
+        // Cut short by the run or a sibling step giving up: not a failure of its own.
+        const cancelled = signal.aborted ? { cancelled: true } : {};
+        ctx.events.emit({ type: "step.end", step: op.id, ok: false, durationMs: performance.now() - started, error: err instanceof Error ? err.message.split("\n")[0]! : String(err), ...cancelled });
         throw err;
       }
     },

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildContainerSpec } from "./container-spec.ts";
 import { serviceConfigHash } from "./config-hash.ts";
-import { planDown, planUp, formatPlan, type DesiredContainer } from "./plan.ts";
+import { anonymousVolumes, inheritVolumes, planDown, planReplicas, planStop, planUp, formatPlan, type DesiredContainer } from "./plan.ts";
 import type { ObservedContainer, ObservedProject } from "./observe.ts";
 import type { Project } from "../model/index.ts";
 import { projectFromYaml } from "./test-support.ts";
@@ -244,4 +244,141 @@ services:
   assert.ok(!byId.has("restart:demo-other-1") && !byId.has("remove:demo-other-1"));
   // Nothing restarts when nothing was recreated.
   assert.ok(!up(project, observedFrom(project)).some((o) => o.kind === "container.restart"));
+});
+
+/** An observed replica of `service`, for the scale tests. */
+function replica(service: string, index: number, extra: Partial<ObservedContainer> = {}): ObservedContainer {
+  return { id: `id-${service}-${index}`, name: `demo-${service}-${index}`, service, index, oneoff: false, state: "running", configHash: "h", image: "x", labels: {}, ...extra };
+}
+
+test("scale plans: up adds the numbers after the highest; down removes the highest numbers first", () => {
+  const current = () => false;
+  assert.deepEqual(planReplicas(3, [], current), { indexes: [1, 2, 3], added: [1, 2, 3], removed: [] });
+  const three = [replica("web", 1), replica("web", 2), replica("web", 3)];
+  const down = planReplicas(1, three, current);
+  assert.deepEqual(down.indexes, [1]);
+  assert.deepEqual(down.removed.map((c) => c.index), [2, 3]);
+  // A gap left by a removed replica is not filled (compose 2.26.1: 1, 3 → scale 3 adds 4).
+  assert.deepEqual(planReplicas(3, [replica("web", 1), replica("web", 3)], current), { indexes: [1, 3, 4], added: [4], removed: [] });
+  // Scaling 1, 3, 4 down to 2 removes 4.
+  assert.deepEqual(planReplicas(2, [replica("web", 4), replica("web", 1), replica("web", 3)], current).removed.map((c) => c.index), [4]);
+  // To 0: all go.
+  assert.deepEqual(planReplicas(0, three, current).removed.map((c) => c.index), [1, 2, 3]);
+});
+
+test("scale plans: replicas whose config changed go first when scaling down", () => {
+  const three = [replica("web", 1, { configHash: "old" }), replica("web", 2), replica("web", 3)];
+  const plan = planReplicas(2, three, (c) => c.configHash === "old");
+  assert.deepEqual(plan.indexes, [2, 3]);
+  assert.deepEqual(plan.removed.map((c) => c.index), [1]);
+});
+
+/** Desired replicas `indexes` of one service `web`. */
+async function scaled(indexes: number[]) {
+  const project = await projectFromYaml("services:\n  web: { image: busybox }\n");
+  const service = project.services["web"]!;
+  const configHash = serviceConfigHash(service);
+  const want: DesiredContainer[] = indexes.map((index) => ({
+    service: "web",
+    index,
+    configHash,
+    spec: buildContainerSpec({ project, service, index, name: `demo-web-${index}`, image: "busybox", configHash, runLabels: {}, apiVersion: "1.41" }),
+  }));
+  return { project, want, configHash };
+}
+
+test("up removes the replicas no longer wanted (scaled down), with the cause and -t as their stop timeout", async () => {
+  const { project, want, configHash } = await scaled([1]);
+  const observed: ObservedProject = { ...empty, containers: [1, 2, 3].map((i) => replica("web", i, { configHash })), networks: [{ Id: "n", Name: "demo_default", Driver: "bridge", Scope: "local", Internal: false, Labels: {} }] };
+  const plan = planUp({ project, services: ["web"], desired: want, observed, resourceLabels: {}, waitAll: false, timeout: 2 });
+  const removed = plan.filter((o) => o.kind === "container.remove");
+  assert.deepEqual(removed.map((o) => o.id).sort(), ["remove:demo-web-2", "remove:demo-web-3"]);
+  assert.match(removed[0]!.cause, /web scaled to 1/);
+  assert.ok(removed.every((o) => o.kind === "container.remove" && o.stopTimeout === 2));
+  assert.equal(plan.filter((o) => o.kind === "container.create" || o.kind === "container.start").length, 0, formatPlan(plan));
+});
+
+test("scaling up creates and starts only the new replicas", async () => {
+  const { project, want, configHash } = await scaled([1, 2, 3]);
+  const observed: ObservedProject = { ...empty, containers: [replica("web", 1, { configHash })], networks: [{ Id: "n", Name: "demo_default", Driver: "bridge", Scope: "local", Internal: false, Labels: {} }] };
+  const plan = planUp({ project, services: ["web"], desired: want, observed, resourceLabels: {}, waitAll: false });
+  assert.deepEqual(plan.map((o) => o.id).sort(), ["create:demo-web-2", "create:demo-web-3", "start:demo-web-2", "start:demo-web-3"]);
+});
+
+test("--no-start: creates only, no starts and no readiness gates", async () => {
+  const project = await projectFromYaml(yaml);
+  const plan = up(project, empty, { noStart: true, waitAll: true });
+  assert.equal(plan.filter((o) => o.kind === "container.start" || o.kind === "service.ready").length, 0);
+  assert.equal(plan.filter((o) => o.kind === "container.create").length, 3);
+});
+
+test("recreate policies: never (--no-recreate) keeps a changed container, force (--always-recreate-deps) recreates an unchanged one", async () => {
+  const project = await projectFromYaml(yaml);
+  const changed = observedFrom(project);
+  for (const c of changed.containers) c.configHash = "stale";
+  const kept = up(project, changed, { recreate: { db: "never", migrate: "never", app: "never" } });
+  assert.equal(kept.filter((o) => o.kind === "container.create" || o.kind === "container.remove").length, 0, formatPlan(kept));
+  const forced = up(project, observedFrom(project), { recreate: { db: "force" } });
+  assert.deepEqual(forced.filter((o) => o.kind === "container.create").map((o) => o.id), ["create:demo-db-1"]);
+  assert.match(forced.find((o) => o.id === "create:demo-db-1")!.cause, /--always-recreate-deps/);
+});
+
+test("an existing container's start carries its id, for attached up to follow it", async () => {
+  const project = await projectFromYaml(yaml);
+  const plan = up(project, observedFrom(project, { state: "exited" }));
+  const start = plan.find((o) => o.id === "start:demo-db-1");
+  assert.ok(start && start.kind === "container.start" && start.containerId === "id-demo-db-1");
+  const fresh = up(project).find((o) => o.id === "start:demo-db-1");
+  assert.ok(fresh && fresh.kind === "container.start" && fresh.containerId === undefined);
+});
+
+test("stop: dependents before what they depend on, only what runs; kill: all at once", async () => {
+  const project = await projectFromYaml(yaml);
+  const observed = observedFrom(project);
+  observed.containers.find((c) => c.service === "migrate")!.state = "exited";
+  const plan = planStop({ project, containers: observed.containers, reason: "interrupted", timeout: 3 });
+  assert.deepEqual(plan.map((o) => o.id).sort(), ["stop:demo-app-1", "stop:demo-db-1"]);
+  const db = plan.find((o) => o.id === "stop:demo-db-1")!;
+  assert.deepEqual(db.deps, ["stop:demo-app-1"]);
+  assert.ok(db.kind === "container.stop" && db.stopTimeout === 3);
+  assert.match(db.cause, /stop demo-db-1: interrupted/);
+  const kill = planStop({ containers: observed.containers, reason: "forced", kill: true });
+  assert.deepEqual(kill.map((o) => [o.kind, o.deps.length]), [["container.kill", 0], ["container.kill", 0]]);
+});
+
+test("a recreated container keeps its predecessor's anonymous volumes: the file's at their target, the image's added", async () => {
+  const project = await projectFromYaml(`
+services:
+  db: { image: busybox, volumes: ["/anon", "named:/named", "./here:/bound"] }
+volumes: { named: {} }
+`);
+  const service = project.services["db"]!;
+  const spec = buildContainerSpec({ project, service, index: 1, name: "demo-db-1", image: "busybox", configHash: "x", runLabels: {}, apiVersion: "1.41" });
+  const a = "a".repeat(64);
+  const b = "b".repeat(64);
+  const kept = anonymousVolumes([
+    { Type: "volume", Name: a, Destination: "/anon", RW: true },
+    { Type: "volume", Name: b, Destination: "/var/lib/image-volume", RW: true },
+    { Type: "volume", Name: "demo_named", Destination: "/named", RW: true },
+    { Type: "bind", Destination: "/bound", RW: true },
+  ]);
+  assert.deepEqual(kept.map((v) => v.target), ["/anon", "/var/lib/image-volume"]);
+  const next = inheritVolumes(spec, kept);
+  const mounts = next.body.HostConfig!.Mounts!;
+  assert.equal(mounts.find((m) => m.Target === "/anon")!.Source, a);
+  assert.equal(mounts.find((m) => m.Target === "/var/lib/image-volume")!.Source, b);
+  assert.equal(mounts.find((m) => m.Target === "/named")!.Source, "demo_named");
+  assert.equal(spec.body.HostConfig!.Mounts!.find((m) => m.Target === "/anon")!.Source, undefined, "the spec itself is left alone");
+  // A target the file now mounts something else on keeps that.
+  assert.equal(inheritVolumes(spec, [{ name: a, target: "/named", readOnly: false }]), spec);
+});
+
+test("recreated with inherited volumes: the plan says so", async () => {
+  const project = await projectFromYaml("services:\n  db: { image: busybox, volumes: [\"/anon\"] }\n");
+  const observed = observedFrom(project);
+  observed.containers[0]!.configHash = "stale";
+  const plan = up(project, observed, { inherit: new Map([["demo-db-1", [{ name: "c".repeat(64), target: "/anon", readOnly: false }]]]) });
+  const create = plan.find((o) => o.id === "create:demo-db-1")!;
+  assert.match(create.cause, /keeping its anonymous volume/);
+  assert.ok(create.kind === "container.create" && create.spec.body.HostConfig!.Mounts!.some((m) => m.Source === "c".repeat(64)));
 });

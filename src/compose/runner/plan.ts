@@ -17,7 +17,11 @@ export type Operation =
   /** `kill`: force-remove at once, without a graceful stop first. */
   | { kind: "container.remove"; id: string; deps: string[]; cause: string; container: ObservedContainer; stopTimeout?: number; kill?: boolean }
   | { kind: "container.create"; id: string; deps: string[]; cause: string; service: string; index: number; spec: ContainerSpec }
-  | { kind: "container.start"; id: string; deps: string[]; cause: string; service: string; index: number; name: string }
+  /** `containerId`: the container's id when it exists already (not created by this plan). */
+  | { kind: "container.start"; id: string; deps: string[]; cause: string; service: string; index: number; name: string; containerId?: string }
+  /** Graceful: SIGTERM (or the image's stop signal), killed after `stopTimeout` seconds. */
+  | { kind: "container.stop"; id: string; deps: string[]; cause: string; container: ObservedContainer; stopTimeout?: number }
+  | { kind: "container.kill"; id: string; deps: string[]; cause: string; container: ObservedContainer }
   /** Stop and start again, in place (a dependency with `restart: true` was recreated). */
   | { kind: "container.restart"; id: string; deps: string[]; cause: string; service: string; name: string; stopTimeout?: number }
   | {
@@ -53,7 +57,19 @@ export interface UpPlanInput {
   resourceLabels: Record<string, string>;
   /** Wait for every service to be ready (`up --wait`), not only those others depend on. */
   waitAll: boolean;
+  /** Recreate every container even if unchanged (`--force-recreate`). */
   forceRecreate?: boolean;
+  /**
+   * Per service, when to recreate a container that exists: `force` (`--always-recreate-deps` for
+   * dependencies), `never` (`--no-recreate`); otherwise when its config hash changed.
+   */
+  recreate?: Record<string, "force" | "never">;
+  /** Create only (`--no-start`): no starts, no readiness gates. */
+  noStart?: boolean;
+  /** Seconds a container being replaced or removed gets to stop (`-t`), over its stop_grace_period. */
+  timeout?: number;
+  /** Anonymous volumes of containers that may be recreated, by name: their replacements keep them (unless `-V`). */
+  inherit?: ReadonlyMap<string, readonly InheritedVolume[]>;
   /** Remove containers of services no longer in the file. */
   removeOrphans?: boolean;
   /** Services whose networks and volumes must exist, without containers (a one-off's own). */
@@ -87,6 +103,74 @@ function sharedContainerServices(service: Service): string[] {
 
 function dependsOnConditions(project: Project, service: string): Record<string, Condition> {
   return Object.fromEntries(Object.entries(project.services[service]?.depends_on ?? {}).map(([dep, d]) => [dep, d.condition]));
+}
+
+/** An anonymous volume a container being replaced has: its replacement mounts it at the same place. */
+export interface InheritedVolume {
+  name: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** Anonymous volumes get a random 64-hex name from the engine. */
+const ANONYMOUS_VOLUME = /^[0-9a-f]{64}$/;
+
+/** The anonymous volumes among a container's mounts (inspect's `Mounts`). */
+export function anonymousVolumes(mounts: readonly { Type: string; Name?: string; Destination: string; RW: boolean }[]): InheritedVolume[] {
+  return mounts.filter((m) => m.Type === "volume" && m.Name && ANONYMOUS_VOLUME.test(m.Name)).map((m) => ({ name: m.Name!, target: m.Destination, readOnly: !m.RW }));
+}
+
+/**
+ * The spec of a replacement that keeps the replaced container's anonymous volumes, as compose v2
+ * does unless `-V` (pkg/compose/create.go, buildContainerVolumes): a file's anonymous volume at the
+ * same target gets the old volume as its source; an image's VOLUME (no mount of the file there)
+ * gets it mounted. Targets the file mounts something else on keep that.
+ */
+export function inheritVolumes(spec: ContainerSpec, volumes: readonly InheritedVolume[]): ContainerSpec {
+  const host = spec.body.HostConfig ?? {};
+  const mounts = [...(host.Mounts ?? [])];
+  const taken = new Set([...mounts.filter((m) => m.Source || m.Type !== "volume").map((m) => m.Target), ...(host.Binds ?? []).map((b) => b.split(":")[1] ?? ""), ...Object.keys(host.Tmpfs ?? {})]);
+  let changed = false;
+  for (const v of volumes) {
+    if (taken.has(v.target)) continue;
+    const at = mounts.findIndex((m) => m.Type === "volume" && !m.Source && m.Target === v.target);
+    if (at >= 0) mounts[at] = { ...mounts[at]!, Source: v.name };
+    else mounts.push({ Type: "volume", Source: v.name, Target: v.target, ReadOnly: v.readOnly });
+    changed = true;
+  }
+  if (!changed) return spec;
+  return { ...spec, body: { ...spec.body, HostConfig: { ...host, Mounts: mounts } } };
+}
+
+function mustRecreate(input: UpPlanInput, d: DesiredContainer, existing: ObservedContainer): boolean {
+  const policy = input.recreate?.[d.service];
+  if (policy === "never") return false;
+  return input.forceRecreate || policy === "force" || existing.configHash !== d.configHash;
+}
+
+/** Which replicas of a service `up` keeps, adds and removes to have `expected` of them. */
+export interface ReplicaPlan {
+  /** Replica numbers wanted after `up`: those kept, then those added. */
+  indexes: number[];
+  /** Numbers of new replicas. */
+  added: number[];
+  /** Existing replicas that go. */
+  removed: ObservedContainer[];
+}
+
+/**
+ * compose v2's scaling (pkg/compose/convergence.go): to scale down, replicas whose config changed
+ * go first, then the highest numbers, so the lowest up-to-date numbers stay; new replicas take the
+ * numbers after the highest existing one (a gap left by a removed replica is not filled).
+ * `existing` are the service's containers (one-offs excluded); `obsolete` tells which would be recreated.
+ */
+export function planReplicas(expected: number, existing: readonly ObservedContainer[], obsolete: (c: ObservedContainer) => boolean): ReplicaPlan {
+  const ranked = [...existing].sort((a, b) => Number(obsolete(a)) - Number(obsolete(b)) || a.index - b.index);
+  const kept = ranked.slice(0, expected);
+  const removed = ranked.slice(expected);
+  const next = Math.max(0, ...existing.map((c) => c.index)) + 1;
+  const added = Array.from({ length: Math.max(0, expected - kept.length) }, (_, i) => next + i);
+  return { indexes: [...kept.map((c) => c.index).sort((a, b) => a - b), ...added], added, removed };
 }
 
 export function planUp(input: UpPlanInput): Plan {
@@ -183,9 +267,9 @@ export function planUp(input: UpPlanInput): Plan {
     if (!existing) {
       ops.push({ kind: "container.create", id: `create:${d.spec.name}`, deps: infraDeps, cause: `create ${d.spec.name}: none exists`, service: d.service, index: d.index, spec: d.spec });
       cause = `start ${d.spec.name}: just created`;
-    } else if (input.forceRecreate || existing.configHash !== d.configHash) {
-      const why = input.forceRecreate ? "--force-recreate" : "config hash changed";
-      const stopTimeout = stopTimeoutSeconds(project, d.service);
+    } else if (mustRecreate(input, d, existing)) {
+      const why = input.forceRecreate ? "--force-recreate" : input.recreate?.[d.service] === "force" ? "--always-recreate-deps" : "config hash changed";
+      const stopTimeout = input.timeout ?? stopTimeoutSeconds(project, d.service);
       ops.push({
         kind: "container.remove",
         id: `remove:${existing.name}`,
@@ -194,7 +278,10 @@ export function planUp(input: UpPlanInput): Plan {
         container: existing,
         ...(stopTimeout !== undefined ? { stopTimeout } : {}),
       });
-      ops.push({ kind: "container.create", id: `create:${d.spec.name}`, deps: [...infraDeps, `remove:${existing.name}`], cause: `recreate ${d.spec.name}: ${why}`, service: d.service, index: d.index, spec: d.spec });
+      const kept = input.inherit?.get(existing.name) ?? [];
+      const spec = kept.length ? inheritVolumes(d.spec, kept) : d.spec;
+      const keeping = spec === d.spec ? "" : `, keeping its anonymous volume${kept.length > 1 ? "s" : ""}`;
+      ops.push({ kind: "container.create", id: `create:${d.spec.name}`, deps: [...infraDeps, `remove:${existing.name}`], cause: `recreate ${d.spec.name}: ${why}${keeping}`, service: d.service, index: d.index, spec });
       recreated.add(d.service);
       cause = `start ${d.spec.name}: recreated`;
     } else if (existing.state !== "running" && !input.startedThisRun?.has(existing.name)) {
@@ -203,12 +290,22 @@ export function planUp(input: UpPlanInput): Plan {
       needsStart = false;
       if (existing.state === "running") untouched.push({ d, existing });
     }
-    if (needsStart) {
+    if (needsStart && !input.noStart) {
       const createDep = ops.some((o) => o.id === `create:${d.spec.name}`) ? [`create:${d.spec.name}`] : [];
-      ops.push({ kind: "container.start", id: startId, deps: [...createDep, ...depReady], cause, service: d.service, index: d.index, name: d.spec.name });
+      const containerId = createDep.length === 0 && existing ? { containerId: existing.id } : {};
+      ops.push({ kind: "container.start", id: startId, deps: [...createDep, ...depReady], cause, service: d.service, index: d.index, name: d.spec.name, ...containerId });
       startIds.set(d.service, [...(startIds.get(d.service) ?? []), startId]);
     }
     readyContainers.set(d.service, [...(readyContainers.get(d.service) ?? []), d.spec.name]);
+  }
+
+  // Scaled down (`--scale`, or fewer replicas in the file): the replicas no longer wanted go.
+  const wanted = new Set(input.desired.filter((d) => selected.has(d.service)).map((d) => `${d.service}\0${d.index}`));
+  for (const c of observed.containers) {
+    if (c.oneoff || !selected.has(c.service) || wanted.has(`${c.service}\0${c.index}`) || !project.services[c.service]) continue;
+    const count = input.desired.filter((d) => d.service === c.service).length;
+    const stopTimeout = input.timeout ?? stopTimeoutSeconds(project, c.service);
+    ops.push({ kind: "container.remove", id: `remove:${c.name}`, deps: [], cause: `remove ${c.name}: ${c.service} scaled to ${count}`, container: c, ...(stopTimeout !== undefined ? { stopTimeout } : {}) });
   }
 
   if (input.oneoff) {
@@ -241,7 +338,7 @@ export function planUp(input: UpPlanInput): Plan {
   }
 
   // A readiness gate for every service someone waits on (or all, with --wait).
-  for (const name of selected) {
+  for (const name of input.noStart ? [] : selected) {
     const waiters = Object.values(project.services).filter((s) => selected.has(s.name) && name in s.depends_on);
     const conditions = new Set(waiters.map((w) => w.depends_on[name]!.condition));
     const gate = input.gates?.[name];
@@ -272,14 +369,14 @@ export function planUp(input: UpPlanInput): Plan {
   // shares the dependency's namespace or volumes is recreated instead: the engine resolved
   // `container:<name>` to the old container's id when it created it, so a restart cannot rejoin.
   const opIds = new Set(ops.map((o) => o.id));
-  for (const { d, existing } of untouched) {
+  for (const { d, existing } of input.noStart ? [] : untouched) {
     const service = project.services[d.service]!;
     const because = Object.entries(service.depends_on)
       .filter(([dep, spec]) => spec.restart && recreated.has(dep) && selected.has(dep))
       .map(([dep]) => dep);
     if (because.length === 0) continue;
     const after = because.flatMap((dep) => (opIds.has(`ready:${dep}`) ? [`ready:${dep}`] : (startIds.get(dep) ?? [])));
-    const stopTimeout = stopTimeoutSeconds(project, d.service);
+    const stopTimeout = input.timeout ?? stopTimeoutSeconds(project, d.service);
     const shared = sharedContainerServices(service).filter((ref) => because.includes(ref));
     const why = `${because.join(", ")} recreated (depends_on restart: true)`;
     let id: string;
@@ -357,6 +454,34 @@ export function planDown(input: DownPlanInput): Plan {
     }
   }
   return ops;
+}
+
+export interface StopPlanInput {
+  /** The project model when at hand (stop grace periods). */
+  project?: Project;
+  /** The containers to stop; those not running are left alone. */
+  containers: readonly ObservedContainer[];
+  /** Seconds before the kill (`-t`), over each service's stop_grace_period. */
+  timeout?: number;
+  /** Kill at once, all together (a second Ctrl-C). */
+  kill?: boolean;
+  /** Why, for each step's cause (e.g. "Ctrl-C", "a container exited"). */
+  reason: string;
+}
+
+const stoppable = (c: ObservedContainer) => c.state === "running" || c.state === "restarting" || c.state === "paused";
+
+/** Stop (or kill) running containers, dependents before what they depend on, as compose stops them. */
+export function planStop(input: StopPlanInput): Plan {
+  const running = input.containers.filter(stoppable);
+  if (input.kill) {
+    return running.map((c) => ({ kind: "container.kill", id: `kill:${c.name}`, deps: [], cause: `kill ${c.name}: ${input.reason}`, container: c }));
+  }
+  return running.map((c) => {
+    const dependents = c.oneoff ? [] : running.filter((o) => !o.oneoff && o.service !== c.service && labelDependencies(o).includes(c.service)).map((o) => `stop:${o.name}`);
+    const stopTimeout = input.timeout ?? (input.project ? stopTimeoutSeconds(input.project, c.service) : undefined);
+    return { kind: "container.stop", id: `stop:${c.name}`, deps: dependents, cause: `stop ${c.name}: ${input.reason}`, container: c, ...(stopTimeout !== undefined ? { stopTimeout } : {}) };
+  });
 }
 
 export function formatPlan(plan: Plan): string {

@@ -1,28 +1,58 @@
 /**
  * `run`: a one-off container of a service, attached, after its dependencies are up and ready.
  * The wait for its exit is registered before it starts, so even an auto-removed container that
- * exits at once reports its exit code; that code is returned exactly.
+ * exits at once reports its exit code; that code is returned exactly. Detached (`run -d`), it is
+ * started and left running.
  */
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 import { CancelledError, SlipwayError } from "../../errors/index.ts";
 import { demuxStream, type StreamName } from "../../engine/streams/demux.ts";
-import { ImageResolver } from "../../images/image-resolver.ts";
+import type { Mount } from "../../engine/types.ts";
+import { ImageResolver, type PullPolicy } from "../../images/image-resolver.ts";
 import type { ComposeContext } from "./context.ts";
 import { teardownSignal } from "../../run/lifetimes.ts";
-import { Label, type Lifetime } from "../../run/labels.ts";
+import { LABEL_PREFIX, Label, type Lifetime } from "../../run/labels.ts";
+import { parsePortSpec, parseVolumeSpec, shellSplit, type PortSpec, type VolumeSpec } from "../load/formats.ts";
 import type { Project } from "../model/index.ts";
 import { serviceConfigHash } from "./config-hash.ts";
 import { buildContainerSpec, type ContainerSpec, type OneOffOverrides } from "./container-spec.ts";
 import { imageRef } from "./images-phase.ts";
-import { oneoffContainerName } from "./names.ts";
+import { oneoffContainerName, volumeName } from "./names.ts";
 import { checkServices, composeUp } from "./up.ts";
 import type { ReadyCondition } from "../../readiness/wait-ready.ts";
 
-export interface RunOptions extends OneOffOverrides {
+/** What `run`'s flags add to the one-off beyond the service's own keys (compose v2's runOptions.apply). */
+export interface RunFlags {
+  /** `-v`: mounts beside the service's volumes; a bind's source already absolute. */
+  volumes?: VolumeSpec[];
+  /** `-p`: the ports published instead of the service's. */
+  publish?: PortSpec[];
+  /** `-l`: labels beside the service's (never over compose's or Slipway's own). */
+  labels?: Record<string, string>;
+  capAdd?: string[];
+  capDrop?: string[];
+  /**
+   * `--use-aliases`: true gives the one-off the service's network aliases; false none, as compose
+   * v2 does without the flag (a one-off of `db` must not take `db`'s traffic). Unset keeps the
+   * aliases, for the pipeline's runs.
+   */
+  useAliases?: boolean;
+}
+
+export interface RunOptions extends OneOffOverrides, RunFlags {
   /** Remove the container when it exits (`--rm`). */
   rm?: boolean;
   /** Do not start dependencies (`--no-deps`). */
   noDeps?: boolean;
+  /** Start it and return at once, leaving it running (`-d`); with `rm`, the engine removes it when it exits. */
+  detach?: boolean;
+  /** `--build`: build the images first; as `up`'s. */
+  build?: "always" | "never" | "missing";
+  /** `--pull`: the pull policy for the one-off's and its dependencies' images. */
+  pull?: PullPolicy;
+  /** `--remove-orphans`: remove containers of services no longer in the file. */
+  removeOrphans?: boolean;
   name?: string;
   lifetime: Lifetime;
   readyTimeoutMs?: number;
@@ -42,9 +72,119 @@ export interface RunOptions extends OneOffOverrides {
 }
 
 export interface RunResult {
+  /** The container's own exit code; 0 for a detached run (it is still running). */
   exitCode: number;
   id: string;
   name: string;
+}
+
+function usage(message: string, hint: string): SlipwayError {
+  return new SlipwayError(message, { code: "USAGE", kind: "usage", hint });
+}
+
+/**
+ * `-e KEY=VALUE` (or `--build-arg`) sets; `-e KEY` takes KEY from `env` and is left out when it is
+ * not set there, as compose v2 resolves it.
+ */
+export function parseAssignments(values: readonly string[], env: Record<string, string | undefined>, flag: "-e" | "--build-arg"): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of values) {
+    const eq = kv.indexOf("=");
+    if (eq === 0) throw usage(`Invalid ${flag} ${JSON.stringify(kv)}: the name is empty`, `Write ${flag} KEY=VALUE, or ${flag} KEY to pass KEY from this environment.`);
+    if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
+    else if (env[kv] !== undefined) out[kv] = env[kv]!;
+  }
+  return out;
+}
+
+/** `-l KEY=VALUE`: compose v2 refuses a label without `=`. */
+export function parseLabelFlags(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of values) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw usage(`Invalid label ${JSON.stringify(kv)}: label must be set as KEY=VALUE`, "Write -l KEY=VALUE.");
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `--entrypoint "sh -c"` is split as a shell would (compose v2 uses shellwords), so it may hold arguments. */
+export function parseEntrypointFlag(value: string): string[] {
+  const parsed = shellSplit(value);
+  if (!parsed.ok) throw usage(`Invalid --entrypoint ${JSON.stringify(value)}: ${parsed.message}`, "Quote the entrypoint as a shell would.");
+  return parsed.value;
+}
+
+/**
+ * `-v` in the service short syntax; a relative bind source is taken from `projectDir`, as the
+ * file's own `./` paths are (docker compose 2.26 hands it to the engine as a volume name and fails).
+ */
+export function parseVolumeFlags(values: readonly string[], projectDir: string, home?: string): VolumeSpec[] {
+  return values.map((v) => {
+    const parsed = parseVolumeSpec(v);
+    if (!parsed.ok) throw usage(`Invalid -v ${JSON.stringify(v)}: ${parsed.message}`, "Write -v [SOURCE:]TARGET[:ro], SOURCE a host path or a volume name.");
+    const spec = parsed.value;
+    if (spec.type !== "bind" || spec.source === undefined) return spec;
+    const source = home !== undefined && (spec.source === "~" || spec.source.startsWith("~/")) ? path.join(home, spec.source.slice(1)) : spec.source;
+    return { ...spec, source: path.resolve(projectDir, source) };
+  });
+}
+
+/** `-p [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`, each publishing one or a range of ports. */
+export function parsePublishFlags(values: readonly string[]): PortSpec[] {
+  return values.flatMap((p) => {
+    const parsed = parsePortSpec(p);
+    if (!parsed.ok) throw usage(`Invalid -p ${JSON.stringify(p)}: ${parsed.message}`, "Write -p [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTOCOL].");
+    return parsed.value;
+  });
+}
+
+const ownLabel = (key: string) => key.startsWith("com.docker.compose.") || key.startsWith(LABEL_PREFIX);
+
+function runMount(project: Project, v: VolumeSpec): { bind?: string; mount?: Mount } {
+  if (v.type === "bind") return { bind: `${v.source}:${v.target}:${[v.read_only ? "ro" : "rw", v.selinux, v.propagation].filter(Boolean).join(",")}` };
+  if (v.source === undefined) return { mount: { Type: "volume", Target: v.target, ReadOnly: v.read_only, ...(v.nocopy ? { VolumeOptions: { NoCopy: true } } : {}) } };
+  // A volume of the file is the project's; any other name is the engine's volume of that name, as compose v2 mounts it.
+  const source = project.volumes[v.source] ? volumeName(project, v.source) : v.source;
+  return { mount: { Type: "volume", Source: source, Target: v.target, ReadOnly: v.read_only, ...(v.nocopy ? { VolumeOptions: { NoCopy: true } } : {}) } };
+}
+
+/** The one-off's spec with what `run`'s flags add (pure): mounts, published ports, labels, capabilities, aliases, auto-removal. */
+export function withRunFlags(spec: ContainerSpec, project: Project, flags: RunFlags & { autoRemove?: boolean }): ContainerSpec {
+  const body = structuredClone(spec.body);
+  const host = (body.HostConfig ??= {});
+  for (const v of flags.volumes ?? []) {
+    const { bind, mount } = runMount(project, v);
+    if (bind) host.Binds = [...(host.Binds ?? []), bind];
+    if (mount) host.Mounts = [...(host.Mounts ?? []), mount];
+  }
+  if (flags.publish?.length) {
+    const bindings: NonNullable<typeof host.PortBindings> = {};
+    const exposed = { ...body.ExposedPorts };
+    for (const p of flags.publish) {
+      const key = `${p.target}/${p.protocol}`;
+      exposed[key] = {};
+      (bindings[key] ??= [])!.push({ HostPort: p.published ?? "", ...(p.host_ip ? { HostIp: p.host_ip } : {}) });
+    }
+    body.ExposedPorts = exposed;
+    host.PortBindings = bindings;
+  }
+  if (flags.labels) {
+    const mine = Object.fromEntries(Object.entries(body.Labels ?? {}).filter(([k]) => ownLabel(k)));
+    body.Labels = { ...body.Labels, ...flags.labels, ...mine };
+  }
+  if (flags.capAdd?.length) host.CapAdd = [...(host.CapAdd ?? []), ...flags.capAdd];
+  if (flags.capDrop?.length) host.CapDrop = [...(host.CapDrop ?? []), ...flags.capDrop];
+  if (flags.autoRemove) host.AutoRemove = true;
+  let connectAfterCreate = spec.connectAfterCreate;
+  if (flags.useAliases === false) {
+    for (const endpoint of Object.values(body.NetworkingConfig?.EndpointsConfig ?? {})) delete endpoint.Aliases;
+    connectAfterCreate = connectAfterCreate.map((a) => {
+      const { Aliases: _aliases, ...endpoint } = a.endpoint;
+      return { ...a, endpoint };
+    });
+  }
+  return { ...spec, body, connectAfterCreate };
 }
 
 /** What a one-off container of `service` waits for: its dependencies (none with --no-deps) and their conditions. */
@@ -62,7 +202,9 @@ export async function composeRun(ctx: ComposeContext, project: Project, serviceN
   const own = oneoffDependencies(project, serviceName, opts.noDeps ?? false);
   const gates = { ...own.gates, ...opts.gates };
   const deps = [...new Set([...own.services, ...Object.keys(opts.gates ?? {})])];
-  const name = opts.name ?? oneoffContainerName(project.name, serviceName, randomBytes(4).toString("hex"));
+  if (opts.publish?.length && opts.servicePorts) throw usage("--service-ports and --publish are incompatible", "Publish the service's ports with --service-ports, or the ones you name with -p, not both.");
+  // compose v2's slug: 64 hex digits, of which the name takes 12.
+  const name = opts.name ?? oneoffContainerName(project.name, serviceName, randomBytes(6).toString("hex"));
   const runLabels = ctx.labels(opts.lifetime);
   let createdId: string | undefined;
   let spec: ContainerSpec | undefined;
@@ -78,21 +220,28 @@ export async function composeRun(ctx: ComposeContext, project: Project, serviceN
       ...(opts.prebuilt ? { prebuilt: opts.prebuilt } : {}),
       ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
       ...(opts.startedThisRun ? { startedThisRun: opts.startedThisRun } : {}),
+      ...(opts.build ? { build: opts.build } : {}),
+      ...(opts.pull ? { pull: opts.pull } : {}),
+      ...(opts.removeOrphans ? { removeOrphans: true } : {}),
       oneoff: {
         service: serviceName,
         name,
         spec: (imageId) =>
-          (spec = buildContainerSpec({
+          (spec = withRunFlags(
+            buildContainerSpec({
+              project,
+              service,
+              index: 1,
+              name,
+              image: imageId ?? imageRef(project, service),
+              configHash: serviceConfigHash(service, imageId),
+              runLabels,
+              apiVersion: ctx.engine.apiVersion,
+              oneoff: opts,
+            }),
             project,
-            service,
-            index: 1,
-            name,
-            image: imageId ?? imageRef(project, service),
-            configHash: serviceConfigHash(service, imageId),
-            runLabels,
-            apiVersion: ctx.engine.apiVersion,
-            oneoff: opts,
-          })),
+            { ...opts, ...(opts.detach && opts.rm ? { autoRemove: true } : {}) },
+          )),
       },
       onOneOffCreated: (id) => {
         createdId = id;
@@ -113,6 +262,16 @@ export async function composeRun(ctx: ComposeContext, project: Project, serviceN
   if (!createdId || !spec) throw new Error(`one-off ${name} was not created by the plan`);
   const id = createdId;
   opts.onStart?.(id, name);
+  if (opts.detach) {
+    try {
+      await ctx.engine.containers.start(id, { signal: ctx.signal });
+    } catch (err) {
+      await ctx.engine.containers.remove(id, { force: true, volumes: true, signal: teardownSignal("containerMs") }).catch(() => undefined);
+      if (ctx.signal.aborted) throw new CancelledError(`run of ${serviceName} cancelled`, err);
+      throw err;
+    }
+    return { exitCode: 0, id, name };
+  }
   try {
     // Both registered before start: nothing the container writes or its exit can be missed.
     const output = await ctx.engine.containers.attach(id, { signal: ctx.signal });

@@ -3,6 +3,7 @@
  * observe → plan → execute, with readiness gates from depends_on (and for all services with --wait).
  */
 import { SlipwayError } from "../../errors/index.ts";
+import { EventBus } from "../../events/index.ts";
 import { ComposeLabel } from "../../run/labels.ts";
 import type { Lifetime } from "../../run/labels.ts";
 import { ImageResolver, type PullPolicy } from "../../images/image-resolver.ts";
@@ -11,12 +12,12 @@ import type { ComposeContext } from "./context.ts";
 import type { Project } from "../model/index.ts";
 import { serviceConfigHash } from "./config-hash.ts";
 import { buildContainerSpec, type ContainerSpec } from "./container-spec.ts";
-import { executePlan } from "./execute.ts";
+import { executePlan, type ExecuteContext } from "./execute.ts";
 import { withDependencies } from "./graph.ts";
 import { executeImages, imageRef, planImages, type ImageStep } from "./images-phase.ts";
 import { serviceContainerName } from "./names.ts";
-import { observeProject } from "./observe.ts";
-import { planUp, type DesiredContainer, type Plan } from "./plan.ts";
+import { observeProject, type ObservedContainer } from "./observe.ts";
+import { anonymousVolumes, planReplicas, planUp, type DesiredContainer, type InheritedVolume, type Plan } from "./plan.ts";
 
 export interface UpOptions {
   /** Services asked for (their dependencies come too); all when empty. */
@@ -44,6 +45,31 @@ export interface UpOptions {
   onOneOffCreated?: (id: string) => void;
   /** Containers (by name) this run already started, e.g. while images built: not started twice. */
   startedThisRun?: ReadonlySet<string>;
+  /** Only the services asked for, not their dependencies (`--no-deps`). */
+  noDeps?: boolean;
+  /** Replicas per service, over the file's (`--scale web=3`). */
+  scale?: Record<string, number>;
+  /** Create the containers without starting them (`--no-start`). */
+  noStart?: boolean;
+  /** Leave existing containers as they are, even when their config changed (`--no-recreate`). */
+  noRecreate?: boolean;
+  /** Recreate the dependencies of the services asked for, even unchanged (`--always-recreate-deps`). */
+  alwaysRecreateDeps?: boolean;
+  /** Seconds a replaced or removed container gets to stop (`-t`), over stop_grace_period. */
+  timeout?: number;
+  /** Recreated containers get new anonymous volumes, not their predecessors' (`-V`). */
+  renewAnonVolumes?: boolean;
+  /** No pull progress events (`--quiet-pull`). */
+  quietPull?: boolean;
+  /**
+   * A watcher the caller subscribes (attached `up` follows exits with it too); it may still be
+   * subscribing: it is awaited before anything starts, beside the first reads.
+   */
+  watcher?: Promise<ContainerWatcher>;
+  /** Awaited before each container starts (attached `up` attaches to its output then). */
+  beforeStart?: ExecuteContext["beforeStart"];
+  /** Called with the plan and the containers it wants, before anything is carried out. */
+  onPlanned?: (planned: { plan: Plan; containers: Map<string, string[]> }) => void;
 }
 
 export interface UpResult {
@@ -88,18 +114,44 @@ function mayWaitForReadiness(project: Project, services: string[], opts: UpOptio
   return services.some((name) => Object.keys(project.services[name]!.depends_on).some((dep) => selected.has(dep)));
 }
 
+async function inheritedVolumes(ctx: ComposeContext, containers: readonly ObservedContainer[]): Promise<Map<string, InheritedVolume[]>> {
+  const found = await Promise.all(
+    containers.map(async (c) => [c.name, anonymousVolumes((await ctx.engine.containers.find(c.id, { signal: ctx.signal }))?.Mounts ?? [])] as const),
+  );
+  return new Map(found.filter(([, volumes]) => volumes.length > 0));
+}
+
+/** Pull progress left out (`--quiet-pull`); everything else goes on to `events`. */
+function withoutProgress(events: EventBus): EventBus {
+  const quiet = new EventBus();
+  quiet.on(({ time: _time, ...event }) => {
+    if (event.type !== "progress") events.emit(event);
+  });
+  return quiet;
+}
+
+/** When to recreate an existing container, per service, from --no-recreate and --always-recreate-deps. */
+export function recreatePolicy(requested: readonly string[], services: readonly string[], opts: Pick<UpOptions, "noRecreate" | "alwaysRecreateDeps" | "services">): Record<string, "force" | "never"> {
+  if (opts.noRecreate) return Object.fromEntries(services.map((s) => [s, "never" as const]));
+  if (!opts.alwaysRecreateDeps || !opts.services?.length) return {};
+  return Object.fromEntries(services.filter((s) => !requested.includes(s)).map((s) => [s, "force" as const]));
+}
+
 export async function composeUp(ctx: ComposeContext, project: Project, opts: UpOptions): Promise<UpResult> {
   const requested = opts.services ?? Object.keys(project.services);
   checkServices(project, requested);
-  const services = withDependencies(project, requested);
-  const resolver = opts.images ?? new ImageResolver(ctx.engine, ctx.events, ctx.signal);
+  checkServices(project, Object.keys(opts.scale ?? {}));
+  const services = opts.noDeps ? [...requested] : withDependencies(project, requested);
+  const resolver = opts.images ?? new ImageResolver(ctx.engine, opts.quietPull ? withoutProgress(ctx.events) : ctx.events, ctx.signal);
+  const recreate = recreatePolicy(requested, services, opts);
   const oneoff = opts.oneoff;
   const imageServices = [...new Set([...services, ...(oneoff ? [oneoff.service] : [])])].filter((s) => !opts.prebuilt?.has(s));
 
   // What is independent happens at once: the local image lookups (one per reference), the snapshot
   // of what exists, and — when anything will be waited on — the event subscription, which must be
   // live before anything starts so that no exit or health change can be missed.
-  let watching = !opts.dryRun && mayWaitForReadiness(project, services, opts)
+  const given = opts.watcher;
+  let watching = given ? given : !opts.dryRun && mayWaitForReadiness(project, services, opts)
     ? ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${project.name}`], ctx.signal)
     : undefined;
   // Failing on its own while the reads below are in flight must not be an unhandled rejection:
@@ -128,11 +180,24 @@ export async function composeUp(ctx: ComposeContext, project: Project, opts: UpO
 
     const desired: DesiredContainer[] = [];
     const containers = new Map<string, string[]>();
+    const recreating: ObservedContainer[] = [];
     for (const name of services) {
       const service = project.services[name]!;
       const imageId = imageIds.get(name) ?? imageRef(project, service);
       const configHash = serviceConfigHash(service, imageIds.get(name));
-      for (let index = 1; index <= replicas(project, name); index++) {
+      const expected = opts.scale?.[name] ?? replicas(project, name);
+      if (service.container_name && expected > 1) {
+        throw new SlipwayError(`Service ${name} has container_name ${service.container_name}: it cannot have ${expected} containers, whose names must differ`, {
+          code: "SCALE_WITH_CONTAINER_NAME",
+          kind: "config",
+          hint: `Remove container_name from ${name}, or run one replica of it.`,
+        });
+      }
+      const existing = observed.containers.filter((c) => !c.oneoff && c.service === name);
+      const obsolete = (c: ObservedContainer) => recreate[name] !== "never" && (!!opts.forceRecreate || recreate[name] === "force" || c.configHash !== configHash);
+      const replicaPlan = planReplicas(expected, existing, obsolete);
+      recreating.push(...existing.filter((c) => obsolete(c) && replicaPlan.indexes.includes(c.index)));
+      for (const index of replicaPlan.indexes) {
         const cname = serviceContainerName(project, name, index);
         const spec = buildContainerSpec({ project, service, index, name: cname, image: imageId, configHash, runLabels, apiVersion: ctx.engine.apiVersion });
         desired.push({ service: name, index, spec, configHash });
@@ -140,6 +205,8 @@ export async function composeUp(ctx: ComposeContext, project: Project, opts: UpO
       }
     }
 
+    // What a recreated container's replacement keeps: one inspect per container being replaced.
+    const inherit = opts.renewAnonVolumes ? undefined : await inheritedVolumes(ctx, recreating);
     const plan = planUp({
       project,
       services,
@@ -148,6 +215,10 @@ export async function composeUp(ctx: ComposeContext, project: Project, opts: UpO
       resourceLabels: { ...runLabels, [ComposeLabel.project]: project.name },
       waitAll: opts.wait ?? false,
       ...(opts.forceRecreate ? { forceRecreate: true } : {}),
+      ...(Object.keys(recreate).length ? { recreate } : {}),
+      ...(opts.noStart ? { noStart: true } : {}),
+      ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+      ...(inherit?.size ? { inherit } : {}),
       ...(opts.removeOrphans ? { removeOrphans: true } : {}),
       ...(opts.gates ? { gates: opts.gates } : {}),
       ...(opts.infraFor ? { infraFor: opts.infraFor } : {}),
@@ -155,6 +226,7 @@ export async function composeUp(ctx: ComposeContext, project: Project, opts: UpO
       ...(oneoff ? { oneoff: { service: oneoff.service, spec: oneoff.spec(imageIds.get(oneoff.service)) } } : {}),
     });
     if (opts.dryRun) return { imageSteps, plan, containers, imageIds };
+    opts.onPlanned?.({ plan, containers });
 
     // The plan decides: a gate the guess above did not foresee still gets its subscription.
     if (!watching && plan.some((op) => op.kind === "service.ready")) watching = ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${project.name}`], ctx.signal);
@@ -166,9 +238,11 @@ export async function composeUp(ctx: ComposeContext, project: Project, opts: UpO
       ...(watcher ? { watcher } : {}),
       ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
       ...(oneoff ? { onCreated: (name: string, id: string) => { if (name === oneoff.name) opts.onOneOffCreated?.(id); } } : {}),
+      ...(opts.beforeStart ? { beforeStart: opts.beforeStart } : {}),
     });
     return { imageSteps, plan, containers, imageIds };
   } finally {
-    await watching?.then((w) => w.close(), () => undefined);
+    // A watcher the caller gave is the caller's to close.
+    if (!given) await watching?.then((w) => w.close(), () => undefined);
   }
 }

@@ -62,6 +62,8 @@ export interface PackDirectoryOptions {
   /** Owner of every entry inside the container; root when omitted. */
   uid?: number;
   gid?: number;
+  /** Each entry keeps its owner on the host instead (`docker cp`'s archives do). */
+  hostOwners?: boolean;
   signal?: AbortSignal | undefined;
 }
 
@@ -78,9 +80,9 @@ export function packDirectory(dir: string, options: PackDirectoryOptions = {}): 
       const owner = ownerOf(options, dir);
       if (prefixParts.length > 0) {
         const stats = await lstat(dir);
-        await addEntry(pack, { name: prefixParts.join("/"), type: "directory", mode: stats.mode & 0o7777, mtime: stats.mtime, ...owner }, undefined);
+        await addEntry(pack, { name: prefixParts.join("/"), type: "directory", mode: stats.mode & 0o7777, mtime: stats.mtime, ...(options.hostOwners ? { uid: stats.uid, gid: stats.gid } : owner) }, undefined);
       }
-      await packTree(pack, dir, [], prefixParts, owner, options.signal);
+      await packTree(pack, dir, [], prefixParts, options.hostOwners ? "host" : owner, options.signal);
       pack.finalize();
     } catch (error) {
       pack.destroy(error instanceof Error ? error : new Error(String(error)));
@@ -94,7 +96,7 @@ async function packTree(
   root: string,
   relative: readonly string[],
   prefix: readonly string[],
-  owner: { uid: number; gid: number },
+  owner: { uid: number; gid: number } | "host",
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const names = (await readdir(path.join(root, ...relative))).sort();
@@ -104,7 +106,7 @@ async function packTree(
     const full = path.join(root, ...parts);
     const name = [...prefix, ...parts].join("/");
     const stats = await lstat(full);
-    const common = { name, mode: stats.mode & 0o7777, mtime: stats.mtime, ...owner };
+    const common = { name, mode: stats.mode & 0o7777, mtime: stats.mtime, ...(owner === "host" ? { uid: stats.uid, gid: stats.gid } : owner) };
     if (stats.isDirectory()) {
       await addEntry(pack, { ...common, type: "directory" }, undefined);
       await packTree(pack, root, parts, prefix, owner, signal);
