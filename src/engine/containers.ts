@@ -7,6 +7,7 @@ import type {
   ContainerCreateResponse,
   ContainerInspect,
   ContainerSummary,
+  ContainerTop,
   ContainerWaitResponse,
 } from "./types.ts";
 
@@ -95,6 +96,11 @@ export class Containers {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /** The container's processes, as `ps` shows them in it (`psArgs`: ps options, default `-ef`). */
+  top(id: string, opts: Signal & { psArgs?: string } = {}): Promise<ContainerTop> {
+    return this.#http.json("GET", `/containers/${encodeURIComponent(id)}/top`, { query: { ps_args: opts.psArgs }, signal: opts.signal });
   }
 
   list(opts: Signal & { all?: boolean; filters?: Filters } = {}): Promise<ContainerSummary[]> {

@@ -70,7 +70,12 @@ async function* parseEventStream(body: AsyncIterable<Buffer>): AsyncGenerator<En
       while ((newline = pending.indexOf("\n")) >= 0) {
         const line = pending.slice(0, newline).trim();
         pending = pending.slice(newline + 1);
-        if (line) yield JSON.parse(line) as EngineEvent;
+        if (!line) continue;
+        const event = JSON.parse(line) as EngineEvent;
+        // The engine writes timeNano last; anchored, so that no label named like it can match.
+        const nanos = /"timeNano":(\d+)\}$/.exec(line);
+        if (nanos) event.timeNanoText = nanos[1]!;
+        yield event;
       }
     }
   } catch (err) {

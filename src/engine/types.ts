@@ -194,6 +194,16 @@ export interface ContainerSummary {
   Labels: Labels;
   Ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
   NetworkSettings?: { Networks: Record<string, EndpointSettings> };
+  Mounts?: { Type: string; Name?: string; Source: string; Destination: string; Driver?: string; Mode?: string; RW: boolean; Propagation?: string }[];
+  /** With `size=true` only. */
+  SizeRw?: number;
+  SizeRootFs?: number;
+}
+
+/** `GET /containers/{id}/top`: `ps` columns and rows of the container's processes. */
+export interface ContainerTop {
+  Titles: string[];
+  Processes: string[][] | null;
 }
 
 export interface ContainerWaitResponse {
@@ -317,6 +327,8 @@ export interface EngineEvent {
   scope?: "local" | "swarm";
   time: number;
   timeNano: number;
+  /** `timeNano` exactly, as the digits the engine sent: a JS number keeps only about 16 of its 19. */
+  timeNanoText?: string;
 }
 
 /** Registry credentials, sent base64url-encoded in X-Registry-Auth. Never logged. */

@@ -45,8 +45,9 @@ test("the bundle talks to the engine: doctor, then compose up, ps and down", asy
     assert.equal(await up.exit, 0, up.stderr());
     const ps = slipway(["compose", "-p", project, "ps", "--format", "json"], { cwd: dir, bin });
     assert.equal(await ps.exit, 0, ps.stderr());
-    const rows = JSON.parse(ps.stdout()) as { service: string; state: string }[];
-    assert.deepEqual(rows.map((r) => [r.service, r.state]), [["one", "running"]]);
+    // compose v2's `ps --format json`: one object per line, with compose's field names.
+    const rows = ps.stdout().trim().split("\n").map((line) => JSON.parse(line) as { Service: string; State: string });
+    assert.deepEqual(rows.map((r) => [r.Service, r.State]), [["one", "running"]]);
   } finally {
     const down = slipway(["compose", "-p", project, "down", "-t", "1"], { cwd: dir, bin });
     assert.equal(await down.exit, 0, down.stderr());
