@@ -207,10 +207,29 @@ export class Containers {
     }
   }
 
-  /** Extracts a tar stream into `path` (a directory that must exist) in the container. */
-  async putArchive(id: string, path: string, tar: Readable | Buffer, opts: Signal = {}): Promise<void> {
+  /**
+   * What `path` is in the container (HEAD /containers/{id}/archive), without its content; undefined
+   * when nothing is there. The last component is not followed: a symlink is reported as one.
+   */
+  async statPath(id: string, path: string, opts: Signal = {}): Promise<PathStat | undefined> {
+    try {
+      const response = await this.#http.stream("HEAD", `/containers/${encodeURIComponent(id)}/archive`, { query: { path }, signal: opts.signal });
+      await response.body.dump();
+      return pathStat(response.headers);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Extracts a tar stream into `path` (a directory that must exist) in the container.
+   * `copyUIDGID`: files belong to the container's user (`docker cp -a`); `noOverwriteDirNonDir`:
+   * refuse to replace a directory with a file or the reverse (as `docker cp` asks).
+   */
+  async putArchive(id: string, path: string, tar: Readable | Buffer, opts: Signal & { copyUIDGID?: boolean; noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
     await this.#http.none("PUT", `/containers/${encodeURIComponent(id)}/archive`, {
-      query: { path },
+      query: { path, ...(opts.copyUIDGID ? { copyUIDGID: true } : {}), ...(opts.noOverwriteDirNonDir ? { noOverwriteDirNonDir: true } : {}) },
       body: tar,
       headers: { "content-type": "application/x-tar" },
       signal: opts.signal,
