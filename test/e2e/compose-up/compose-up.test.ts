@@ -12,7 +12,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Engine, endpointFromEnv } from "../../../src/engine/index.ts";
 import { observeProject } from "../../../src/compose/runner/observe.ts";
-import { uniqueProject } from "../../support/run-context.ts";
+import { composeDown } from "../../../src/compose/runner/down.ts";
+import { testContext, uniqueProject } from "../../support/run-context.ts";
 import { loadWorldSync } from "../../support/world.ts";
 import { publishedBin, slipway, until } from "../support.ts";
 
@@ -50,9 +51,13 @@ function dockerCompose(args: string[], env: Record<string, string> = {}): Promis
   });
 }
 
-/** Whatever happens in a test, its project goes (a failing assertion must not leak containers). */
+/**
+ * Whatever happens in a test, its project goes (a failing assertion must not leak containers),
+ * through the library: also when the CLI under test is what failed.
+ */
 async function down(name: string): Promise<void> {
-  await cli(["compose", "-p", name, "down", "-v", "-t", "0"]).exit;
+  await using ctx = await testContext();
+  await composeDown(ctx, name, { removeVolumes: true, timeout: 0 });
 }
 
 async function states(name: string): Promise<Record<string, string>> {
