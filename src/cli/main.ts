@@ -16,13 +16,23 @@ async function main(argv: string[]): Promise<number> {
   const interrupts = handleInterrupts((name) => {
     io.stderr.write(`\n${io.err.yellow(`${name} received: stopping and cleaning up (press Ctrl-C again to exit at once)`)}\n`);
   });
+  // The reader of stdout went away (`slipway compose logs -f | head`): the command stops as on
+  // Ctrl-C (what it started is torn down) and ends quietly, as a program killed by SIGPIPE does —
+  // never with an EPIPE stack trace.
+  let readerGone = false;
+  io.stdout.on("error", () => {
+    if (readerGone) return;
+    readerGone = true;
+    interrupts.abort(new Error("stdout was closed"));
+  });
   const program = buildProgram(io, interrupts.signal);
   try {
     await program.command.parseAsync(argv);
+    if (readerGone) return ExitCode.ok;
     return interrupts.signal.aborted ? ExitCode.cancelled : program.exitCode();
   } catch (err) {
     if (err instanceof CommanderError) return commanderExit(err);
-    if (interrupts.signal.aborted && isAbortError(err)) return ExitCode.cancelled;
+    if (interrupts.signal.aborted && isAbortError(err)) return readerGone ? ExitCode.ok : ExitCode.cancelled;
     const error = toSlipwayError(err);
     io.stderr.write(renderError(error, io.err));
     return error.exitCode;

@@ -28,6 +28,8 @@ export class Interrupted extends Error {
 
 export interface Interrupts {
   signal: AbortSignal;
+  /** Stops the run as an interrupt does (its work drains and tears down), without a signal: the reader of stdout went away. */
+  abort(reason: Error): void;
   /** Call when the run is over, to stop listening. */
   dispose(): void;
 }
@@ -53,6 +55,10 @@ export function handleInterrupts(onFirst?: (signalName: string) => void): Interr
   process.on("SIGTERM", handler);
   return {
     signal: controller.signal,
+    abort(reason) {
+      count = Math.max(count, 1);
+      if (!controller.signal.aborted) controller.abort(reason);
+    },
     dispose() {
       process.off("SIGINT", handler);
       process.off("SIGTERM", handler);

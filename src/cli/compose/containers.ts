@@ -239,7 +239,7 @@ export function registerContainers(compose: Command, d: ComposeDeps): void {
         ...(o.all ? { all: true } : {}),
         toStdout: async (tar) => {
           for await (const chunk of tar) {
-            if (!d.io.stdout.write(chunk)) await new Promise((resolve) => d.io.stdout.once("drain", resolve));
+            if (!d.io.stdout.write(chunk)) await drainedOrClosed(d.io.stdout);
           }
         },
         fromStdin: () => buffer(process.stdin),
@@ -374,4 +374,17 @@ async function presentImages(project: Project, services: string[], resolver: Ima
     }),
   );
   return present;
+}
+
+/** Until the stream wants more, or is gone (a reader that went away never drains). */
+function drainedOrClosed(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.removeListener("drain", done);
+      stream.removeListener("close", done);
+      resolve();
+    };
+    stream.once("drain", done);
+    stream.once("close", done);
+  });
 }

@@ -22,7 +22,8 @@ const BUFFER_SIZE = 64 * 1024;
 
 export interface LogSink {
   write(chunk: Buffer): boolean;
-  once(event: "drain", listener: () => void): unknown;
+  once(event: "drain" | "close", listener: () => void): unknown;
+  removeListener(event: "drain" | "close", listener: () => void): unknown;
 }
 
 export interface LogLinesOptions {
@@ -107,12 +108,17 @@ class OutputBuffer {
 
   #write(chunk: Buffer): void {
     if (!this.#sink.write(chunk) && !this.#waiting) {
-      this.#waiting = new Promise((resolve) =>
-        this.#sink.once("drain", () => {
+      this.#waiting = new Promise((resolve) => {
+        const done = () => {
+          this.#sink.removeListener("drain", done);
+          this.#sink.removeListener("close", done);
           this.#waiting = undefined;
           resolve();
-        }),
-      );
+        };
+        this.#sink.once("drain", done);
+        // A reader that went away never drains: nothing waits for it (the command is being stopped).
+        this.#sink.once("close", done);
+      });
     }
   }
 
