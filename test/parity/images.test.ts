@@ -1,6 +1,6 @@
 /** Parity of `build` and `pull`: exit codes, the images built, and what runs from them. */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Engine, endpointFromEnv } from "../../src/engine/index.ts";
 import { assertSame, KnownList, normalizeProject, ParityProjects, skipReason, TOOLS, world } from "./harness.ts";
 
@@ -20,7 +20,6 @@ const known = new KnownList([
 ]);
 
 describe("build and pull", { skip: skipReason }, () => {
-  after(() => known.assertAllSeenAndDocumented());
 
   test("build, then run from the image: the same image name, labels and content", async () => {
     await using p = await ParityProjects.open("build", "build");
@@ -33,6 +32,7 @@ describe("build and pull", { skip: skipReason }, () => {
       return normalizeProject(rest, p.project[tool]);
     };
     assertSame({ docker: await labels("docker"), slipway: await labels("slipway") }, known, "built image labels");
+    known.assertSeen("built image labels");
 
     const run = await p.both(["run", "--rm", "--no-deps", "app"]);
     assert.deepEqual([run.docker.code, run.slipway.code], [0, 0], `${run.docker.stderr}\n${run.slipway.stderr}`);
@@ -51,6 +51,20 @@ describe("build and pull", { skip: skipReason }, () => {
     for (const args of [["pull"], ["pull", "base"]]) {
       const r = await p.both(args);
       assert.deepEqual([r.docker.code, r.slipway.code], [0, 0], `${args.join(" ")}\n${r.docker.stderr}\n${r.slipway.stderr}`);
+    }
+  });
+
+  test("push: build, then push to a registry; the registry has the image", { skip: world.skipReason("plain-registry") }, async () => {
+    const registry = world.require("plain-registry").address;
+    await using p = await ParityProjects.open("push", "push");
+    const env = { REGISTRY: registry };
+    const build = await p.both(["build"], { env });
+    assert.deepEqual([build.docker.code, build.slipway.code], [0, 0], `${build.docker.stderr}\n${build.slipway.stderr}`);
+    const push = await p.both(["push"], { env });
+    assert.deepEqual([push.docker.code, push.slipway.code], [0, 0], `${push.docker.stderr}\n${push.slipway.stderr}`);
+    for (const t of TOOLS) {
+      const res = await fetch(`http://${registry}/v2/parity/${p.project[t]}/manifests/1`, { method: "HEAD", headers: { accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json" } });
+      assert.equal(res.status, 200, `${t}: the registry has no parity/${p.project[t]}:1`);
     }
   });
 
