@@ -325,8 +325,13 @@ export async function composeUpAttached(ctx: ComposeContext, project: Project, u
       session.upSettled();
       // Containers running already, unchanged, had no start: they are followed from now on.
       if (!session.aborting) {
-        const running = (await observeProject(ctx.engine, project.name, ctx.signal)).containers.filter((c) => !c.oneoff && services.includes(c.service) && c.state === "running");
-        await Promise.all(running.map((c) => session.follow({ id: c.id, name: c.name, service: c.service, index: c.index })));
+        try {
+          const running = (await observeProject(ctx.engine, project.name, upCtx.signal)).containers.filter((c) => !c.oneoff && services.includes(c.service) && c.state === "running");
+          await Promise.all(running.map((c) => session.follow({ id: c.id, name: c.name, service: c.service, index: c.index })));
+        } catch (err) {
+          // Ctrl-C (or an exit that aborts everything) right after `up`: the stop under way decides how it ends.
+          if (!session.aborting) throw err;
+        }
       }
       session.upFinished();
     }

@@ -118,7 +118,9 @@ export async function composeDown(ctx: ComposeContext, projectName: string, opts
   }
   if (opts.dryRun) return { plan, images };
   await executePlan(plan, { engine: ctx.engine, signal, events: ctx.events, removeVolumes: opts.removeVolumes ?? false });
-  await Promise.all(images.map((image) => removeImage(ctx, image, signal)));
+  // One after another: two names of one image removed at once race in the engine (the second
+  // resolves the name to an ID the first has just deleted: "unrecognized image ID").
+  for (const image of images) await removeImage(ctx, image, signal);
   return { plan, images };
 }
 
@@ -131,6 +133,11 @@ async function removeImage(ctx: ComposeContext, image: ImageRemoval, signal: Abo
     await ctx.engine.images.remove(image.ref, { signal });
     ctx.events.emit({ type: "step.end", step, ok: true, durationMs: performance.now() - started });
   } catch (err) {
+    // Gone already (another name of the same image took it): what --rmi asked for.
+    if (err instanceof EngineApiError && /unrecognized image ID/i.test(err.message)) {
+      ctx.events.emit({ type: "step.end", step, ok: true, durationMs: performance.now() - started, note: "already removed" });
+      return;
+    }
     if (err instanceof EngineApiError && err.status === 409) {
       ctx.events.emit({ type: "step.end", step, ok: true, durationMs: performance.now() - started, note: "still in use" });
       ctx.events.emit({ type: "warning", message: `image ${image.ref} is still in use by another container: left in place` });
