@@ -72,6 +72,8 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { runTimed, type TimedResult } from "./timed-process.ts";
+import { median, spread } from "./rounds.ts";
 import { Engine, endpointFromEnv, type ProgressMessage } from "../src/engine/index.ts";
 import { builtImageId, tarFromEntries } from "../src/engine/streams/index.ts";
 import { EventBus } from "../src/events/index.ts";
@@ -301,43 +303,10 @@ function options(): Options {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-interface ProcessResult {
-  exitCode: number;
-  wallMs: number;
-  stdout: string;
-  stderr: string;
-  /** From /usr/bin/time: peak RSS (bytes), user and system CPU (s). */
-  maxRss?: number;
-  cpuUser?: number;
-  cpuSys?: number;
-}
+type ProcessResult = TimedResult;
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, timed = false): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const timeFile = timed ? path.join(tmpdir(), `${REPO_PREFIX}-time-${process.pid}-${randomBytes(4).toString("hex")}`) : "";
-    const [cmd, argv] = timed ? ["/usr/bin/time", ["-o", timeFile, "-f", "%M %U %S", command, ...args]] : [command, args];
-    const t0 = performance.now();
-    const proc = spawn(cmd as string, argv as string[], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    proc.stderr.on("data", (c: Buffer) => (stderr = (stderr + c.toString("utf8")).slice(-20_000)));
-    const timer = setTimeout(() => proc.kill("SIGINT"), RUN_TIMEOUT_MS);
-    proc.on("error", reject);
-    proc.on("close", (code, signal) => {
-      const wallMs = performance.now() - t0;
-      clearTimeout(timer);
-      const result: ProcessResult = { exitCode: code ?? (signal ? 128 : 1), wallMs, stdout, stderr };
-      if (!timed) return resolve(result);
-      readFile(timeFile, "utf8")
-        .then((text) => {
-          // The last line: a failing command makes time write "Command exited with non-zero status" first.
-          const [rssKb, user, sys] = text.trim().split("\n").pop()!.split(" ").map(Number);
-          resolve({ ...result, maxRss: rssKb! * 1024, cpuUser: user!, cpuSys: sys! });
-        }, () => resolve(result))
-        .finally(() => void rm(timeFile, { force: true }));
-    });
-  });
+  return runTimed(command, args, env, { timed, timeoutMs: RUN_TIMEOUT_MS });
 }
 
 /** The bench file, bundled the way scripts/bundle-cli.mjs bundles the CLI, for the child processes. */
@@ -538,14 +507,8 @@ async function removePushed(v2: string, runPrefix: string): Promise<{ repositori
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
-const spread = (values: number[], digits = 3) => `${median(values).toFixed(digits)} [${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}]`;
 const layerText = (l: LayerCounts) => `layers pushed ${l.pushed}, mounted ${l.mounted}, already there ${l.exists}`;
 
 /**

@@ -20,6 +20,9 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** A median with its range: `1.032 [0.933–1.101]`. */
+export const spread = (values: readonly number[], digits = 3) => `${median(values).toFixed(digits)} [${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}]`;
+
 /** Seconds with two decimals. */
 export const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
