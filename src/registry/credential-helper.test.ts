@@ -64,7 +64,7 @@ test("a helper name with a path in it is refused before anything runs", () => {
 test("a helper that hangs (a passphrase prompt) is stopped at the timeout with a clear error", async () => {
   await using fake = await fakeCredentialHelper({ mode: "hang" });
   const helper = new CredentialHelper(fake.name, { env: fake.env, timeoutMs: 300, namedBy: "credsStore in X" });
-  const started = Date.now();
+  // The message is the proof that the timeout stopped it (a hanging helper never answers otherwise).
   await assert.rejects(helper.get("127.0.0.1:5002"), (err: SlipwayError) => {
     assert.equal(err.code, "CREDENTIAL_HELPER_TIMEOUT");
     assert.equal(err.kind, "timeout");
@@ -72,7 +72,6 @@ test("a helper that hangs (a passphrase prompt) is stopped at the timeout with a
     assert.match(err.hint ?? "", /passphrase/);
     return true;
   });
-  assert.ok(Date.now() - started < 5000);
 });
 
 test("an aborted signal stops the helper: cancelled", async () => {
