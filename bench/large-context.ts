@@ -49,7 +49,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { runTimed, type TimedResult } from "./timed-process.ts";
+import { bundleChild, runTimed, type TimedResult } from "./timed-process.ts";
 import { median, spread } from "./rounds.ts";
 import { Engine, builderFromEnv, endpointFromEnv } from "../src/engine/index.ts";
 import { builtImageId } from "../src/engine/streams/json-stream.ts";
@@ -371,24 +371,6 @@ async function pruneNewBuildCache(engine: Engine, before: Set<string>): Promise<
   }
 }
 
-/** The bench file, bundled the way scripts/bundle-cli.mjs bundles the CLI, for the child processes. */
-async function bundleChild(): Promise<string> {
-  const { build } = await import("esbuild");
-  const self = fileURLToPath(import.meta.url);
-  const outfile = path.join(path.dirname(self), ".out/large-context/large-context.mjs");
-  await build({
-    entryPoints: [self],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    outfile,
-    external: ["esbuild"],
-    banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module'; const require = __slipwayCreateRequire(import.meta.url);" },
-    logLevel: "warning",
-  });
-  return outfile;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Figures
@@ -418,7 +400,7 @@ async function main(): Promise<void> {
   ]);
   const apiVersion = engine.apiVersion;
   const bare = await run(process.execPath, ["-e", ""], {}, true);
-  const childBundle = await bundleChild();
+  const childBundle = await bundleChild(import.meta.url, "large-context");
   const ctx = await ensureContext(opts.files, opts.sizeBytes, log);
   if (opts.peers.some((p) => p === "curl-tar" || p === "engine-tar")) await ensureTar(ctx, log);
 

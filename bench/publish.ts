@@ -72,7 +72,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { runTimed, type TimedResult } from "./timed-process.ts";
+import { bundleChild, runTimed, type TimedResult } from "./timed-process.ts";
 import { median, spread } from "./rounds.ts";
 import { Engine, endpointFromEnv, type ProgressMessage } from "../src/engine/index.ts";
 import { builtImageId, tarFromEntries } from "../src/engine/streams/index.ts";
@@ -309,24 +309,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timed = fa
   return runTimed(command, args, env, { timed, timeoutMs: RUN_TIMEOUT_MS });
 }
 
-/** The bench file, bundled the way scripts/bundle-cli.mjs bundles the CLI, for the child processes. */
-async function bundleChild(): Promise<string> {
-  const { build } = await import("esbuild");
-  const self = fileURLToPath(import.meta.url);
-  const outfile = path.join(path.dirname(self), ".out/publish/publish.mjs");
-  await build({
-    entryPoints: [self],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    outfile,
-    external: ["esbuild"],
-    banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module'; const require = __slipwayCreateRequire(import.meta.url);" },
-    logLevel: "warning",
-  });
-  return outfile;
-}
 
 /** A DOCKER_CONFIG folder whose config.json logs the docker CLI in to `registry`. */
 async function dockerConfig(registry: string, credential: RegistryCredential): Promise<string> {
@@ -552,7 +534,7 @@ async function main(): Promise<void> {
     run("git", ["status", "--porcelain", "--", "src"], {}).then((r) => r.stdout.trim()),
   ]);
   if ((await engine.images.inspect("busybox:latest").catch(() => undefined)) === undefined) throw new Error("busybox:latest is not in the engine: run testworld/setup.sh");
-  const childBundle = await bundleChild();
+  const childBundle = await bundleChild(import.meta.url, "publish");
   // What node alone costs here: the start-up no node process avoids.
   const bareRun = await run(process.execPath, ["-e", ""], {}, true);
   const bare = { wallMs: bareRun.wallMs, maxRss: bareRun.maxRss ?? Number.NaN };

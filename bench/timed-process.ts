@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 
 export interface TimedResult {
@@ -48,4 +49,23 @@ export function runTimed(command: string, args: string[], env: NodeJS.ProcessEnv
         .finally(() => void rm(timeFile, { force: true }));
     });
   });
+}
+
+/** A bench file (its `import.meta.url`), bundled the way scripts/bundle-cli.mjs bundles the CLI, for its child processes. */
+export async function bundleChild(selfUrl: string, name: string): Promise<string> {
+  const { build } = await import("esbuild");
+  const self = fileURLToPath(selfUrl);
+  const outfile = path.join(path.dirname(self), `.out/${name}/${name}.mjs`);
+  await build({
+    entryPoints: [self],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile,
+    external: ["esbuild"],
+    banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module'; const require = __slipwayCreateRequire(import.meta.url);" },
+    logLevel: "warning",
+  });
+  return outfile;
 }
