@@ -9,6 +9,7 @@ import { EngineApiError, isConflict, isNotFound } from "../../engine/index.ts";
 import { tarFromEntries } from "../../engine/streams/archive.ts";
 import type { EventBus } from "../../events/index.ts";
 import type { ContainerWatcher } from "../../readiness/container-watcher.ts";
+import { teardownSignal } from "../../run/lifetimes.ts";
 import { waitReady } from "../../readiness/wait-ready.ts";
 import { runDag } from "./dag.ts";
 import type { Operation, Plan } from "./plan.ts";
@@ -85,7 +86,12 @@ async function runOperation(op: Operation, ctx: ExecuteContext, signal: AbortSig
     }
     case "container.start":
       if (ctx.beforeStart) await ctx.beforeStart(op, created.get(op.name) ?? op.containerId ?? op.name, signal);
-      await engine.containers.start(op.name, { signal });
+      signal.throwIfAborted();
+      // Once asked, the engine carries a start through whether or not anyone still listens, and
+      // its process writes output before the engine lists it as running. Its answer is awaited
+      // even when the run is cancelled, so that what comes next (Ctrl-C's stop) sees the container
+      // running rather than "created", and stops it.
+      await engine.containers.start(op.name, { signal: teardownSignal("containerMs") });
       return;
     case "container.stop":
       await engine.containers.stop(op.container.id, { ...(op.stopTimeout !== undefined ? { timeout: op.stopTimeout } : {}), signal });

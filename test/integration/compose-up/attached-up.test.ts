@@ -172,6 +172,30 @@ services:
   assert.equal(web.State.ExitCode, 143, "stopped with SIGTERM");
 });
 
+test("Ctrl-C at a container's first output, while the engine is still finishing its start: it is stopped with the rest, none left running", { timeout: 120_000 }, async () => {
+  // A process writes before the engine lists its container as running: a stop planned from that
+  // list left such a container running (and, with a slow sibling, hung until the sibling's grace
+  // period ended). Three services make it likely that one is caught mid-start.
+  const interrupt = new AbortController();
+  await using ctx = await testContext({ signal: interrupt.signal });
+  const name = uniqueProject("early");
+  const service = (s: string) => `  ${s}: { image: busybox:latest, init: true, command: ["sh", "-c", "echo ${s} is up; sleep 300"] }\n`;
+  const project = await projectFromYaml(`services:\n${["a", "b", "c"].map(service).join("")}`, name);
+  const wrote: string[] = [];
+  const output = (c: { name: string }): ContainerOutput => ({
+    write: () => {
+      wrote.push(c.name);
+      if (wrote.length === 1) interrupt.abort();
+    },
+    drained: () => undefined,
+    end: () => undefined,
+  });
+  await assert.rejects(composeUpAttached(ctx, project, { lifetime: "ephemeral" }, { attach: ["a", "b", "c"], output }), (err) => err instanceof CancelledError);
+  const left = await states(ctx.engine, name);
+  assert.deepEqual(Object.entries(left).filter(([, state]) => state === "running"), [], JSON.stringify(left));
+  assert.equal(left[wrote[0]!], "exited", `${wrote[0]} wrote, so it had started`);
+});
+
 test("--scale web=3 then web=1: replicas 2 and 3 go, web-1 stays; then logs of every replica, tail and prefixes", { timeout: 120_000 }, async () => {
   await using ctx = await testContext();
   const name = uniqueProject("scale");
