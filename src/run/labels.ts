@@ -50,6 +50,8 @@ export const ComposeLabel = {
   version: "com.docker.compose.version",
   dependsOn: "com.docker.compose.depends_on",
   image: "com.docker.compose.image",
+  /** A one-off's random 64 hex digits, of which its name carries the first 12. */
+  slug: "com.docker.compose.slug",
 } as const;
 
 export interface RunOwner {

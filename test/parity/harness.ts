@@ -191,7 +191,7 @@ function containerState(c: ContainerInspect): ContainerState {
     init: c.HostConfig.Init ?? null,
     ports: ports.sort(),
     mounts: c.Mounts.map((m) => `${m.Type}:${m.Type === "volume" ? m.Name : m.Source}:${m.Destination}:${m.RW ? "rw" : "ro"}`).sort(),
-    networks: Object.fromEntries(Object.entries(c.NetworkSettings.Networks).map(([n, e]) => [n, [...(e.Aliases ?? [])].filter((a) => !/^[0-9a-f]{12}$/.test(a)).sort()])),
+    networks: Object.fromEntries(Object.entries(c.NetworkSettings.Networks).map(([n, e]) => [n, [...(e.Aliases ?? [])].filter((a) => !/^[0-9a-f]{12}$/.test(a)).map(oneoffName).sort()])),
     labels: labelsOf(c.Config.Labels),
   };
 }

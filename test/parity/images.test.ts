@@ -4,20 +4,7 @@ import { describe, test } from "node:test";
 import { Engine, endpointFromEnv } from "../../src/engine/index.ts";
 import { assertSame, KnownList, normalizeProject, ParityProjects, skipReason, TOOLS, world } from "./harness.ts";
 
-const known = new KnownList([
-  {
-    what: "built image labels",
-    path: ["com.docker.compose.project"],
-    kind: "bug",
-    reason: "compose 2.26 labels the images it builds with com.docker.compose.project and .service; Slipway's built images carry only the Dockerfile's labels",
-  },
-  {
-    what: "built image labels",
-    path: ["com.docker.compose.service"],
-    kind: "bug",
-    reason: "compose 2.26 labels the images it builds with com.docker.compose.project and .service; Slipway's built images carry only the Dockerfile's labels",
-  },
-]);
+const known = new KnownList([]);
 
 describe("build and pull", { skip: skipReason }, () => {
 

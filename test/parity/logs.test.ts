@@ -3,14 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { assertSame, KnownList, ParityProjects, skipReason, TOOLS, type Pair, type ToolResult } from "./harness.ts";
 
-const known = new KnownList([
-  {
-    what: "logs -f",
-    path: ["exits"],
-    kind: "bug",
-    reason: "compose's logs -f ends with a `<container> exited with code N` line for each followed container that stops; Slipway's prints none",
-  },
-]);
+const known = new KnownList([]);
 
 const failed = (r: Pair<ToolResult>) => `docker: ${r.docker.stderr}\nslipway: ${r.slipway.stderr}`;
 /**

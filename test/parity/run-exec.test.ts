@@ -9,17 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { assertSame, KnownList, ParityProjects, skipReason, TOOLS, type Pair, type ToolResult } from "./harness.ts";
-import { containerBugs } from "./known-bugs.ts";
 
-const known = new KnownList([
-  ...containerBugs("run leaves its one-off"),
-  {
-    what: "run leaves its one-off",
-    path: ["containers", "*", "labels", "com.docker.compose.slug"],
-    kind: "bug",
-    reason: "compose 2.26 labels a one-off container com.docker.compose.slug (the random part of its name); Slipway does not",
-  },
-]);
+const known = new KnownList([]);
 
 const failed = (r: Pair<ToolResult>) => `docker: ${r.docker.stderr}\nslipway: ${r.slipway.stderr}`;
 

@@ -2,14 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { assertSame, KnownList, ParityProjects, skipReason, type Pair, type ToolResult } from "./harness.ts";
-import { containerBugs } from "./known-bugs.ts";
 
-const ABORT_STOPS_ALL = "with --abort-on-container-exit (or --exit-code-from), compose 2.26 stops the containers of the services it attached (those named) and leaves their dependencies running; Slipway stops every container of the project";
-const known = new KnownList([
-  ...containerBugs("up migrate"),
-  ...containerBugs("up --exit-code-from"),
-  ...["state", "exitCode", "health"].map((field) => ({ what: "up --exit-code-from", path: ["containers", "*", field], kind: "bug" as const, reason: ABORT_STOPS_ALL })),
-]);
+const known = new KnownList([]);
 const failed = (r: Pair<ToolResult>) => `docker: ${r.docker.stderr}\nslipway: ${r.slipway.stderr}`;
 /** As in logs.test.ts: ANSI erases, prefix padding and the order in which containers' lines interleave aside. */
 const lines = (out: string) =>

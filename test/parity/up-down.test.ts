@@ -2,9 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { assertDocumented, assertSame, IGNORED, KnownList, ParityProjects, skipReason } from "./harness.ts";
-import { containerBugs } from "./known-bugs.ts";
 
-const known = new KnownList([...containerBugs("up -d"), ...containerBugs("up -d again"), ...containerBugs("broken dependency")]);
+const known = new KnownList([]);
 
 const ids = (s: { containers: Record<string, unknown> }) => Object.keys(s.containers).sort();
 

@@ -7,6 +7,7 @@ import { buffer } from "node:stream/consumers";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { composeCopy, cpPlan, resolveLocalPath } from "../../compose/runner/cp.ts";
 import { withDependencies } from "../../compose/runner/graph.ts";
+import { concurrency } from "../../compose/runner/context.ts";
 import { executeImages, planImages, planPulls, planPushes, pullImages, pushImages, type ImageFailure } from "../../compose/runner/images-phase.ts";
 import { composeExec } from "../../compose/runner/exec.ts";
 import { formatPlan } from "../../compose/runner/plan.ts";
@@ -287,7 +288,7 @@ export function registerContainers(compose: Command, d: ComposeDeps): void {
         return;
       }
       await using ctx = await d.context(quietly(g, o.quiet));
-      await executeImages(project, steps, new ImageResolver(ctx.engine, ctx.events, d.signal), d.signal, ctx.events);
+      await executeImages(project, steps, new ImageResolver(ctx.engine, ctx.events, d.signal), d.signal, ctx.events, concurrency(ctx));
       if (pushes.length) {
         const failures = await pushImages(ctx.engine, pushes, { credentials: credentials(d), events: ctx.events, signal: d.signal });
         if (failures.length) throw failureError("push", failures, "Check the registry and your login (`slipway login REGISTRY`), then run `slipway compose push`.");

@@ -65,6 +65,7 @@ export function registerLogs(compose: Command, d: ComposeDeps): void {
           ...(o.since !== undefined ? { since: o.since } : {}),
           ...(o.until !== undefined ? { until: o.until } : {}),
           ...(o.timestamps ? { timestamps: true } : {}),
+          onExit: (c, code) => lines.status(displayName(c.name, name), `exited with code ${code}`),
         });
       } finally {
         await lines.close();

@@ -9,6 +9,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { teardownRun } from "../../cleanup/teardown-run.ts";
 import { formatIssue, loadProject } from "../../compose/load/index.ts";
 import type { Project } from "../../compose/model/index.ts";
+import type { ComposeContext } from "../../compose/runner/context.ts";
 import { CancelledError, SlipwayError } from "../../errors/index.ts";
 import { definedEnv } from "../../pipeline/pipeline.ts";
 import type { RunContext } from "../../run/context.ts";
@@ -49,7 +50,8 @@ export interface ComposeDeps {
   load(opts: GlobalOptions, services?: string[]): Promise<Project>;
   /** The project's name: `-p`, else the file's (loading it only when needed). */
   projectName(opts: GlobalOptions): Promise<string>;
-  context(opts: GlobalOptions): Promise<RunContext & AsyncDisposable>;
+  /** A run context for compose commands: containers from images' names, `--parallel` as given. */
+  context(opts: GlobalOptions): Promise<RunContext & ComposeContext & AsyncDisposable>;
   /** Runs `work`; on Ctrl-C removes what this invocation created (its run label) and throws CancelledError (exit 130). */
   cancellable(ctx: RunContext, work: () => Promise<void>): Promise<void>;
 }
@@ -186,7 +188,8 @@ export function composeDeps(io: CliIo, signal: AbortSignal, setExit: (code: numb
     globals: (cmd) => readGlobals(cmd, current.env),
     load,
     projectName: async (opts) => opts.projectName ?? (await load(opts)).name,
-    context: (opts) => openRunContext(current, signal, outputMode(opts)),
+    // Containers from images' names, as docker compose creates them; `--parallel` bounds every engine operation.
+    context: async (opts) => Object.assign(await openRunContext(current, signal, outputMode(opts)), { createFrom: "name" as const, ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}) }),
     async cancellable(ctx, work) {
       try {
         await work();

@@ -6,9 +6,11 @@
  *
  * It ends, as compose's does:
  * - when every attached container has exited: exit code 0, the others left as they are;
- * - with `abortOnContainerExit`, when any container of the project's services exits: everything
- *   is stopped, and the exit code is that of `exitCodeFrom`'s container, or else of the service
- *   whose container exited first (compose 2.26.1's printer takes the first exit's service);
+ * - with `abortOnContainerExit`, when any container of the project's services exits: the
+ *   services named on the command line (every service when none is) are stopped, their
+ *   dependencies left running, as compose 2.26 does; the exit code is that of `exitCodeFrom`'s
+ *   container, or else of the service whose container exited first (compose 2.26.1's printer
+ *   takes the first exit's service);
  * - on Ctrl-C (`ctx.signal`): everything is stopped gracefully and left stopped, then a
  *   CancelledError; `force` aborting (a second Ctrl-C) kills what is still stopping.
  */
@@ -115,6 +117,8 @@ class AttachSession {
   readonly #attach: Set<string>;
   readonly #expectedExits: Set<string>;
   readonly #services: readonly string[];
+  /** What an exit that aborts everything stops: the services named on the command line (all when none), as compose 2.26 does. */
+  readonly #cascade: readonly string[];
   readonly #followed = new Map<string, Followed>();
   /** Ends the attach streams once `up` is over. */
   readonly #streams = new AbortController();
@@ -131,10 +135,11 @@ class AttachSession {
   #fail!: (err: unknown) => void;
   readonly finished: Promise<number>;
 
-  constructor(ctx: ComposeContext, project: Project, services: readonly string[], watching: Promise<ContainerWatcher>, opts: AttachOptions) {
+  constructor(ctx: ComposeContext, project: Project, services: readonly string[], cascade: readonly string[], watching: Promise<ContainerWatcher>, opts: AttachOptions) {
     this.#ctx = ctx;
     this.#project = project;
     this.#services = services;
+    this.#cascade = cascade;
     this.#watching = watching;
     this.#opts = opts;
     this.#attach = new Set(opts.attach);
@@ -256,14 +261,15 @@ class AttachSession {
     const force = this.#opts.force;
     const signal = manyListeners(teardownSignal("runMs"));
     const reason = why === "interrupt" ? "interrupted" : "a container exited (--abort-on-container-exit)";
-    const services = new Set(this.#services);
+    // Ctrl-C stops everything this `up` started; an exit that aborts, what was named (their dependencies run on).
+    const services = new Set(why === "interrupt" ? this.#services : this.#cascade);
     const observe = async () => (await observeProject(this.#ctx.engine, this.#project.name, signal)).containers.filter((c) => !c.oneoff && services.has(c.service));
     // A start the engine was still carrying out when `up` was cut short shows up in a second look.
     for (let round = 0; round < 3 && !force?.aborted; round++) {
       const plan = planStop({ project: this.#project, containers: await observe(), reason, ...(this.#opts.timeout !== undefined ? { timeout: this.#opts.timeout } : {}) });
       if (plan.length === 0) return;
       try {
-        await executePlan(plan, { engine: this.#ctx.engine, events: this.#ctx.events, signal: force ? manyListeners(AbortSignal.any([force, signal])) : signal });
+        await executePlan(plan, { engine: this.#ctx.engine, events: this.#ctx.events, signal: force ? manyListeners(AbortSignal.any([force, signal])) : signal, ...(this.#ctx.parallel !== undefined ? { parallel: this.#ctx.parallel } : {}) });
       } catch (err) {
         if (!force?.aborted) throw err;
       }
@@ -302,7 +308,7 @@ export async function composeUpAttached(ctx: ComposeContext, project: Project, u
   // It subscribes beside composeUp's first reads; composeUp awaits it before anything starts.
   const watching = ContainerWatcher.start(ctx.engine, [`${ComposeLabel.project}=${project.name}`]);
   watching.catch(() => undefined);
-  const session = new AttachSession(ctx, project, services, watching, opts);
+  const session = new AttachSession(ctx, project, services, requested, watching, opts);
   const onInterrupt = () => session.stop("interrupt");
   ctx.signal.addEventListener("abort", onInterrupt, { once: true });
   try {

@@ -46,7 +46,8 @@ services:
   assert.equal(b.StopSignal, "SIGQUIT");
   assert.deepEqual(b.Healthcheck, { Test: ["CMD-SHELL", "curl -f http://localhost/"], Interval: 1e9, Retries: 3, StartPeriod: 5e9 });
   assert.equal(b.HostConfig!.NetworkMode, "demo_default");
-  assert.deepEqual(b.NetworkingConfig!.EndpointsConfig!["demo_default"]!.Aliases, ["web"]);
+  // As compose v2: the container's own name first, then the service's.
+  assert.deepEqual(b.NetworkingConfig!.EndpointsConfig!["demo_default"]!.Aliases, ["demo-web-1", "web"]);
   assert.equal(b.Labels!["com.docker.compose.project"], "demo");
   assert.equal(b.Labels!["com.docker.compose.service"], "web");
   assert.equal(b.Labels!["dev.slipway.run"], "r1");
@@ -108,7 +109,7 @@ volumes: { data: {} }
   assert.match(spec.body.HostConfig!.Binds![0]!, /\/init:\/docker-entrypoint-initdb\.d:ro$/);
 });
 
-test("one-off overrides: command, no published ports, no restart, oneoff labels", async () => {
+test("one-off overrides: command, no published ports, an empty restart policy (as compose sends it), oneoff labels", async () => {
   const project = await projectFromYaml(`
 services:
   app:
@@ -119,7 +120,7 @@ services:
   const spec = buildContainerSpec({ ...base, project, service: project.services["app"]!, apiVersion: "1.41", oneoff: { command: ["echo", "hi"] } });
   assert.deepEqual(spec.body.Cmd, ["echo", "hi"]);
   assert.equal(spec.body.HostConfig!.PortBindings, undefined);
-  assert.deepEqual(spec.body.HostConfig!.RestartPolicy, { Name: "no" });
+  assert.deepEqual(spec.body.HostConfig!.RestartPolicy, { Name: "" });
   assert.equal(spec.body.Labels!["com.docker.compose.oneoff"], "True");
 });
 
@@ -240,4 +241,57 @@ services:
   assert.equal(host.PidMode, "container:demo-db-1");
   assert.equal(host.UTSMode, "host");
   assert.deepEqual(host.VolumesFrom, ["the-app:ro", "demo-db-1", "outside:rw"]);
+});
+
+test("restart policies as compose v2 sends them: none set is empty; deploy.restart_policy maps none, any, on-failure", async () => {
+  const project = await projectFromYaml(`
+services:
+  unset: { image: busybox }
+  no: { image: busybox, restart: "no" }
+  always: { image: busybox, restart: always }
+  none: { image: busybox, deploy: { restart_policy: { condition: none } } }
+  any: { image: busybox, restart: "no", deploy: { restart_policy: { condition: any } } }
+  bare: { image: busybox, deploy: { restart_policy: { delay: 5s } } }
+`);
+  const policy = (s: string) => buildContainerSpec({ ...base, project, service: project.services[s]!, apiVersion: "1.41" }).body.HostConfig!.RestartPolicy;
+  assert.deepEqual(policy("unset"), { Name: "" });
+  assert.deepEqual(policy("no"), { Name: "no" });
+  assert.deepEqual(policy("always"), { Name: "always" });
+  assert.deepEqual(policy("none"), { Name: "no" });
+  assert.deepEqual(policy("any"), { Name: "always" }, "deploy.restart_policy wins over restart");
+  assert.deepEqual(policy("bare"), { Name: "" });
+});
+
+test("compose's image label holds the image's ID when it is known; a one-off carries its slug", async () => {
+  const project = await projectFromYaml(`
+services:
+  web: { image: busybox:latest }
+`);
+  const service = project.services["web"]!;
+  const named = buildContainerSpec({ ...base, image: "busybox:latest", imageId: "sha256:0123", project, service, apiVersion: "1.41" });
+  assert.equal(named.body.Image, "busybox:latest");
+  assert.equal(named.body.Labels!["com.docker.compose.image"], "sha256:0123");
+  assert.equal(named.body.Labels!["com.docker.compose.slug"], undefined);
+  const dry = buildContainerSpec({ ...base, image: "busybox:latest", project, service, apiVersion: "1.41" });
+  assert.equal(dry.body.Labels!["com.docker.compose.image"], "", "no ID yet (a dry run)");
+  const slug = "ab".repeat(32);
+  const oneoff = buildContainerSpec({ ...base, name: `demo-web-run-${slug.slice(0, 12)}`, project, service, apiVersion: "1.41", oneoff: { slug } });
+  assert.equal(oneoff.body.Labels!["com.docker.compose.slug"], slug);
+});
+
+test("every network's aliases: the container's name, the service's, then the network's own", async () => {
+  const project = await projectFromYaml(`
+services:
+  web:
+    image: busybox
+    networks:
+      front: { aliases: [www] }
+      back: {}
+networks: { front: {}, back: {} }
+`);
+  const spec = buildContainerSpec({ ...base, project, service: project.services["web"]!, apiVersion: "1.44" });
+  const aliases = Object.fromEntries(Object.entries(spec.body.NetworkingConfig!.EndpointsConfig!).map(([n, e]) => [n, e.Aliases]));
+  assert.deepEqual(aliases, { demo_back: ["demo-web-1", "web"], demo_front: ["demo-web-1", "web", "www"] });
+  const old = buildContainerSpec({ ...base, project, service: project.services["web"]!, apiVersion: "1.41" });
+  assert.deepEqual(old.connectAfterCreate.map((a) => a.endpoint.Aliases), [["demo-web-1", "web", "www"]], "connected after create on engines before 1.44");
 });

@@ -21,6 +21,8 @@ export interface OneOffOverrides {
   tty?: boolean;
   /** Publish the service's ports too (`run --service-ports`); off by default, as compose. */
   servicePorts?: boolean;
+  /** compose v2's slug: 64 random hex digits, of which a generated name takes the first 12. */
+  slug?: string;
 }
 
 export interface ContainerSpecInput {
@@ -29,8 +31,10 @@ export interface ContainerSpecInput {
   /** Replica number, 1-based. */
   index: number;
   name: string;
-  /** The image to run: a pinned reference or a built image id. */
+  /** What the container is created from (Config.Image): the image's ID, or its name as compose does. */
   image: string;
+  /** The image's ID, when resolved (not in a dry run): compose's image label. */
+  imageId?: string;
   configHash: string;
   /** Slipway's run labels (run id, owner, lifetime…). */
   runLabels: Record<string, string>;
@@ -68,7 +72,7 @@ export interface ContainerSpec {
 
 const NS_PER_S = 1_000_000_000;
 
-export function serviceLabels(input: Pick<ContainerSpecInput, "project" | "service" | "index" | "configHash" | "runLabels" | "oneoff">): Record<string, string> {
+export function serviceLabels(input: Pick<ContainerSpecInput, "project" | "service" | "index" | "configHash" | "runLabels" | "oneoff" | "imageId">): Record<string, string> {
   const { project, service } = input;
   return {
     ...service.labels,
@@ -87,22 +91,27 @@ export function serviceLabels(input: Pick<ContainerSpecInput, "project" | "servi
     [ComposeLabel.dependsOn]: Object.entries(service.depends_on)
       .map(([name, d]) => `${name}:${d.condition}:${d.restart}`)
       .join(","),
-    [ComposeLabel.image]: service.image ?? "",
+    // compose v2 records the image's ID here (and compares it to decide on a recreate).
+    [ComposeLabel.image]: input.imageId ?? "",
+    ...(input.oneoff?.slug ? { [ComposeLabel.slug]: input.oneoff.slug } : {}),
   };
 }
 
 /**
  * `deploy.restart_policy` as compose v2 maps it (it wins over `restart` there: none → no,
- * any → always, unset → the engine's default, no), else `restart`.
+ * any → always), else `restart`. Neither set: an empty policy, as compose sends it (the engine
+ * treats it as "no"; `docker inspect` shows it empty).
  */
 function restartPolicy(restart: string | undefined, deploy?: Service["deploy"]): HostConfig["RestartPolicy"] {
   const policy = deploy?.restart_policy;
   if (policy) {
     if (policy.condition === "on-failure") return { Name: "on-failure", MaximumRetryCount: policy.max_attempts ?? 0 };
     if (policy.condition === "any") return { Name: "always" };
-    return { Name: "no" };
+    if (policy.condition === "none") return { Name: "no" };
+    return { Name: "" };
   }
-  if (!restart || restart === "no") return { Name: "no" };
+  if (!restart) return { Name: "" };
+  if (restart === "no") return { Name: "no" };
   if (restart.startsWith("on-failure")) {
     const [, retries] = restart.split(":");
     return { Name: "on-failure", MaximumRetryCount: retries ? Number(retries) : 0 };
@@ -186,9 +195,10 @@ function fileMounts(
   each("config", service.configs);
 }
 
-function endpointFor(service: Service, key: string): EndpointSettings {
+/** As compose v2: the container's own name, then the service's, then the network's aliases. */
+function endpointFor(service: Service, key: string, containerName: string): EndpointSettings {
   const net = service.networks[key];
-  const aliases = [service.name, ...(net?.aliases ?? [])];
+  const aliases = [containerName, service.name, ...(net?.aliases ?? [])];
   const endpoint: EndpointSettings = { Aliases: [...new Set(aliases)] };
   if (net?.ipv4_address || net?.ipv6_address || net?.link_local_ips.length) {
     endpoint.IPAMConfig = {};
@@ -247,7 +257,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
   }
 
   const hostConfig: HostConfig = {
-    RestartPolicy: oneoff ? { Name: "no" } : restartPolicy(service.restart, service.deploy),
+    RestartPolicy: oneoff ? { Name: "" } : restartPolicy(service.restart, service.deploy),
     Init: service.init ?? null,
     ExtraHosts: service.extra_hosts.map((h) => h.replace("=", ":")),
     CapAdd: service.cap_add,
@@ -332,7 +342,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
     if (primary) {
       const primaryName = networkName(project, primary);
       hostConfig.NetworkMode = primaryName;
-      const endpoints: Record<string, EndpointSettings> = { [primaryName]: endpointFor(service, primary) };
+      const endpoints: Record<string, EndpointSettings> = { [primaryName]: endpointFor(service, primary, input.name) };
       // Legacy links: another service's first container (or any container) under an alias, on the primary network.
       const links = [
         ...service.links.map((l) => {
@@ -343,7 +353,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
       ];
       if (links.length) endpoints[primaryName]!.Links = links;
       for (const key of rest) {
-        const attachment = { network: networkName(project, key), endpoint: endpointFor(service, key) };
+        const attachment = { network: networkName(project, key), endpoint: endpointFor(service, key, input.name) };
         // Engines before API 1.44 accept a single network at create time.
         if (apiAtLeast(input.apiVersion, "1.44")) endpoints[attachment.network] = attachment.endpoint;
         else connectAfterCreate.push(attachment);

@@ -117,7 +117,7 @@ export async function composeDown(ctx: ComposeContext, projectName: string, opts
     images = candidates.filter((_, i) => present[i]);
   }
   if (opts.dryRun) return { plan, images };
-  await executePlan(plan, { engine: ctx.engine, signal, events: ctx.events, removeVolumes: opts.removeVolumes ?? false });
+  await executePlan(plan, { engine: ctx.engine, signal, events: ctx.events, removeVolumes: opts.removeVolumes ?? false, ...(ctx.parallel !== undefined ? { parallel: ctx.parallel } : {}) });
   // One after another: two names of one image removed at once race in the engine (the second
   // resolves the name to an ID the first has just deleted: "unrecognized image ID").
   for (const image of images) await removeImage(ctx, image, signal);

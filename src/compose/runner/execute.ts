@@ -11,6 +11,7 @@ import type { EventBus } from "../../events/index.ts";
 import type { ContainerWatcher } from "../../readiness/container-watcher.ts";
 import { teardownSignal } from "../../run/lifetimes.ts";
 import { waitReady } from "../../readiness/wait-ready.ts";
+import { concurrency } from "./context.ts";
 import { runDag } from "./dag.ts";
 import type { Operation, Plan } from "./plan.ts";
 
@@ -28,6 +29,8 @@ export interface ExecuteContext {
    * sweeper passes 0: a network the engine will not release must not slow every command down.
    */
   networkRetries?: number;
+  /** At most this many operations at once (`--parallel`); unset or -1: no limit. */
+  parallel?: number;
   /** Called with each container this plan creates, as soon as it exists. */
   onCreated?: (name: string, id: string) => void;
   /**
@@ -152,6 +155,7 @@ export async function executePlan(plan: Plan, ctx: ExecuteContext): Promise<Exec
       }
     },
     ctx.signal,
+    concurrency(ctx),
   );
   return { created };
 }

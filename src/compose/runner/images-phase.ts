@@ -5,6 +5,7 @@
  */
 import type { Project, Service } from "../model/index.ts";
 import type { ImageResolver, PullPolicy } from "../../images/image-resolver.ts";
+import { ComposeLabel } from "../../run/labels.ts";
 import { builtImageName } from "./names.ts";
 import { runDag } from "./dag.ts";
 import { serviceBuildRequest, type BuildOverrides } from "./build-request.ts";
@@ -84,13 +85,17 @@ export async function executeImages(
   resolver: ImageResolver,
   signal: AbortSignal,
   events: EventBus,
+  /** At most this many builds and pulls at once (`--parallel`). */
+  limit = Infinity,
 ): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   await runDag(
     steps,
     async (step, stepSignal) => {
       if (step.kind === "build") {
-        const request = serviceBuildRequest(project, step.service, [step.tag], step.overrides);
+        const built = serviceBuildRequest(project, step.service, [step.tag], step.overrides);
+        // As compose v2 labels the images it builds: the project and service they belong to.
+        const request = { ...built, labels: { ...built.labels, [ComposeLabel.project]: project.name, [ComposeLabel.service]: step.service } };
         events.emit({ type: "step.start", step: step.id, cause: step.cause });
         const started = performance.now();
         const id = await resolver.build(request, stepSignal);
@@ -102,6 +107,7 @@ export async function executeImages(
       }
     },
     signal,
+    limit,
   );
   return ids;
 }

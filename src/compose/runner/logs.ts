@@ -45,6 +45,11 @@ export interface LogsOptions {
   signal?: AbortSignal;
   /** The clock durations count back from (tests pass their own). */
   now?: () => number;
+  /**
+   * Following: a container that was running when followed has stopped, with its exit code, after
+   * its last lines (compose prints `web-1 exited with code 0`).
+   */
+  onExit?: (container: LoggedContainer, exitCode: number) => void;
 }
 
 /** The project's containers to read, in name order (one-off `run` containers are left out, as compose does). */
@@ -85,6 +90,11 @@ export async function composeLogs(engine: Engine, containers: LoggedContainer[],
         }),
       ]);
       await pumpOutput(body, info.Config.Tty === true, output(c), opts.signal);
+      // The stream of a running container ends when it stops (unless --until ended it first).
+      if (opts.follow && opts.onExit && info.State.Running && until === undefined && !opts.signal?.aborted) {
+        const { result } = await engine.containers.wait(c.id, { condition: "not-running", ...(opts.signal ? { signal: opts.signal } : {}) });
+        opts.onExit(c, (await result).StatusCode);
+      }
     }),
   ).catch((err: unknown) => {
     if (!opts.signal?.aborted) throw err;

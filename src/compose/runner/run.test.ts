@@ -110,13 +110,13 @@ test("run's flags on the one-off: mounts, published ports, labels, capabilities,
   assert.equal(spec.body.Labels!["team"], "a");
 });
 
-test("a one-off has no published ports and no service aliases unless asked (as compose v2)", async () => {
+test("a one-off has no published ports and only its own name as alias unless asked (as compose v2)", async () => {
   const { project, spec } = await oneoff();
   assert.equal(spec.body.HostConfig!.PortBindings, undefined);
   const plain = withRunFlags(spec, project, { useAliases: false });
-  assert.deepEqual(Object.values(plain.body.NetworkingConfig!.EndpointsConfig!).map((e) => e.Aliases), [undefined]);
+  assert.deepEqual(Object.values(plain.body.NetworkingConfig!.EndpointsConfig!).map((e) => e.Aliases), [[spec.name]]);
   const aliased = withRunFlags(spec, project, { useAliases: true });
-  assert.deepEqual(Object.values(aliased.body.NetworkingConfig!.EndpointsConfig!).map((e) => e.Aliases), [["app", "api"]]);
+  assert.deepEqual(Object.values(aliased.body.NetworkingConfig!.EndpointsConfig!).map((e) => e.Aliases), [[spec.name, "app", "api"]]);
   // Unset keeps what the spec has: the pipeline's runs are unchanged.
   assert.deepEqual(withRunFlags(spec, project, {}).body, spec.body);
 });

@@ -10,7 +10,7 @@ import { CancelledError, SlipwayError } from "../../errors/index.ts";
 import { demuxStream, type StreamName } from "../../engine/streams/demux.ts";
 import type { Mount } from "../../engine/types.ts";
 import { ImageResolver, type PullPolicy } from "../../images/image-resolver.ts";
-import type { ComposeContext } from "./context.ts";
+import { createFrom, type ComposeContext } from "./context.ts";
 import { teardownSignal } from "../../run/lifetimes.ts";
 import { LABEL_PREFIX, Label, type Lifetime } from "../../run/labels.ts";
 import { parsePortSpec, parseVolumeSpec, shellSplit, type PortSpec, type VolumeSpec } from "../load/formats.ts";
@@ -178,11 +178,10 @@ export function withRunFlags(spec: ContainerSpec, project: Project, flags: RunFl
   if (flags.autoRemove) host.AutoRemove = true;
   let connectAfterCreate = spec.connectAfterCreate;
   if (flags.useAliases === false) {
-    for (const endpoint of Object.values(body.NetworkingConfig?.EndpointsConfig ?? {})) delete endpoint.Aliases;
-    connectAfterCreate = connectAfterCreate.map((a) => {
-      const { Aliases: _aliases, ...endpoint } = a.endpoint;
-      return { ...a, endpoint };
-    });
+    // As compose v2: a one-off answers to its own name only, not the service's or its aliases.
+    const own = [spec.name];
+    for (const endpoint of Object.values(body.NetworkingConfig?.EndpointsConfig ?? {})) if (endpoint.Aliases) endpoint.Aliases = own;
+    connectAfterCreate = connectAfterCreate.map((a) => ({ ...a, endpoint: { ...a.endpoint, Aliases: own } }));
   }
   return { ...spec, body, connectAfterCreate };
 }
@@ -204,7 +203,8 @@ export async function composeRun(ctx: ComposeContext, project: Project, serviceN
   const deps = [...new Set([...own.services, ...Object.keys(opts.gates ?? {})])];
   if (opts.publish?.length && opts.servicePorts) throw usage("--service-ports and --publish are incompatible", "Publish the service's ports with --service-ports, or the ones you name with -p, not both.");
   // compose v2's slug: 64 hex digits, of which the name takes 12.
-  const name = opts.name ?? oneoffContainerName(project.name, serviceName, randomBytes(6).toString("hex"));
+  const slug = randomBytes(32).toString("hex");
+  const name = opts.name ?? oneoffContainerName(project.name, serviceName, slug.slice(0, 12));
   const runLabels = ctx.labels(opts.lifetime);
   let createdId: string | undefined;
   let spec: ContainerSpec | undefined;
@@ -233,11 +233,12 @@ export async function composeRun(ctx: ComposeContext, project: Project, serviceN
               service,
               index: 1,
               name,
-              image: imageId ?? imageRef(project, service),
+              image: createFrom(ctx, imageId, imageRef(project, service)),
+              ...(imageId ? { imageId } : {}),
               configHash: serviceConfigHash(service, imageId),
               runLabels,
               apiVersion: ctx.engine.apiVersion,
-              oneoff: opts,
+              oneoff: { ...opts, slug },
             }),
             project,
             { ...opts, ...(opts.detach && opts.rm ? { autoRemove: true } : {}) },

@@ -8,7 +8,7 @@ import { ComposeLabel } from "../../run/labels.ts";
 import type { Lifetime } from "../../run/labels.ts";
 import { ImageResolver, type PullPolicy } from "../../images/image-resolver.ts";
 import { ContainerWatcher } from "../../readiness/container-watcher.ts";
-import type { ComposeContext } from "./context.ts";
+import { concurrency, createFrom, type ComposeContext } from "./context.ts";
 import type { Project } from "../model/index.ts";
 import { serviceConfigHash } from "./config-hash.ts";
 import { buildContainerSpec, type ContainerSpec } from "./container-spec.ts";
@@ -175,7 +175,7 @@ export async function composeUp(ctx: ComposeContext, project: Project, opts: UpO
     });
 
     const runLabels = ctx.labels(opts.lifetime);
-    const imageIds = opts.dryRun ? new Map<string, string>() : await executeImages(project, imageSteps, resolver, ctx.signal, ctx.events);
+    const imageIds = opts.dryRun ? new Map<string, string>() : await executeImages(project, imageSteps, resolver, ctx.signal, ctx.events, concurrency(ctx));
     for (const [service, id] of opts.prebuilt ?? []) imageIds.set(service, id);
 
     const desired: DesiredContainer[] = [];
@@ -183,8 +183,9 @@ export async function composeUp(ctx: ComposeContext, project: Project, opts: UpO
     const recreating: ObservedContainer[] = [];
     for (const name of services) {
       const service = project.services[name]!;
-      const imageId = imageIds.get(name) ?? imageRef(project, service);
-      const configHash = serviceConfigHash(service, imageIds.get(name));
+      const resolved = imageIds.get(name);
+      const image = createFrom(ctx, resolved, imageRef(project, service));
+      const configHash = serviceConfigHash(service, resolved);
       const expected = opts.scale?.[name] ?? replicas(project, name);
       if (service.container_name && expected > 1) {
         throw new SlipwayError(`Service ${name} has container_name ${service.container_name}: it cannot have ${expected} containers, whose names must differ`, {
@@ -199,7 +200,7 @@ export async function composeUp(ctx: ComposeContext, project: Project, opts: UpO
       recreating.push(...existing.filter((c) => obsolete(c) && replicaPlan.indexes.includes(c.index)));
       for (const index of replicaPlan.indexes) {
         const cname = serviceContainerName(project, name, index);
-        const spec = buildContainerSpec({ project, service, index, name: cname, image: imageId, configHash, runLabels, apiVersion: ctx.engine.apiVersion });
+        const spec = buildContainerSpec({ project, service, index, name: cname, image, ...(resolved ? { imageId: resolved } : {}), configHash, runLabels, apiVersion: ctx.engine.apiVersion });
         desired.push({ service: name, index, spec, configHash });
         containers.set(name, [...(containers.get(name) ?? []), cname]);
       }
@@ -233,6 +234,7 @@ export async function composeUp(ctx: ComposeContext, project: Project, opts: UpO
     const watcher = await watching;
     await executePlan(plan, {
       engine: ctx.engine,
+      ...(ctx.parallel !== undefined ? { parallel: ctx.parallel } : {}),
       signal: ctx.signal,
       events: ctx.events,
       ...(watcher ? { watcher } : {}),
