@@ -1,5 +1,5 @@
 /** Container endpoints. Removing something already gone is success. */
-import type { Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import { isConflict, isNotFound, isNotModified } from "./engine-error.ts";
 import type { EngineHttp } from "./http.ts";
 import type {
@@ -246,6 +246,20 @@ export class Containers {
       signal: opts.signal,
     });
     return response.body;
+  }
+
+  /**
+   * Attaches to the container's input and output on one two-way connection (the engine switches
+   * it to raw TCP): output multiplexed unless the container has a TTY; ending the writable side
+   * closes its stdin (when created with OpenStdin and StdinOnce). Register it before the start.
+   */
+  attachInteractive(id: string, opts: Signal = {}): Promise<Duplex> {
+    return this.#http.upgrade("POST", `/containers/${encodeURIComponent(id)}/attach`, { protocol: "tcp", query: { stream: true, stdin: true, stdout: true, stderr: true }, signal: opts.signal });
+  }
+
+  /** The container's terminal size (a TTY container), in characters. */
+  async resize(id: string, size: { rows: number; cols: number }, opts: Signal = {}): Promise<void> {
+    await this.#http.none("POST", `/containers/${encodeURIComponent(id)}/resize`, { query: { h: size.rows, w: size.cols }, signal: opts.signal });
   }
 
   async rename(id: string, name: string, opts: Signal = {}): Promise<void> {

@@ -138,18 +138,22 @@ export class EngineHttp {
    * An upgraded connection (`101 Switching Protocols`), e.g. `POST /session` to h2c: the raw
    * socket, on the same transport as every other request (unix, tcp, tls, ssh).
    */
-  async upgrade(method: Dispatcher.HttpMethod, p: string, opts: { protocol: string; headers?: Record<string, string | string[]>; signal?: AbortSignal | undefined }): Promise<Duplex> {
+  async upgrade(method: Dispatcher.HttpMethod, p: string, opts: { protocol: string; query?: Query; json?: unknown; headers?: Record<string, string | string[]>; signal?: AbortSignal | undefined }): Promise<Duplex> {
     const started = performance.now();
     if (opts.signal?.aborted) throw new CancelledError(`${method} ${p} cancelled`, opts.signal.reason);
     try {
       const { socket } = await upgrade(this.#transport.dispatcher, {
         origin: this.#transport.origin,
-        path: this.path(p, true),
+        path: this.path(p, true) + encodeQuery(opts.query),
         method,
         protocol: opts.protocol,
-        ...(opts.headers ? { headers: opts.headers } : {}),
+        ...(opts.json !== undefined
+          ? { headers: { ...opts.headers, "content-type": "application/json" }, body: JSON.stringify(opts.json) }
+          : opts.headers
+            ? { headers: opts.headers }
+            : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
-      } as Parameters<typeof upgrade>[1]);
+      } as unknown as Parameters<typeof upgrade>[1]);
       this.#trace?.({ method, path: p, status: 101, ms: performance.now() - started });
       return socket;
     } catch (err) {

@@ -20,14 +20,15 @@ export interface CliRun {
 }
 
 /** Runs the published CLI, or `opts.bin` (e.g. a copy of it elsewhere). */
-export function slipway(args: string[], opts: { cwd: string; env?: Record<string, string>; bin?: string }): CliRun {
+export function slipway(args: string[], opts: { cwd: string; env?: Record<string, string>; bin?: string; /** Piped to its standard input, then closed (else it reads /dev/null). */ input?: string }): CliRun {
   const bin = opts.bin ?? publishedBin;
   if (!existsSync(bin)) throw new Error(`${path.relative(repoRoot, bin)} does not exist: run \`npm run build\` first (npm test does)`);
   const child = spawn(process.execPath, [bin, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: "1", ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));

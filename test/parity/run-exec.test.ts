@@ -61,6 +61,19 @@ describe("run, exec and cp", { skip: skipReason }, () => {
     assert.deepEqual([r.docker.stderr, r.slipway.stderr], ["err\n", "err\n"]);
   });
 
+  test("exec's and run's input: what is piped in is the command's stdin, and its end closes it (-i, the default)", async () => {
+    const input = "first line\nsecond line\n";
+    const exec = await p.both(["exec", "-T", "db", "sh", "-c", "wc -l; exit 5"], { stdin: input });
+    assert.deepEqual([exec.docker.code, exec.slipway.code], [5, 5], failed(exec));
+    assert.deepEqual([exec.docker.stdout.trim(), exec.slipway.stdout.trim()], ["2", "2"]);
+    const run = await p.both(["run", "--rm", "-T", "migrate", "cat"], { stdin: input });
+    assert.deepEqual([run.docker.code, run.slipway.code], [0, 0], failed(run));
+    assert.deepEqual([run.docker.stdout, run.slipway.stdout], [input, input]);
+    // Nothing piped in (an empty input that ends at once): a command reading stdin sees its end.
+    const empty = await p.both(["exec", "-T", "db", "cat"]);
+    assert.deepEqual([empty.docker.code, empty.slipway.code, empty.docker.stdout, empty.slipway.stdout], [0, 0, "", ""], failed(empty));
+  });
+
   test("exec --index: the replica asked for", async () => {
     const r = await p.both(["exec", "--index", "2", "worker", "sh", "-c", "echo $GREETING; hostname >/dev/null"]);
     assert.deepEqual([r.docker.code, r.slipway.code], [0, 0], `${r.docker.stderr}\n${r.slipway.stderr}`);

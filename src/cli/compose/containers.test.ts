@@ -52,8 +52,6 @@ describe("compose run/exec/cp/build/pull/push command lines", () => {
   });
 
   it("what Slipway does not do is refused by name, with what to do instead", async () => {
-    await assert.rejects(run(["-p", "demo", "run", "-i", "app", "sh"]), usage(/run --interactive is not supported/));
-    await assert.rejects(run(["-p", "demo", "exec", "--interactive", "app", "sh"]), usage(/exec --interactive is not supported/));
     await assert.rejects(run(["-p", "demo", "build", "--ssh", "default"]), usage(/build --ssh is not supported: Slipway does not forward an ssh agent/));
     await assert.rejects(run(["-p", "demo", "build", "--builder", "mybuilder"]), usage(/build --builder is not supported/));
   });

@@ -8,6 +8,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { composeCopy, cpPlan, resolveLocalPath } from "../../compose/runner/cp.ts";
 import { withDependencies } from "../../compose/runner/graph.ts";
 import { concurrency } from "../../compose/runner/context.ts";
+import type { InteractiveIo } from "../../compose/runner/interactive.ts";
 import { executeImages, planImages, planPulls, planPushes, pullImages, pushImages, type ImageFailure } from "../../compose/runner/images-phase.ts";
 import { composeExec } from "../../compose/runner/exec.ts";
 import { formatPlan } from "../../compose/runner/plan.ts";
@@ -36,20 +37,30 @@ function refusedFlag(flags: string, why: string, instead: string): { option: Opt
   };
 }
 
-const interactive = (command: "run" | "exec") =>
-  refusedFlag(
-    "-i, --interactive",
-    "Slipway does not attach the standard input or a terminal to a container",
-    `Pass the input as arguments or copy it in (\`slipway compose cp FILE SERVICE:PATH\`); for an interactive shell use \`docker compose ${command}\`.`,
-  );
-
 /**
- * compose v2 allocates a terminal and attaches stdin when it runs in one; Slipway never does, so
- * say so once there (the command runs as with -T, and gets no input).
+ * The terminal's input for `run` and `exec`, as compose v2 attaches it by default (`-i`): a TTY
+ * when both ends are terminals and -T is not given (raw mode while the command runs, the
+ * container kept at the terminal's size), otherwise plain input (a pipe or a file, its end closing
+ * the command's stdin).
  */
-function noTerminalNote(d: ComposeDeps, o: { TTY?: boolean }, command: "run" | "exec"): void {
-  if (o.TTY === false || !process.stdin.isTTY) return;
-  d.io.stderr.write(`${d.io.err.yellow("note")}: Slipway runs the command without a terminal or input (as -T does); for an interactive session use \`docker compose ${command}\`.\n`);
+function terminalInput(o: { TTY?: boolean }): { io: InteractiveIo; tty: boolean; restore: () => void } {
+  const stdin = process.stdin;
+  const tty = o.TTY !== false && !!stdin.isTTY && !!process.stdout.isTTY;
+  if (tty) stdin.setRawMode(true);
+  return {
+    tty,
+    io: {
+      stdin,
+      size: () => (process.stdout.rows && process.stdout.columns ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined),
+      onResize: (listener: () => void) => {
+        process.stdout.on("resize", listener);
+        return () => void process.stdout.off("resize", listener);
+      },
+    },
+    restore: () => {
+      if (tty) stdin.setRawMode(false);
+    },
+  };
 }
 
 /** The context of a command whose -q/--quiet asks for no progress output. */
@@ -90,7 +101,6 @@ interface RunCliOptions {
 }
 
 export function registerContainers(compose: Command, d: ComposeDeps): void {
-  const runInteractive = interactive("run");
   compose
     .command("run")
     .description("run a one-off command in a new container of a service; exits with its code")
@@ -115,11 +125,10 @@ export function registerContainers(compose: Command, d: ComposeDeps): void {
     .addOption(new Option("--pull <policy>", "pull policy for the images").choices(["always", "missing", "never"]))
     .option("--quiet-pull", "pull without progress output")
     .option("--remove-orphans", "remove containers of services not in the file")
-    .option("-T, --no-TTY", "no terminal (Slipway never allocates one; accepted for compose's command lines)")
-    .addOption(runInteractive.option)
+    .option("-i, --interactive", "keep its input attached (the default, as in compose)")
+    .option("-T, --no-TTY", "no pseudo-terminal, even when this runs in one")
     .passThroughOptions()
     .action(async (service: string, command: string[], o: RunCliOptions, cmd: Command) => {
-      runInteractive.check(o as Record<string, unknown>, "slipway compose run");
       const g = d.globals(cmd);
       const project = await d.load(g, [service]);
       checkServices(project, [service]);
@@ -146,11 +155,12 @@ export function registerContainers(compose: Command, d: ComposeDeps): void {
         );
         return;
       }
-      if (!o.detach) noTerminalNote(d, o, "run");
+      const input = o.detach ? undefined : terminalInput(o);
       await d.cancellable(ctx, async () => {
         const result = await composeRun(ctx, project, service, {
           lifetime: "persistent",
-          tty: false,
+          tty: input?.tty ?? false,
+          ...(input ? { interactive: input.io } : {}),
           ...flags,
           ...(o.detach ? { detach: true } : {}),
           ...(o.rm ? { rm: true } : {}),
@@ -170,10 +180,9 @@ export function registerContainers(compose: Command, d: ComposeDeps): void {
         // As compose v2 2.26 prints it: the container's ID.
         if (o.detach) d.io.stdout.write(`${result.id}\n`);
         else d.setExit(result.exitCode);
-      });
+      }).finally(() => input?.restore());
     });
 
-  const execInteractive = interactive("exec");
   compose
     .command("exec")
     .description("run a command in a running service container; exits with its code")
@@ -185,11 +194,10 @@ export function registerContainers(compose: Command, d: ComposeDeps): void {
     .option("--privileged", "give the command extended privileges")
     .option("-u, --user <user>", "run as this user")
     .option("-w, --workdir <dir>", "working directory")
-    .option("-T, --no-TTY", "no terminal (Slipway never allocates one; accepted for compose's command lines)")
-    .addOption(execInteractive.option)
+    .option("-i, --interactive", "keep its input attached (the default, as in compose)")
+    .option("-T, --no-TTY", "no pseudo-terminal, even when this runs in one")
     .passThroughOptions()
     .action(async (service: string, command: string[], o: { detach?: boolean; env?: string[]; index?: number; privileged?: boolean; user?: string; workdir?: string; TTY?: boolean; interactive?: boolean }, cmd: Command) => {
-      execInteractive.check(o as Record<string, unknown>, "slipway compose exec");
       const g = d.globals(cmd);
       const name = await d.projectName(g);
       const env = parseAssignments(o.env ?? [], d.io.env, "-e");
@@ -198,8 +206,9 @@ export function registerContainers(compose: Command, d: ComposeDeps): void {
         return;
       }
       await using ctx = await d.context(g);
-      if (!o.detach) noTerminalNote(d, o, "exec");
+      const input = o.detach ? undefined : terminalInput(o);
       const code = await composeExec(ctx.engine, name, service, command, {
+        ...(input ? { interactive: input.io, tty: input.tty } : {}),
         signal: d.signal,
         ...(o.index ? { index: o.index } : {}),
         ...(o.user ? { user: o.user } : {}),
@@ -208,7 +217,7 @@ export function registerContainers(compose: Command, d: ComposeDeps): void {
         ...(o.detach ? { detach: true } : {}),
         env,
         onOutput: (stream, data) => void (stream === "stderr" ? d.io.stderr : d.io.stdout).write(data),
-      });
+      }).finally(() => input?.restore());
       d.setExit(code);
     });
 

@@ -9,6 +9,7 @@ import type { Engine } from "../../engine/index.ts";
 import type { ContainerSummary } from "../../engine/types.ts";
 import { demuxStream, type StreamName } from "../../engine/streams/demux.ts";
 import { ComposeLabel } from "../../run/labels.ts";
+import { runSession, type InteractiveIo } from "./interactive.ts";
 
 export interface ExecOptions {
   /** `--index`: that replica; else the first (a one-off only when there is no other). */
@@ -21,6 +22,10 @@ export interface ExecOptions {
   detach?: boolean;
   signal?: AbortSignal;
   onOutput?: (stream: StreamName, data: Buffer) => void;
+  /** `-i` (compose's default): this input is the command's stdin. */
+  interactive?: InteractiveIo;
+  /** A pseudo-terminal for the command (only with `interactive`): its output comes raw, on stdout. */
+  tty?: boolean;
 }
 
 export interface ServiceContainersQuery {
@@ -58,6 +63,8 @@ export async function serviceContainers(engine: Engine, projectName: string, ser
 export async function composeExec(engine: Engine, projectName: string, service: string, command: string[], opts: ExecOptions = {}): Promise<number> {
   // compose v2 takes --index 0 (its default) as "the first".
   const index = opts.index ? opts.index : undefined;
+  const interactive = opts.detach ? undefined : opts.interactive;
+  const tty = !!interactive && !!opts.tty;
   const [info] = await serviceContainers(engine, projectName, service, { ...(index !== undefined ? { index } : {}), oneoff: true, stopped: false, signal: opts.signal });
   const exec = await engine.execs.create(
     info!.Id,
@@ -65,7 +72,8 @@ export async function composeExec(engine: Engine, projectName: string, service: 
       Cmd: command,
       AttachStdout: !opts.detach,
       AttachStderr: !opts.detach,
-      Tty: false,
+      ...(interactive ? { AttachStdin: true } : {}),
+      Tty: interactive ? tty : false,
       ...(opts.user ? { User: opts.user } : {}),
       ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}),
       ...(opts.privileged ? { Privileged: true } : {}),
@@ -76,6 +84,16 @@ export async function composeExec(engine: Engine, projectName: string, service: 
   if (opts.detach) {
     await engine.execs.startDetached(exec.Id, { signal: opts.signal });
     return 0;
+  }
+  if (interactive) {
+    const socket = await engine.execs.startInteractive(exec.Id, { tty, signal: opts.signal });
+    await runSession(socket, interactive, {
+      tty,
+      ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
+      resize: (size) => engine.execs.resize(exec.Id, size),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    return execExitCode(engine, exec.Id, opts.signal);
   }
   const output = await engine.execs.start(exec.Id, { signal: opts.signal });
   for await (const frame of demuxStream(output, opts.signal ? { signal: opts.signal } : {})) opts.onOutput?.(frame.stream, frame.data);

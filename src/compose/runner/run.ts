@@ -18,6 +18,7 @@ import type { Project } from "../model/index.ts";
 import { serviceConfigHash } from "./config-hash.ts";
 import { buildContainerSpec, type ContainerSpec, type OneOffOverrides } from "./container-spec.ts";
 import { imageRef } from "./images-phase.ts";
+import { runSession, type InteractiveIo } from "./interactive.ts";
 import { oneoffContainerName, volumeName } from "./names.ts";
 import { checkServices, composeUp } from "./up.ts";
 import type { ReadyCondition } from "../../readiness/wait-ready.ts";
@@ -41,6 +42,8 @@ export interface RunFlags {
 }
 
 export interface RunOptions extends OneOffOverrides, RunFlags {
+  /** `-i` (compose's default, not with -d): this input is the one-off's stdin, closed when it ends. */
+  interactive?: InteractiveIo;
   /** Remove the container when it exits (`--rm`). */
   rm?: boolean;
   /** Do not start dependencies (`--no-deps`). */
@@ -186,6 +189,12 @@ export function withRunFlags(spec: ContainerSpec, project: Project, flags: RunFl
   return { ...spec, body, connectAfterCreate };
 }
 
+/** A one-off that takes input (`-i`): stdin open, and closed once the input ends. */
+function withInput(spec: ContainerSpec, input: boolean): ContainerSpec {
+  if (!input) return spec;
+  return { ...spec, body: { ...spec.body, AttachStdin: true, OpenStdin: true, StdinOnce: true } };
+}
+
 /** What a one-off container of `service` waits for: its dependencies (none with --no-deps) and their conditions. */
 export function oneoffDependencies(project: Project, service: string, noDeps: boolean): { services: string[]; gates: Record<string, ReadyCondition> } {
   const dependsOn = project.services[service]!.depends_on;
@@ -202,6 +211,7 @@ export async function composeRun(ctx: ComposeContext, project: Project, serviceN
   const gates = { ...own.gates, ...opts.gates };
   const deps = [...new Set([...own.services, ...Object.keys(opts.gates ?? {})])];
   if (opts.publish?.length && opts.servicePorts) throw usage("--service-ports and --publish are incompatible", "Publish the service's ports with --service-ports, or the ones you name with -p, not both.");
+  const interactive = opts.detach ? undefined : opts.interactive;
   // compose v2's slug: 64 hex digits, of which the name takes 12.
   const slug = randomBytes(32).toString("hex");
   const name = opts.name ?? oneoffContainerName(project.name, serviceName, slug.slice(0, 12));
@@ -227,7 +237,7 @@ export async function composeRun(ctx: ComposeContext, project: Project, serviceN
         service: serviceName,
         name,
         spec: (imageId) =>
-          (spec = withRunFlags(
+          (spec = withInput(withRunFlags(
             buildContainerSpec({
               project,
               service,
@@ -242,7 +252,7 @@ export async function composeRun(ctx: ComposeContext, project: Project, serviceN
             }),
             project,
             { ...opts, ...(opts.detach && opts.rm ? { autoRemove: true } : {}) },
-          )),
+          ), !!interactive)),
       },
       onOneOffCreated: (id) => {
         createdId = id;
@@ -274,6 +284,28 @@ export async function composeRun(ctx: ComposeContext, project: Project, serviceN
     return { exitCode: 0, id, name };
   }
   try {
+    if (interactive) {
+      // Attached (input and output) before the start: nothing it writes or reads can be missed.
+      const socket = await ctx.engine.containers.attachInteractive(id, { signal: ctx.signal });
+      const wait = await ctx.engine.containers.wait(id, { condition: "next-exit", signal: ctx.signal });
+      const start = ctx.engine.containers.start(id, { signal: ctx.signal });
+      start.catch(() => undefined);
+      await runSession(
+        socket,
+        interactive,
+        {
+          tty: !!spec.body.Tty,
+          ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
+          resize: (size) => ctx.engine.containers.resize(id, size),
+          signal: ctx.signal,
+        },
+        start,
+      );
+      await start;
+      const result = await wait.result;
+      if (result.Error?.Message) throw new SlipwayError(`Waiting for ${name} failed: ${result.Error.Message}`, { code: "WAIT_FAILED", kind: "engine" });
+      return { exitCode: result.StatusCode, id, name };
+    }
     // Both registered before start: nothing the container writes or its exit can be missed.
     const output = await ctx.engine.containers.attach(id, { signal: ctx.signal });
     const wait = await ctx.engine.containers.wait(id, { condition: "next-exit", signal: ctx.signal });

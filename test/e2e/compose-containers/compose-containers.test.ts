@@ -32,8 +32,8 @@ interface Ran {
   stderr: string;
 }
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  const run = slipway(["compose", ...args], { cwd: here, env: { DOCKER_CONFIG: dockerConfig, ...env } });
+async function cli(args: string[], env: Record<string, string> = {}, input?: string): Promise<Ran> {
+  const run = slipway(["compose", ...args], { cwd: here, env: { DOCKER_CONFIG: dockerConfig, ...env }, ...(input !== undefined ? { input } : {}) });
   const code = await run.exit;
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
@@ -85,9 +85,9 @@ test("run and exec exit with the command's own code, as docker compose does (0, 
   // Slipway's own codes stay for Slipway's failures: an unknown service is a configuration error.
   const unknown = await cli(["-p", ours, "run", "--rm", "nope"]);
   assert.equal(unknown.code, 3, output(unknown));
-  const interactive = await cli(["-p", ours, "exec", "-i", "app", "true"]);
-  assert.equal(interactive.code, 2, output(interactive));
-  assert.match(interactive.stderr, /--interactive is not supported/);
+  // -i is compose's default: the input reaches the command, and its end closes the command's stdin.
+  const interactive = await cli(["-p", ours, "exec", "-i", "-T", "app", "sh", "-c", "read line; echo \"got $line\""], {}, "a line\n");
+  assert.deepEqual([interactive.code, interactive.stdout], [0, "got a line\n"], output(interactive));
 });
 
 test("run -d prints the container's ID and leaves it running; run --rm leaves nothing behind", { ...TIMEOUT, skip: world.skipReason("image:busybox:latest") }, async (t) => {
