@@ -480,5 +480,8 @@ function report(rounds: Round[], opts: Options, extra: { bareRss: number; ctx: C
   else console.log(lines.join("\n"));
 }
 
-if (process.argv.includes("--child")) await child(process.argv);
-else await main();
+// Not a top-level await: the child runs as a CommonJS bundle, as the CLI does (timed-process.ts).
+void (process.argv.includes("--child") ? child(process.argv) : main()).catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
+import { bundleWithCodeCache } from "../scripts/bundle.mjs";
 
 export interface TimedResult {
   exitCode: number;
@@ -51,21 +52,13 @@ export function runTimed(command: string, args: string[], env: NodeJS.ProcessEnv
   });
 }
 
-/** A bench file (its `import.meta.url`), bundled the way scripts/bundle-cli.mjs bundles the CLI, for its child processes. */
+/**
+ * A bench file (its `import.meta.url`), bundled the way scripts/bundle-cli.mjs bundles the CLI
+ * (one CommonJS bundle started by the CLI's loader, with V8's code cache), for its child
+ * processes: they start as the CLI does. Returns the loader to run.
+ */
 export async function bundleChild(selfUrl: string, name: string): Promise<string> {
-  const { build } = await import("esbuild");
   const self = fileURLToPath(selfUrl);
-  const outfile = path.join(path.dirname(self), `.out/${name}/${name}.mjs`);
-  await build({
-    entryPoints: [self],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    outfile,
-    external: ["esbuild"],
-    banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module'; const require = __slipwayCreateRequire(import.meta.url);" },
-    logLevel: "warning",
-  });
-  return outfile;
+  const { loader } = await bundleWithCodeCache({ entry: self, outdir: path.join(path.dirname(self), `.out/${name}`), name, loader: `${name}.mjs`, external: ["esbuild"] });
+  return loader;
 }

@@ -41,4 +41,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv);
+// Not a top-level await: the published bundle is CommonJS (see loader.ts).
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});
