@@ -484,7 +484,8 @@ export function planStop(input: StopPlanInput): Plan {
   });
 }
 
-export function formatPlan(plan: Plan): string {
+/** A plan as numbered lines, each with its cause and what it waits for (compose plans and deploy plans alike). */
+export function formatPlan(plan: readonly { cause: string; deps: readonly string[] }[]): string {
   if (plan.length === 0) return "nothing to do: everything is up to date\n";
   return plan.map((op, i) => `${String(i + 1).padStart(3)}. ${op.cause}${op.deps.length ? `  (after ${op.deps.join(", ")})` : ""}`).join("\n") + "\n";
 }
