@@ -72,6 +72,16 @@ export async function loadPipelineConfig(opts: { cwd: string; file?: string }): 
         if (!report.path.startsWith("/")) issues.add(root.pos, `environments.${name}.reports`, `report path ${report.path} must be absolute (a path in the container)`);
       }
     }
+    for (const [name, target] of Object.entries(config.targets)) {
+      for (const compose of target.compose) {
+        try {
+          await access(path.resolve(dir, compose));
+        } catch {
+          const node = root.entries.find((e) => e.key === "targets");
+          issues.add(node?.keyPos, `targets.${name}.compose`, `compose file ${compose} not found next to ${shown}`);
+        }
+      }
+    }
   }
   if (config) {
     // Every stage's environment is one of slipway.yml's, and acceptance runs a service of it.

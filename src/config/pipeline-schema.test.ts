@@ -97,3 +97,26 @@ test("stages: inferred from environments and images when absent; each stage's en
   await using wrong = await withConfig("environments:\n  test: { compose: [docker-compose.test.yml], service: test }\nstages:\n  test: tset\n  acceptance: release\n", files);
   await assert.rejects(loadPipelineConfig({ cwd: wrong.dir }), (err) => err instanceof ConfigFileError && /stages\.test\.environment: no environment "tset"/.test(err.message) && /stages\.acceptance\.environment/.test(err.message));
 });
+
+test("targets: a stack, its compose files and the deploy's settings with their defaults; a missing compose file is named", async () => {
+  await using t = await withConfig(
+    "environments:\n  test: { compose: docker-compose.test.yml, service: t }\ntargets:\n  production:\n    stack: shop\n    compose: [compose.yaml, compose.prod.yaml]\n    endpoint: ssh://deploy@manager\n    timeout: 5m\n",
+    { "docker-compose.test.yml": "services: {}\n", "compose.yaml": "services: {}\n", "compose.prod.yaml": "services: {}\n" },
+  );
+  const { config } = await loadPipelineConfig({ cwd: t.dir });
+  assert.deepEqual(config.targets["production"], {
+    stack: "shop",
+    compose: ["compose.yaml", "compose.prod.yaml"],
+    profiles: [],
+    endpoint: "ssh://deploy@manager",
+    prune: false,
+    timeout: 300_000,
+    allow_failure_action_continue: false,
+  });
+  await using missing = await withConfig("environments:\n  test: { compose: docker-compose.test.yml, service: t }\ntargets:\n  staging: { stack: Shop!, compose: nope.yaml }\n");
+  await assert.rejects(loadPipelineConfig({ cwd: missing.dir }), (err) => {
+    assert.ok(err instanceof ConfigFileError);
+    assert.match(err.message, /targets\.staging\.stack/);
+    return true;
+  });
+});

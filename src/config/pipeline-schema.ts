@@ -137,6 +137,16 @@ export const stagesSchema = object("stages", "The workflow's stages this pipelin
   publish: field(publishStageSchema, "Publish the accepted images.", { defaultText: "when there is a release stage and a `registry`" }),
 });
 
+export const targetSchema = object("target", "Where `slipway deploy --target NAME` deploys: a Docker Swarm stack made from compose files, with the published release's images pinned by digest (see docs/deploy.md).", {
+  stack: field(string({ pattern: NAME, rule: NAME_RULE }), "The stack's name on the swarm: services are `STACK_SERVICE`, as `docker stack deploy` names them.", { required: true, example: "shop" }),
+  compose: field(list(string(), { acceptSingle: true }), "Compose files, merged in order, relative to slipway.yml: read as `slipway compose` reads them (.env, interpolation, extends, include, profiles).", { required: true, example: "[compose.yaml, compose.prod.yaml]" }),
+  profiles: field(list(string(), { acceptSingle: true }), "Compose profiles to enable.", { default: [] }),
+  endpoint: field(string(), "The engine of a swarm manager, as DOCKER_HOST takes it (`unix://`, `tcp://`, `ssh://`).", { defaultText: "the engine Slipway finds as the docker CLI does" }),
+  prune: field(boolean(), "Remove the stack's services, networks, secrets and configs that left the compose files.", { default: false }),
+  timeout: field(duration(), "The longest a rollout may take before the deploy stops watching and fails (timed-out); each service also has its own deadline from its healthcheck and update settings.", { default: 900_000, defaultText: "`15m`" }),
+  allow_failure_action_continue: field(boolean(), "Allow `update_config.failure_action: continue` (refused by default: a failed update would be carried on to every task).", { default: false }),
+});
+
 export const pipelineSchema = object("slipway.yml", "The pipeline file at the root of a repository.", {
   version: field(oneOf("1"), "Schema version of this file.", { default: "1" as const }),
   name: field(string({ pattern: NAME, rule: NAME_RULE }), "Project name: prefix of the unique compose project names of each run.", { defaultText: "the folder name" }),
@@ -144,6 +154,7 @@ export const pipelineSchema = object("slipway.yml", "The pipeline file at the ro
   images: field(map(imageSchema, { keyPattern: NAME, keyRule: NAME_RULE }), "Images the pipeline builds.", { default: {} }),
   stages: field(stagesSchema, "The workflow's stages.", { defaultText: "inferred from `environments` and `images`" }),
   registry: field(registrySchema, "Registry for `publish`; `slipway doctor` checks that it answers."),
+  targets: field(map(targetSchema, { keyPattern: NAME, keyRule: NAME_RULE }), "Deploy targets by name (`staging`, `production`, …): where `slipway deploy --target NAME` deploys. Called targets so that an environment stays a compose set for a stage.", { default: {} }),
   tags: field(tagsSchema, "How published images are tagged.", {
     default: { commit: "short", short_length: 7, semver: true, branch: true, latest: true, default_branch: undefined, build: undefined, timestamp: "%Y%m%d%H%M%S", ci: true, extra: [] },
     defaultText: "short commit, version, branch and `latest` rules",
@@ -164,3 +175,4 @@ export type PublishStageConfig = Infer<typeof publishStageSchema>;
 export type ImageConfig = Infer<typeof imageSchema>;
 export type RegistryConfig = Infer<typeof registrySchema>;
 export type TagsConfig = Infer<typeof tagsSchema>;
+export type TargetConfig = Infer<typeof targetSchema>;

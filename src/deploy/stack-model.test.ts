@@ -197,3 +197,20 @@ test("healthWorstCase: start period + interval × retries, Swarm's defaults for 
   assert.equal(healthWorstCase({ disable: true }), undefined);
   assert.equal(healthWorstCase(undefined), undefined);
 });
+
+test("with the loader's locator, a warning names the file, line and column of its key", async () => {
+  const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const path = await import("node:path");
+  const { loadProject } = await import("../compose/load/index.ts");
+  const dir = await mkdtemp(path.join(tmpdir(), "slipway-stack-"));
+  try {
+    await writeFile(path.join(dir, "compose.yaml"), "services:\n  web:\n    image: nginx\n    build: .\n");
+    let locate: ((keys: readonly string[]) => { file?: string; line?: number; column?: number }) | undefined;
+    const project = await loadProject({ workingDir: dir, projectName: "p", env: {}, onLocate: (l) => (locate = l) });
+    const m = buildStackModel({ project, stack: "s", images: pin("web"), ...(locate ? { locate } : {}) });
+    assert.deepEqual(m.warnings.map((w) => [w.path, w.place?.file, w.place?.line, w.place?.column]), [["services.web.build", "compose.yaml", 4, 5]]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Project } from "../model/project.ts";
-import { checkConsistency } from "./consistency.ts";
+import { checkConsistency, locate } from "./consistency.ts";
 import { discoverComposeFiles, DEFAULT_FILE_NAMES } from "./discover.ts";
 import { loadEnvFiles, readTextIfExists } from "./environment.ts";
 import { resolveExtends } from "./extends.ts";
@@ -45,6 +45,11 @@ export interface LoadProjectOptions {
   env: Record<string, string>;
   /** Non-fatal findings: unset variables, obsolete keys. */
   onWarning?: (warning: ConfigIssue) => void;
+  /**
+   * Given where each key of the merged files was written (the deepest key of the path that
+   * exists), for consumers that report on the project later (the deploy's warnings and checks).
+   */
+  onLocate?: (locate: (keys: readonly string[]) => Pos) => void;
 }
 
 export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
@@ -120,6 +125,7 @@ export async function loadProject(opts: LoadProjectOptions): Promise<Project> {
   checkConsistency(project, tree, issues);
   issues.throwIfAny();
   dropUnusedResources(project);
+  opts.onLocate?.((keys) => locate(tree, keys));
   return project;
 }
 
