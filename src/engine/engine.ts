@@ -15,7 +15,13 @@ import { Execs } from "./exec.ts";
 import { EngineHttp, type Trace } from "./http.ts";
 import { Images } from "./images.ts";
 import { Networks } from "./networks.ts";
+import { Nodes } from "./nodes.ts";
+import { Services } from "./services.ts";
+import { Swarm } from "./swarm.ts";
+import { SwarmHttp } from "./swarm-http.ts";
+import { Configs, Secrets } from "./swarm-objects.ts";
 import { System } from "./system.ts";
+import { Tasks } from "./tasks.ts";
 import { createTransport } from "./transport.ts";
 import { MIN_API_VERSION, apiAtLeast, negotiateApiVersion } from "./version.ts";
 import { Volumes } from "./volumes.ts";
@@ -57,6 +63,13 @@ export class Engine implements AsyncDisposable {
   readonly volumes: Volumes;
   readonly execs: Execs;
   readonly system: System;
+  /** Swarm resources: they need a swarm manager, and anything else answers NotASwarmManagerError. */
+  readonly swarm: Swarm;
+  readonly services: Services;
+  readonly tasks: Tasks;
+  readonly nodes: Nodes;
+  readonly secrets: Secrets;
+  readonly configs: Configs;
   readonly #http: EngineHttp;
 
   private constructor(http: EngineHttp, apiVersion: string, engineApiVersion: string, builder: Builder) {
@@ -71,6 +84,13 @@ export class Engine implements AsyncDisposable {
     this.volumes = new Volumes(http);
     this.execs = new Execs(http);
     this.system = new System(http);
+    const swarmHttp = new SwarmHttp(http);
+    this.swarm = new Swarm(swarmHttp);
+    this.services = new Services(swarmHttp);
+    this.tasks = new Tasks(swarmHttp);
+    this.nodes = new Nodes(swarmHttp);
+    this.secrets = new Secrets(swarmHttp);
+    this.configs = new Configs(swarmHttp);
   }
 
   static async connect(opts: ConnectOptions): Promise<Engine> {

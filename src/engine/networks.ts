@@ -3,7 +3,13 @@ import { isConflict, isNotFound } from "./engine-error.ts";
 import { untilAborted } from "./streams/abortable.ts";
 import type { EngineHttp } from "./http.ts";
 import type { Filters } from "./containers.ts";
+import type { SwarmNetworkFacts, SwarmNetworkOptions } from "./swarm-types.ts";
 import type { EndpointSettings, NetworkCreateBody, NetworkInspect } from "./types.ts";
+
+/** A local network's create body, or an overlay's (Driver "overlay", Attachable, Scope "swarm", on a manager). */
+export type NetworkCreateRequest = NetworkCreateBody & SwarmNetworkOptions;
+/** What inspect and list answer, with what an overlay network adds. */
+export type NetworkDetails = NetworkInspect & SwarmNetworkFacts;
 
 interface Signal {
   signal?: AbortSignal | undefined;
@@ -22,7 +28,7 @@ export class Networks {
    * use of the name is then ambiguous), so concurrent calls for one name share a single request,
    * and a name already taken (409) is looked up and returned.
    */
-  ensure(body: NetworkCreateBody, opts: Signal = {}): Promise<{ Id: string; Warning?: string }> {
+  ensure(body: NetworkCreateRequest, opts: Signal = {}): Promise<{ Id: string; Warning?: string }> {
     const pending = this.#creating.get(body.Name);
     if (pending) return untilAborted(pending, opts.signal);
     // Shared by concurrent callers, so no caller's signal cancels it for the others; each stops
@@ -46,15 +52,15 @@ export class Networks {
     return untilAborted(request, opts.signal);
   }
 
-  create(body: NetworkCreateBody, opts: Signal = {}): Promise<{ Id: string; Warning?: string }> {
+  create(body: NetworkCreateRequest, opts: Signal = {}): Promise<{ Id: string; Warning?: string }> {
     return this.#http.json("POST", "/networks/create", { json: body, signal: opts.signal });
   }
 
-  inspect(id: string, opts: Signal = {}): Promise<NetworkInspect> {
+  inspect(id: string, opts: Signal = {}): Promise<NetworkDetails> {
     return this.#http.json("GET", `/networks/${encodeURIComponent(id)}`, { signal: opts.signal });
   }
 
-  async find(id: string, opts: Signal = {}): Promise<NetworkInspect | undefined> {
+  async find(id: string, opts: Signal = {}): Promise<NetworkDetails | undefined> {
     try {
       return await this.inspect(id, opts);
     } catch (err) {
@@ -63,7 +69,7 @@ export class Networks {
     }
   }
 
-  list(opts: Signal & { filters?: Filters } = {}): Promise<NetworkInspect[]> {
+  list(opts: Signal & { filters?: Filters } = {}): Promise<NetworkDetails[]> {
     return this.#http.json("GET", "/networks", { query: { filters: opts.filters }, signal: opts.signal });
   }
 
