@@ -31,6 +31,8 @@ const LAYER: Record<string, number> = {
   compose: 4,
   publish: 4,
   cleanup: 5,
+  // Swarm deploys: the stack model over compose's project, executed on the compose runner's DAG.
+  deploy: 5,
   config: 5,
   stages: 6,
   pipeline: 7,

@@ -15,7 +15,9 @@ export const OUTCOMES = [
   { kind: "dependency", verdict: "dependency-failed", exitCode: 7, meaning: "a dependency service exited or became unhealthy" },
   { kind: "timeout", verdict: "timeout", exitCode: 8, meaning: "a timeout expired" },
   { kind: "reports", verdict: "reports-missing", exitCode: 9, meaning: "required test reports are missing or unreadable" },
-  { kind: "deploy", verdict: "deploy-failed", exitCode: 10, meaning: "a deploy failed or was rolled back" },
+  { kind: "deploy", verdict: "deploy-failed", exitCode: 10, meaning: "a deploy failed (its tasks did not become healthy, or its rollback failed)" },
+  { kind: "deploy-rolled-back", verdict: "deploy-rolled-back", exitCode: 11, meaning: "a deploy failed and Swarm rolled it back: the previous version runs" },
+  { kind: "deploy-paused", verdict: "deploy-paused", exitCode: 12, meaning: "a deploy failed and Swarm paused it half done (failure_action: pause)" },
   { kind: "internal", verdict: "internal-error", exitCode: 70, meaning: "internal error: a bug in Slipway (please report it)" },
   { kind: "cancelled", verdict: "cancelled", exitCode: 130, meaning: "cancelled (Ctrl-C)" },
 ] as const;
