@@ -41,7 +41,8 @@ test("rollback started: in progress (never converged); paused and a paused rollb
 });
 
 test("a task the scheduler cannot place is reported with its message when the deadline comes, as timed out", () => {
-  const pending = task({ slot: 3, state: "pending", message: "no suitable node (max replicas per node limit exceed)" });
+  // As the engine says it: "pending task scheduling" in Message, the reason in Err.
+  const pending = task({ slot: 3, state: "pending", message: "pending task scheduling", err: "no suitable node (max replicas per node limit exceed)" });
   const o = obs({ expected: 3, updateStatus: { state: "updating" }, tasks: [task({ slot: 1 }), task({ slot: 2 }), pending] });
   const before = judgeRollout(o, SINCE + 100, SINCE + 1000);
   assert.equal(before.outcome, "in-progress");

@@ -81,6 +81,8 @@ const FAILED: ReadonlySet<TaskState> = new Set(["failed", "rejected", "orphaned"
 /** A scheduler message that means the task will not be placed until something changes. */
 const UNPLACEABLE = /no suitable node|insufficient resources|port .* (?:already|in use)|host-mode port already in use/i;
 
+/** The scheduler puts why a task waits in Err (`no suitable node (…)`) and "pending task scheduling" in Message. */
+const unplaceable = (t: ObservedTask) => t.state === "pending" && UNPLACEABLE.test(`${t.message} ${t.err ?? ""}`);
 const describe = (t: ObservedTask) => `${t.slot !== undefined ? `task ${t.slot}` : `task ${t.id.slice(0, 12)}`}: ${t.err || t.message || t.state}${t.exitCode !== undefined && t.exitCode !== 0 ? ` (exit ${t.exitCode})` : ""}`;
 
 export function judgeRollout(obs: ServiceObservation, now: number, deadline: number): RolloutJudgement {
@@ -88,7 +90,7 @@ export function judgeRollout(obs: ServiceObservation, now: number, deadline: num
   const mine = obs.tasks.filter((t) => t.image === obs.image && t.createdAt >= obs.since);
   const running = mine.filter((t) => t.state === "running" && t.desiredState === "running").length;
   const completed = mine.filter((t) => t.state === "complete").length;
-  const failing = mine.filter((t) => FAILED.has(t.state) || (t.state === "pending" && UNPLACEABLE.test(t.message)) || (t.state === "complete" && !obs.job));
+  const failing = mine.filter((t) => FAILED.has(t.state) || unplaceable(t) || (t.state === "complete" && !obs.job));
   const status = obs.updateStatus?.state;
   const message = obs.updateStatus?.message ? `: ${obs.updateStatus.message}` : "";
 
@@ -105,9 +107,9 @@ export function judgeRollout(obs: ServiceObservation, now: number, deadline: num
   const updateDone = obs.created || status === "completed" || status === undefined;
   if (done && updateDone) return { outcome: "converged", detail: obs.job ? `${completed}/${obs.expected} completed` : `${running}/${obs.expected} running`, failing: [], running };
 
-  const unplaceable = mine.filter((t) => t.state === "pending" && UNPLACEABLE.test(t.message));
+  const waiting = mine.filter(unplaceable);
   if (now >= deadline) {
-    const why = unplaceable.length ? unplaceable.map(describe).join("; ") : failing.length ? failing.map(describe).join("; ") : `${running}/${obs.expected} running`;
+    const why = waiting.length ? waiting.map(describe).join("; ") : failing.length ? failing.map(describe).join("; ") : `${running}/${obs.expected} running`;
     return { outcome: "timed-out", detail: `not converged in time: ${why}`, failing, running };
   }
   // A created service has no rollback to wait for: tasks that keep failing are its verdict once

@@ -117,6 +117,21 @@ export class Images {
     return followJsonStream<ProgressMessage>(response.body, opts.onProgress, { signal: opts.signal, kind: "registry", code: "PUSH_FAILED", what: `push ${ref}` });
   }
 
+  /**
+   * What a registry says a reference names, asked through the engine (`GET /distribution`): its
+   * manifest's digest, resolved with the engine's own registry settings (mirrors, insecure ones,
+   * certs.d) as a swarm manager resolves a service's image. A reference the registry does not
+   * have is a registry error.
+   */
+  async distribution(ref: string, opts: Signal & { auth?: RegistryAuth } = {}): Promise<{ Descriptor: { mediaType: string; digest: string; size: number } }> {
+    return registryRefusal(`resolve ${ref}`, "RESOLVE_FAILED", () =>
+      this.#http.json<{ Descriptor: { mediaType: string; digest: string; size: number } }>("GET", `/distribution/${ref}/json`, {
+        headers: opts.auth ? { "X-Registry-Auth": encodeRegistryAuth(opts.auth) } : {},
+        signal: opts.signal,
+      }),
+    );
+  }
+
   async build(opts: BuildOptions): Promise<ProgressMessage[]> {
     const headers: Record<string, string> = { "content-type": "application/x-tar" };
     if (opts.registryConfig) headers["X-Registry-Config"] = encodeRegistryAuth(opts.registryConfig);

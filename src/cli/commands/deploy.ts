@@ -1,0 +1,89 @@
+/**
+ * `slipway deploy --target NAME`: slipway.yml's target onto its swarm as one stack (docs/deploy.md).
+ * Prints the plan with its causes (`--dry-run`), or carries it out and watches the rollout to a
+ * verdict; `--remove` takes the stack down.
+ */
+import { Command } from "commander";
+import { loadProject } from "../../compose/load/index.ts";
+import { formatPlan } from "../../compose/runner/plan.ts";
+import { loadPipelineConfig } from "../../config/load-pipeline-config.ts";
+import { applyPlan, observeStack } from "../../deploy/apply.ts";
+import { deployStack } from "../../deploy/deploy.ts";
+import { planRemoval } from "../../deploy/plan.ts";
+import type { Locate } from "../../deploy/stack-model.ts";
+import { splitImageRef, type RegistryAuth } from "../../engine/index.ts";
+import { SlipwayError } from "../../errors/index.ts";
+import { definedEnv } from "../../pipeline/pipeline.ts";
+import { engineAuth, findCredential } from "../../registry/credentials.ts";
+import { openRunContext } from "../context.ts";
+import type { CliIo } from "../io.ts";
+
+interface DeployFlags {
+  target: string;
+  dryRun?: boolean;
+  prune?: boolean;
+  remove?: boolean;
+  config?: string;
+}
+
+const registryOf = (repo: string) => (/^[^/]+[.:][^/]*\//.test(repo) || repo.startsWith("localhost/") ? repo.split("/")[0]! : "docker.io");
+
+export function deployCommand(io: CliIo, signal: AbortSignal): Command {
+  return new Command("deploy")
+    .description("deploy a target of slipway.yml to Docker Swarm as a stack; exits 0 only when every service converged")
+    .requiredOption("--target <name>", "the target (slipway.yml's `targets:`)")
+    .option("--dry-run", "print the plan with each step's cause; change nothing")
+    .option("--prune", "also remove the stack's services, networks, secrets and configs that left the compose files")
+    .option("--remove", "take the stack down: its services, then its networks, secrets and configs")
+    .option("-c, --config <file>", "slipway.yml to read", undefined)
+    .action(async (o: DeployFlags) => {
+      const { config, dir } = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
+      const target = config.targets[o.target];
+      if (!target) {
+        const known = Object.keys(config.targets);
+        throw new SlipwayError(`slipway.yml has no target ${JSON.stringify(o.target)}`, {
+          code: "NO_SUCH_TARGET",
+          kind: "config",
+          hint: known.length ? `Its targets: ${known.join(", ")}.` : "Add one under `targets:` (docs/deploy.md).",
+        });
+      }
+      const env = definedEnv(io.env);
+      // The target's manager, else the engine the docker CLI would use.
+      await using ctx = await openRunContext(target.endpoint ? { ...io, env: { ...io.env, DOCKER_HOST: target.endpoint } } : io, signal);
+      if (o.remove) {
+        const steps = planRemoval(target.stack, await observeStack(ctx.engine, target.stack, signal));
+        if (o.dryRun) return void io.stdout.write(formatPlan(steps));
+        await applyPlan({ engine: ctx.engine, events: ctx.events, signal }, await loadProject({ workingDir: dir, files: target.compose, projectName: target.stack, env }), steps);
+        io.stdout.write(`removed stack ${target.stack} (${steps.length} object(s))\n`);
+        return;
+      }
+      let locate: Locate | undefined;
+      const project = await loadProject({ workingDir: dir, files: target.compose, profiles: target.profiles, projectName: target.stack, env, onLocate: (l) => (locate = l) });
+      // Credentials for each image's registry, found as the docker CLI finds them (never printed).
+      const auths = new Map<string, RegistryAuth>();
+      for (const registry of new Set(Object.values(project.services).flatMap((s) => (s.image ? [registryOf(splitImageRef(s.image.split("@")[0]!).repo)] : [])))) {
+        const credential = await findCredential(registry, { env: io.env, signal }).catch(() => undefined);
+        if (credential) auths.set(registry, engineAuth(credential, registry));
+      }
+      const result = await deployStack(
+        { engine: ctx.engine, events: ctx.events, signal },
+        {
+          project,
+          stack: target.stack,
+          ...(locate ? { locate } : {}),
+          prune: !!(o.prune ?? target.prune),
+          allowFailureActionContinue: target.allow_failure_action_continue,
+          ...(o.dryRun ? { dryRun: true } : {}),
+          timeoutMs: target.timeout,
+          registryAuth: (registry) => auths.get(registry),
+        },
+      );
+      if (o.dryRun) {
+        io.stdout.write(formatPlan(result.plan.steps));
+        if (result.plan.unchanged.length) io.stdout.write(`unchanged: ${result.plan.unchanged.join(", ")}\n`);
+        return;
+      }
+      for (const s of result.services) io.stdout.write(`${s.name}: ${s.judgement.outcome} (${s.judgement.detail}) in ${(s.durationMs / 1000).toFixed(1)} s\n`);
+      io.stdout.write(result.plan.steps.length ? `stack ${target.stack} deployed: every service converged\n` : `stack ${target.stack}: nothing to do, every service is up to date\n`);
+    });
+}

@@ -1,0 +1,110 @@
+/**
+ * `slipway deploy`, as a library call: a compose project onto a swarm as one stack, in one pass
+ * of resolve → model → pre-flight → observe → plan → apply → supervise, ending in a verdict that
+ * never lies (a rollback is never a success; a rollout still going is never done).
+ */
+import type { Project } from "../compose/model/project.ts";
+import { splitImageRef, type RegistryAuth } from "../engine/index.ts";
+import { CancelledError, SlipwayError } from "../errors/index.ts";
+import { applyPlan, observeStack, type DeployContext } from "./apply.ts";
+import { planDeploy, type DeployPlan } from "./plan.ts";
+import { preflight } from "./preflight.ts";
+import { RolloutKind, type RolloutOutcome } from "./rollout.ts";
+import { buildStackModel, type Locate, type StackIssue, type StackModel } from "./stack-model.ts";
+import { supervise, type SupervisedService } from "./supervise.ts";
+
+export interface DeployStackOptions {
+  project: Project;
+  stack: string;
+  locate?: Locate;
+  prune?: boolean;
+  allowFailureActionContinue?: boolean;
+  dryRun?: boolean;
+  /** The longest the rollout may take (ms). */
+  timeoutMs: number;
+  /** Credentials for an image's registry (host[:port]), for the manager's resolve and the nodes' pulls. */
+  registryAuth?: (registry: string) => RegistryAuth | undefined;
+  /** ms between two looks at the rollout. */
+  intervalMs?: number;
+  /** ms allowed for a task's pull and start, per batch (default 60 s). */
+  startMs?: number;
+}
+
+export interface DeployStackResult {
+  model: StackModel;
+  plan: DeployPlan;
+  /** Every service this deploy changed, with its outcome. */
+  services: SupervisedService[];
+  outcome: Exclude<RolloutOutcome, "in-progress">;
+}
+
+const where = (i: StackIssue) => (i.place?.file ? `${i.place.file}${i.place.line ? `:${i.place.line}${i.place.column ? `:${i.place.column}` : ""}` : ""}: ` : "");
+const list = (issues: readonly StackIssue[]) => issues.map((i) => `  ${where(i)}${i.path}: ${i.message}`).join("\n");
+const pinned = (ref: string) => /@sha256:[0-9a-f]{64}$/.test(ref);
+const registryOf = (repo: string) => (/^[^/]+[.:][^/]*\//.test(repo) || repo.startsWith("localhost/") ? repo.split("/")[0]! : "docker.io");
+
+/** Each service's image pinned by digest: as written when it is, else as the manager resolves its tag now. */
+async function resolveImages(ctx: DeployContext, project: Project, auth: DeployStackOptions["registryAuth"]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  await Promise.all(
+    Object.values(project.services).map(async (s) => {
+      if (!s.image || pinned(s.image)) return;
+      const { repo } = splitImageRef(s.image);
+      const credentials = auth?.(registryOf(repo));
+      const { Descriptor } = await ctx.engine.images.distribution(s.image, { signal: ctx.signal, ...(credentials ? { auth: credentials } : {}) });
+      out.set(s.name, `${repo}@${Descriptor.digest}`);
+    }),
+  );
+  return out;
+}
+
+const WORST: Exclude<RolloutOutcome, "in-progress">[] = ["rolled-back", "paused", "failed", "timed-out", "converged"];
+
+export async function deployStack(ctx: DeployContext, opts: DeployStackOptions): Promise<DeployStackResult> {
+  const images = await resolveImages(ctx, opts.project, opts.registryAuth);
+  const model = buildStackModel({ project: opts.project, stack: opts.stack, images, ...(opts.locate ? { locate: opts.locate } : {}) });
+  for (const w of model.warnings) ctx.events.emit({ type: "warning", message: `${where(w)}${w.message}` });
+  if (model.errors.length) {
+    throw new SlipwayError(`The stack ${opts.stack} cannot be deployed:\n${list(model.errors)}`, { code: "DEPLOY_INVALID", kind: "config", hint: "Fix the compose file at the places named; nothing was changed on the swarm." });
+  }
+  const refused = preflight(model, opts.project, { ...(opts.allowFailureActionContinue ? { allowContinue: true } : {}), ...(opts.locate ? { locate: opts.locate } : {}) });
+  if (refused.length) {
+    throw new SlipwayError(`The stack ${opts.stack} would deploy without a way to tell a failed update from a good one:\n${list(refused)}`, {
+      code: "DEPLOY_PREFLIGHT",
+      kind: "config",
+      hint: "Fix the compose file at the places named (docs/deploy.md, \"Pre-flight checks\"); nothing was changed on the swarm.",
+    });
+  }
+  const plan = planDeploy(model, await observeStack(ctx.engine, opts.stack, ctx.signal), { ...(opts.prune ? { prune: true } : {}) });
+  if (plan.errors.length) {
+    throw new SlipwayError(`The stack ${opts.stack} names what the swarm does not have:\n${list(plan.errors)}`, { code: "DEPLOY_MISSING", kind: "config", hint: "Create what is named, or drop `external`; nothing was changed on the swarm." });
+  }
+  if (opts.dryRun) return { model, plan, services: [], outcome: "converged" };
+  const rollouts = await applyPlan(ctx, opts.project, plan.steps);
+  let services: SupervisedService[];
+  try {
+    services = await supervise(ctx.engine, ctx.events, rollouts, ctx.signal, {
+      timeoutMs: opts.timeoutMs,
+      ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
+      ...(opts.startMs !== undefined ? { startMs: opts.startMs } : {}),
+    });
+  } catch (err) {
+    if (ctx.signal.aborted) {
+      throw new CancelledError(`Stopped watching the rollout of ${opts.stack}: it goes on in the swarm (\`docker stack ps ${opts.stack}\` shows it)`, err);
+    }
+    throw err;
+  }
+  const outcome = WORST.find((o) => services.some((s) => s.judgement.outcome === o)) ?? "converged";
+  if (outcome !== "converged") {
+    const bad = services.filter((s) => s.judgement.outcome !== "converged");
+    const detail = bad
+      .map((s) => [`  ${s.name}: ${s.judgement.outcome}: ${s.judgement.detail}`, ...s.judgement.failing.slice(-3).map((t) => `    task ${t.slot ?? t.id.slice(0, 12)}: ${t.err || t.message}`), ...s.logs.map((l) => `    | ${l}`)].join("\n"))
+      .join("\n");
+    throw new SlipwayError(`The deploy of ${opts.stack} ${outcome === "rolled-back" ? "failed and was rolled back" : outcome === "paused" ? "failed and is paused" : outcome === "timed-out" ? "did not converge in time" : "failed"}:\n${detail}`, {
+      code: `DEPLOY_${outcome.toUpperCase().replace("-", "_")}`,
+      kind: RolloutKind[outcome],
+      hint: outcome === "rolled-back" ? "The previous version runs. Fix what the tasks say, publish, and deploy again." : `See \`docker service ps ${bad[0]!.name} --no-trunc\`; fix, publish and deploy again.`,
+    });
+  }
+  return { model, plan, services, outcome };
+}

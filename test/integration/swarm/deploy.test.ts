@@ -1,0 +1,119 @@
+/**
+ * `slipway deploy` on the test world's real 3-node swarm (Engine 26), through the library call the
+ * CLI makes (deployStack): a first deploy converges; a redeploy of the same file touches nothing;
+ * an update whose healthcheck fails is rolled back, a non-zero verdict with the task's error and
+ * its last lines, and the old spec is what runs; a task the scheduler cannot place is reported
+ * with the scheduler's message when its deadline comes. Serial: one stack at a time, removed at
+ * the end (even on failure).
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { loadProject } from "../../../src/compose/load/index.ts";
+import { applyPlan, observeStack } from "../../../src/deploy/apply.ts";
+import { deployStack } from "../../../src/deploy/deploy.ts";
+import { planRemoval } from "../../../src/deploy/plan.ts";
+import { Engine, endpointFromEnv } from "../../../src/engine/index.ts";
+import { SlipwayError } from "../../../src/errors/index.ts";
+import { EventBus } from "../../../src/events/index.ts";
+import { ensureSwarm, swarmSkipReason } from "../../support/swarm.ts";
+
+const skip = swarmSkipReason();
+const TIMEOUT = { timeout: 240_000 };
+const stack = `dep-${randomBytes(3).toString("hex")}`;
+let engine: Engine;
+let dir: string;
+
+const compose = (opts: { version: string; healthy?: boolean; constraint?: string }) => `
+services:
+  web:
+    image: busybox:latest
+    init: true
+    stop_grace_period: 1s
+    command: ["sh", "-c", "echo web $$VERSION up; exec sleep 3600"]
+    environment: { VERSION: "${opts.version}" }
+    healthcheck:
+      test: ["CMD-SHELL", "${opts.healthy === false ? "exit 1" : "true"}"]
+      interval: 1s
+      retries: 2
+      start_period: 1s
+    deploy:
+      replicas: 2
+      endpoint_mode: dnsrr
+      update_config: { parallelism: 1, order: stop-first }
+${opts.constraint ? `      placement: { constraints: ["${opts.constraint}"] }\n` : ""}`;
+
+async function deploy(yaml: string, extra: { timeoutMs?: number } = {}) {
+  await writeFile(path.join(dir, "compose.yaml"), yaml);
+  const project = await loadProject({ workingDir: dir, projectName: stack, env: {} });
+  const events = new EventBus();
+  return deployStack({ engine, events, signal: AbortSignal.timeout(200_000) }, { project, stack, timeoutMs: extra.timeoutMs ?? 120_000, intervalMs: 250, startMs: 20_000 });
+}
+
+const webSpec = async () => (await engine.services.list({ filters: { name: [`${stack}_web`] } })).find((s) => s.Spec.Name === `${stack}_web`)!;
+
+describe("slipway deploy on a 3-node swarm", { skip, concurrency: 1 }, () => {
+  before(async () => {
+    const swarm = await ensureSwarm();
+    engine = await Engine.connect({ endpoint: endpointFromEnv({ DOCKER_HOST: swarm.nodes[0]!.dockerHost }) });
+    dir = await mkdtemp(path.join(tmpdir(), "slipway-deploy-"));
+  });
+
+  after(async () => {
+    if (!engine) return;
+    try {
+      const steps = planRemoval(stack, await observeStack(engine, stack));
+      const project = await loadProject({ workingDir: dir, projectName: stack, env: {} });
+      await applyPlan({ engine, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, project, steps);
+    } finally {
+      await engine.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a first deploy creates the network and the service and converges: 2/2 running, pinned by digest", TIMEOUT, async () => {
+    const result = await deploy(compose({ version: "1" }));
+    assert.equal(result.outcome, "converged");
+    assert.deepEqual(result.plan.steps.map((s) => s.kind), ["network.create", "service.create"]);
+    assert.deepEqual(result.services.map((s) => [s.name, s.judgement.outcome, s.judgement.running]), [[`${stack}_web`, "converged", 2]]);
+    assert.match((await webSpec()).Spec.TaskTemplate.ContainerSpec?.Image ?? "", /^busybox@sha256:[0-9a-f]{64}$/);
+  });
+
+  test("a redeploy of the same file plans nothing and leaves the service's version index as it was", TIMEOUT, async () => {
+    const before = (await webSpec()).Version.Index;
+    const result = await deploy(compose({ version: "1" }));
+    assert.deepEqual(result.plan.steps, []);
+    assert.deepEqual(result.plan.unchanged, [`${stack}_web`]);
+    assert.equal((await webSpec()).Version.Index, before);
+  });
+
+  test("an update whose healthcheck fails is rolled back: exit 11, the task's error and last lines; the old spec runs", TIMEOUT, async () => {
+    const failure = await deploy(compose({ version: "2", healthy: false })).then(
+      () => assert.fail("a failing update was reported as a success"),
+      (err: unknown) => err,
+    );
+    assert.ok(failure instanceof SlipwayError, String(failure));
+    assert.equal(failure.exitCode, 11);
+    assert.equal(failure.kind, "deploy-rolled-back");
+    assert.match(failure.message, /failed and was rolled back/);
+    assert.match(failure.message, /unhealthy|non-zero exit/);
+    assert.match(failure.message, /\| web 2 up/, "the failing task's own last lines");
+    const web = await webSpec();
+    assert.ok(web.Spec.TaskTemplate.ContainerSpec?.Env?.includes("VERSION=1"), "the previous spec is back");
+    assert.equal(web.UpdateStatus?.State, "rollback_completed");
+  });
+
+  test("a task that cannot be placed is reported with the scheduler's message when the deadline comes, non-zero", TIMEOUT, async () => {
+    const failure = await deploy(compose({ version: "3", constraint: "node.labels.slipway-nowhere == yes" }), { timeoutMs: 15_000 }).then(
+      () => assert.fail("an update that cannot be placed was reported as a success"),
+      (err: unknown) => err,
+    );
+    assert.ok(failure instanceof SlipwayError, String(failure));
+    assert.equal(failure.kind, "timeout");
+    assert.equal(failure.exitCode, 8);
+    assert.match(failure.message, /no suitable node/);
+  });
+});
