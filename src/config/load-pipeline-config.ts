@@ -58,29 +58,26 @@ export async function loadPipelineConfig(opts: { cwd: string; file?: string }): 
   const issues = new IssueList(PIPELINE_FILE);
   const config = pipelineSchema.read(root, "", issues);
   const dir = path.dirname(file);
+  /** Each compose file an environment or a target names exists next to slipway.yml. */
+  const checkComposeFiles = async (files: readonly string[], section: "environments" | "targets", name: string) => {
+    for (const compose of files) {
+      try {
+        await access(path.resolve(dir, compose));
+      } catch {
+        const node = root.entries.find((e) => e.key === section);
+        issues.add(node?.keyPos, `${section}.${name}.compose`, `compose file ${compose} not found next to ${shown}`);
+      }
+    }
+  };
   if (config) {
     for (const [name, env] of Object.entries(config.environments)) {
-      for (const compose of env.compose) {
-        try {
-          await access(path.resolve(dir, compose));
-        } catch {
-          const node = root.entries.find((e) => e.key === "environments");
-          issues.add(node?.keyPos, `environments.${name}.compose`, `compose file ${compose} not found next to ${shown}`);
-        }
-      }
+      await checkComposeFiles(env.compose, "environments", name);
       for (const report of env.reports) {
         if (!report.path.startsWith("/")) issues.add(root.pos, `environments.${name}.reports`, `report path ${report.path} must be absolute (a path in the container)`);
       }
     }
     for (const [name, target] of Object.entries(config.targets)) {
-      for (const compose of target.compose) {
-        try {
-          await access(path.resolve(dir, compose));
-        } catch {
-          const node = root.entries.find((e) => e.key === "targets");
-          issues.add(node?.keyPos, `targets.${name}.compose`, `compose file ${compose} not found next to ${shown}`);
-        }
-      }
+      await checkComposeFiles(target.compose, "targets", name);
     }
   }
   if (config) {

@@ -5,7 +5,10 @@
  * update count: old failed tasks, which Swarm keeps in its task history, are never reported as
  * failures of this deploy, and a rollback is never a success.
  */
+import type { TaskState } from "../engine/swarm-types.ts";
 import type { ErrorKind } from "../errors/index.ts";
+
+export type { TaskState };
 
 export type RolloutOutcome = "in-progress" | "converged" | "failed" | "rolled-back" | "paused" | "timed-out";
 
@@ -16,23 +19,6 @@ export const RolloutKind = {
   paused: "deploy-paused",
   "timed-out": "timeout",
 } as const satisfies Record<Exclude<RolloutOutcome, "in-progress" | "converged">, ErrorKind>;
-
-export type TaskState =
-  | "new"
-  | "allocated"
-  | "pending"
-  | "assigned"
-  | "accepted"
-  | "preparing"
-  | "ready"
-  | "starting"
-  | "running"
-  | "complete"
-  | "shutdown"
-  | "failed"
-  | "rejected"
-  | "remove"
-  | "orphaned";
 
 export interface ObservedTask {
   id: string;
