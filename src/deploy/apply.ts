@@ -7,7 +7,7 @@
 import { runDag } from "../compose/runner/dag.ts";
 import { fileObjectSource, readSourceFile } from "../compose/file-objects.ts";
 import type { Project } from "../compose/model/project.ts";
-import type { Engine, RegistryAuth } from "../engine/index.ts";
+import { EngineApiError, type Engine, type RegistryAuth } from "../engine/index.ts";
 import { isOutOfSequence } from "../engine/swarm-errors.ts";
 import type { ServiceSpec } from "../engine/swarm-types.ts";
 import type { EventBus } from "../events/index.ts";
@@ -20,6 +20,16 @@ export interface DeployContext {
   signal: AbortSignal;
   /** Credentials for the images' registry, sent with each service so that every node can pull. */
   registryAuth?: RegistryAuth;
+  /** Which deploy this is, written in the labels of every service it creates or updates, so that any machine can read what runs from the swarm itself. */
+  meta?: DeployMeta;
+}
+
+export interface DeployMeta {
+  commit: string;
+  version?: string;
+  runId: string;
+  /** ISO-8601 */
+  at: string;
 }
 
 const label = (stack: string) => ({ label: [`${StackLabel.namespace}=${stack}`] });
@@ -50,11 +60,15 @@ export interface Rollout {
 }
 
 /** The engine's spec for a desired service: secrets and configs by ID as well as by name. */
-function engineSpec(d: DesiredService, ids: { secrets: Map<string, string>; configs: Map<string, string> }): ServiceSpec {
+function engineSpec(d: DesiredService, ids: { secrets: Map<string, string>; configs: Map<string, string> }, meta: DeployMeta | undefined): ServiceSpec {
   const c = d.spec.TaskTemplate.ContainerSpec;
   const { Secrets, Configs, ...container } = c;
+  const labels = meta
+    ? { ...d.spec.Labels, [StackLabel.commit]: meta.commit, ...(meta.version ? { [StackLabel.version]: meta.version } : {}), [StackLabel.run]: meta.runId, [StackLabel.at]: meta.at }
+    : d.spec.Labels;
   return {
     ...d.spec,
+    Labels: labels,
     TaskTemplate: {
       ...d.spec.TaskTemplate,
       ContainerSpec: {
@@ -104,14 +118,14 @@ export async function applyPlan(ctx: DeployContext, project: Project, steps: rea
             break;
           }
           case "service.create": {
-            const spec = engineSpec(step.service, await objectIds());
+            const spec = engineSpec(step.service, await objectIds(), ctx.meta);
             const since = Date.now();
             const { ID } = await engine.services.create(spec, { ...auth, signal: stepSignal });
             rollouts.push({ service: step.service, id: ID, created: true, since });
             break;
           }
           case "service.update": {
-            const spec = engineSpec(step.service, await objectIds());
+            const spec = engineSpec(step.service, await objectIds(), ctx.meta);
             let version = step.current.version;
             for (let attempt = 0; ; attempt++) {
               const since = Date.now();
@@ -131,7 +145,14 @@ export async function applyPlan(ctx: DeployContext, project: Project, steps: rea
             await engine.services.remove(step.current.id, { signal: stepSignal });
             break;
           case "network.remove":
-            await engine.networks.remove(step.network.id, { signal: stepSignal });
+            try {
+              await engine.networks.remove(step.network.id, { signal: stepSignal });
+            } catch (err) {
+              // A swarm network removed a moment ago is still listed on a node until its last task
+              // there is gone, and removing it again answers 500 "network … not found" (not 404):
+              // gone is what a removal wants. Only that answer, by its words (the status says nothing).
+              if (!(err instanceof EngineApiError && err.status === 500 && /\bnot found\b/i.test(err.message))) throw err;
+            }
             break;
           case "secret.remove":
             await engine.secrets.remove(step.object.id, { signal: stepSignal });

@@ -28,6 +28,17 @@ export interface DeployStackOptions {
   intervalMs?: number;
   /** ms allowed for a task's pull and start, per batch (default 60 s). */
   startMs?: number;
+  /** Told how the deploy ended, before deployStack returns or throws (the CLI writes the deployment record). */
+  onOutcome?: (o: DeployOutcome) => Promise<void>;
+}
+
+export interface DeployOutcome {
+  outcome: Exclude<RolloutOutcome, "in-progress"> | "refused";
+  model: StackModel;
+  plan?: DeployPlan;
+  services: SupervisedService[];
+  /** The verdict's message when it did not converge. */
+  message?: string;
 }
 
 export interface DeployStackResult {
@@ -64,20 +75,24 @@ export async function deployStack(ctx: DeployContext, opts: DeployStackOptions):
   const images = await resolveImages(ctx, opts.project, opts.registryAuth);
   const model = buildStackModel({ project: opts.project, stack: opts.stack, images, ...(opts.locate ? { locate: opts.locate } : {}) });
   for (const w of model.warnings) ctx.events.emit({ type: "warning", message: `${where(w)}${w.message}` });
+  const refuse = async (error: SlipwayError): Promise<never> => {
+    await opts.onOutcome?.({ outcome: "refused", model, services: [], message: error.message });
+    throw error;
+  };
   if (model.errors.length) {
-    throw new SlipwayError(`The stack ${opts.stack} cannot be deployed:\n${list(model.errors)}`, { code: "DEPLOY_INVALID", kind: "config", hint: "Fix the compose file at the places named; nothing was changed on the swarm." });
+    await refuse(new SlipwayError(`The stack ${opts.stack} cannot be deployed:\n${list(model.errors)}`, { code: "DEPLOY_INVALID", kind: "config", hint: "Fix the compose file at the places named; nothing was changed on the swarm." }));
   }
   const refused = preflight(model, opts.project, { ...(opts.allowFailureActionContinue ? { allowContinue: true } : {}), ...(opts.locate ? { locate: opts.locate } : {}) });
   if (refused.length) {
-    throw new SlipwayError(`The stack ${opts.stack} would deploy without a way to tell a failed update from a good one:\n${list(refused)}`, {
+    await refuse(new SlipwayError(`The stack ${opts.stack} would deploy without a way to tell a failed update from a good one:\n${list(refused)}`, {
       code: "DEPLOY_PREFLIGHT",
       kind: "config",
       hint: "Fix the compose file at the places named (docs/deploy.md, \"Pre-flight checks\"); nothing was changed on the swarm.",
-    });
+    }));
   }
   const plan = planDeploy(model, await observeStack(ctx.engine, opts.stack, ctx.signal), { ...(opts.prune ? { prune: true } : {}) });
   if (plan.errors.length) {
-    throw new SlipwayError(`The stack ${opts.stack} names what the swarm does not have:\n${list(plan.errors)}`, { code: "DEPLOY_MISSING", kind: "config", hint: "Create what is named, or drop `external`; nothing was changed on the swarm." });
+    await refuse(new SlipwayError(`The stack ${opts.stack} names what the swarm does not have:\n${list(plan.errors)}`, { code: "DEPLOY_MISSING", kind: "config", hint: "Create what is named, or drop `external`; nothing was changed on the swarm." }));
   }
   if (opts.dryRun) return { model, plan, services: [], outcome: "converged" };
   const rollouts = await applyPlan(ctx, opts.project, plan.steps);
@@ -100,11 +115,14 @@ export async function deployStack(ctx: DeployContext, opts: DeployStackOptions):
     const detail = bad
       .map((s) => [`  ${s.name}: ${s.judgement.outcome}: ${s.judgement.detail}`, ...s.judgement.failing.slice(-3).map((t) => `    task ${t.slot ?? t.id.slice(0, 12)}: ${t.err || t.message}`), ...s.logs.map((l) => `    | ${l}`)].join("\n"))
       .join("\n");
-    throw new SlipwayError(`The deploy of ${opts.stack} ${outcome === "rolled-back" ? "failed and was rolled back" : outcome === "paused" ? "failed and is paused" : outcome === "timed-out" ? "did not converge in time" : "failed"}:\n${detail}`, {
+    const error = new SlipwayError(`The deploy of ${opts.stack} ${outcome === "rolled-back" ? "failed and was rolled back" : outcome === "paused" ? "failed and is paused" : outcome === "timed-out" ? "did not converge in time" : "failed"}:\n${detail}`, {
       code: `DEPLOY_${outcome.toUpperCase().replace("-", "_")}`,
       kind: RolloutKind[outcome],
       hint: outcome === "rolled-back" ? "The previous version runs. Fix what the tasks say, publish, and deploy again." : `See \`docker service ps ${bad[0]!.name} --no-trunc\`; fix, publish and deploy again.`,
     });
+    await opts.onOutcome?.({ outcome, model, plan, services, message: error.message });
+    throw error;
   }
+  await opts.onOutcome?.({ outcome, model, plan, services });
   return { model, plan, services, outcome };
 }

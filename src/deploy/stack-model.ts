@@ -22,6 +22,11 @@ export const StackLabel = {
   specHash: "dev.slipway.deploy.spec-hash",
   /** The compose service a swarm service was made from. */
   service: "dev.slipway.deploy.service",
+  /** Which deploy set the service's spec: the commit, its version, the run and when (not in the hash: a deploy that changes nothing else leaves them as they were). */
+  commit: "dev.slipway.deploy.commit",
+  version: "dev.slipway.deploy.version",
+  run: "dev.slipway.deploy.run",
+  at: "dev.slipway.deploy.at",
 } as const;
 
 export interface Place {

@@ -65,14 +65,38 @@ export interface PublishEntry {
   version?: string;
 }
 
+export interface DeployedService {
+  /** The compose service. */
+  service: string;
+  /** The swarm service (`<stack>_<service>`). */
+  name: string;
+  /** The image it was set to, pinned by digest. */
+  image: string;
+  /** The hash of its spec (the dev.slipway.deploy.spec-hash label). */
+  specHash: string;
+  /** What this deploy did to it. */
+  change: "created" | "updated" | "unchanged" | "removed";
+  outcome?: "converged" | "failed" | "rolled-back" | "paused" | "timed-out";
+  durationMs?: number;
+}
+
 export interface DeploymentEntry {
+  /** One deploy: `<run id>-<target>`. */
   id: string;
   at: string;
   runId: string;
   target: string;
-  image: string;
-  digest: string;
-  outcome: "deployed" | "rolled-back" | "failed";
+  stack: string;
+  /** The checkout's commit ("unknown" outside git), and the version tag on it. */
+  commit: string;
+  version?: string;
+  /** Who deployed: user@host. */
+  by: string;
+  services: DeployedService[];
+  outcome: "converged" | "failed" | "rolled-back" | "paused" | "timed-out" | "refused";
+  durationMs: number;
+  /** The verdict's message when it did not converge. */
+  message?: string;
 }
 
 export interface RecordKinds {

@@ -13,6 +13,10 @@ import { planRemoval } from "../../deploy/plan.ts";
 import type { Locate } from "../../deploy/stack-model.ts";
 import { splitImageRef, type RegistryAuth } from "../../engine/index.ts";
 import { SlipwayError } from "../../errors/index.ts";
+import { FileRecordStore } from "../../history/record-store.ts";
+import { UNKNOWN_COMMIT } from "../../images/revision.ts";
+import { readGitState } from "../../tags/git-state.ts";
+import { formatVersion, parseVersion } from "../../tags/semver.ts";
 import { definedEnv } from "../../pipeline/pipeline.ts";
 import { engineAuth, findCredential } from "../../registry/credentials.ts";
 import { openRunContext } from "../context.ts";
@@ -36,7 +40,8 @@ export function deployCommand(io: CliIo, signal: AbortSignal): Command {
     .option("--prune", "also remove the stack's services, networks, secrets and configs that left the compose files")
     .option("--remove", "take the stack down: its services, then its networks, secrets and configs")
     .option("-c, --config <file>", "slipway.yml to read", undefined)
-    .action(async (o: DeployFlags) => {
+    .action(async (flags: DeployFlags) => {
+      const o = flags;
       const { config, dir } = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
       const target = config.targets[o.target];
       if (!target) {
@@ -65,9 +70,45 @@ export function deployCommand(io: CliIo, signal: AbortSignal): Command {
         const credential = await findCredential(registry, { env: io.env, signal }).catch(() => undefined);
         if (credential) auths.set(registry, engineAuth(credential, registry));
       }
+      // Which deploy this is: in the services' labels on the swarm, and in the deployment record.
+      const git = await readGitState(dir).catch(() => undefined);
+      const version = git?.tagsAtHead.map((t) => parseVersion(t)).find((v) => v !== undefined);
+      const started = Date.now();
+      const meta = { commit: git?.commit ?? UNKNOWN_COMMIT, ...(version ? { version: formatVersion(version) } : {}), runId: ctx.owner.runId, at: new Date(started).toISOString() };
+      const store = new FileRecordStore(dir);
       const result = await deployStack(
-        { engine: ctx.engine, events: ctx.events, signal },
+        { engine: ctx.engine, events: ctx.events, signal, meta },
         {
+          onOutcome: async (o) => {
+            if (o.outcome !== "refused" && !o.plan?.steps.length && o.services.length === 0 && !o.message) return; // nothing was done
+            const changed = new Map<string, "created" | "updated">();
+            for (const st of o.plan?.steps ?? []) if (st.kind === "service.create" || st.kind === "service.update") changed.set(st.service.spec.Name, st.kind === "service.create" ? "created" : "updated");
+            const outcomes = new Map(o.services.map((sv) => [sv.name, sv]));
+            await store.put("deployments", {
+              id: `${ctx.owner.runId}-${flags.target}`.replace(/[^A-Za-z0-9._-]/g, "-"),
+              at: meta.at,
+              runId: ctx.owner.runId,
+              target: flags.target,
+              stack: target.stack,
+              commit: meta.commit,
+              ...(meta.version ? { version: meta.version } : {}),
+              by: `${io.env["USER"] ?? io.env["LOGNAME"] ?? "unknown"}@${ctx.owner.host}`,
+              services: o.model.services.map((d) => {
+                const sv = outcomes.get(d.spec.Name);
+                return {
+                  service: d.service,
+                  name: d.spec.Name,
+                  image: d.spec.TaskTemplate.ContainerSpec.Image,
+                  specHash: d.hash,
+                  change: changed.get(d.spec.Name) ?? "unchanged",
+                  ...(sv ? { outcome: sv.judgement.outcome === "in-progress" ? "timed-out" : sv.judgement.outcome, durationMs: sv.durationMs } : {}),
+                };
+              }),
+              outcome: o.outcome,
+              durationMs: Date.now() - started,
+              ...(o.message ? { message: o.message } : {}),
+            });
+          },
           project,
           stack: target.stack,
           ...(locate ? { locate } : {}),

@@ -20,12 +20,15 @@ import { Engine, endpointFromEnv } from "../../../src/engine/index.ts";
 import { SlipwayError } from "../../../src/errors/index.ts";
 import { EventBus } from "../../../src/events/index.ts";
 import { ensureSwarm, swarmSkipReason } from "../../support/swarm.ts";
+import { slipway } from "../../e2e/support.ts";
+import { readdir, readFile } from "node:fs/promises";
 
 const skip = swarmSkipReason();
 const TIMEOUT = { timeout: 240_000 };
 const stack = `dep-${randomBytes(3).toString("hex")}`;
 let engine: Engine;
 let dir: string;
+let managerHost: string;
 
 const compose = (opts: { version: string; healthy?: boolean; constraint?: string }) => `
 services:
@@ -58,8 +61,10 @@ const webSpec = async () => (await engine.services.list({ filters: { name: [`${s
 describe("slipway deploy on a 3-node swarm", { skip, concurrency: 1 }, () => {
   before(async () => {
     const swarm = await ensureSwarm();
-    engine = await Engine.connect({ endpoint: endpointFromEnv({ DOCKER_HOST: swarm.nodes[0]!.dockerHost }) });
+    managerHost = swarm.nodes[0]!.dockerHost;
+    engine = await Engine.connect({ endpoint: endpointFromEnv({ DOCKER_HOST: managerHost }) });
     dir = await mkdtemp(path.join(tmpdir(), "slipway-deploy-"));
+    await writeFile(path.join(dir, "compose.yaml"), compose({ version: "1" }));
   });
 
   after(async () => {
@@ -104,6 +109,41 @@ describe("slipway deploy on a 3-node swarm", { skip, concurrency: 1 }, () => {
     const web = await webSpec();
     assert.ok(web.Spec.TaskTemplate.ContainerSpec?.Env?.includes("VERSION=1"), "the previous spec is back");
     assert.equal(web.UpdateStatus?.State, "rollback_completed");
+  });
+
+  test("through the CLI: --dry-run prints the plan; a deploy prints each service's outcome, labels the service with the deploy and writes its record; --remove takes the stack down", TIMEOUT, async () => {
+    const cliStack = `${stack}-cli`;
+    const project = await mkdtemp(path.join(tmpdir(), "slipway-deploy-cli-"));
+    try {
+      await writeFile(path.join(project, "compose.yaml"), compose({ version: "cli" }));
+      await writeFile(path.join(project, "slipway.yml"), `environments:\n  test: { compose: compose.yaml, service: web }\ntargets:\n  swarm:\n    stack: ${cliStack}\n    compose: compose.yaml\n    endpoint: ${managerHost}\n    timeout: 2m\n`);
+      const run = async (...args: string[]) => {
+        const r = slipway(["deploy", "--target", "swarm", ...args], { cwd: project });
+        return { code: await r.exit, out: r.stdout(), err: r.stderr() };
+      };
+      const dry = await run("--dry-run");
+      assert.equal(dry.code, 0, dry.err);
+      assert.match(dry.out, new RegExp(`1\\. create network ${cliStack}_default \\(overlay\\)\\n\\s+2\\. create service ${cliStack}_web`));
+      assert.equal((await observeStack(engine, cliStack)).services.length, 0, "a dry run changes nothing");
+
+      const deployed = await run();
+      assert.equal(deployed.code, 0, deployed.err);
+      assert.match(deployed.out, new RegExp(`${cliStack}_web: converged \\(2/2 running\\)`));
+      const [record] = await Promise.all((await readdir(path.join(project, ".slipway/records/deployments"))).map(async (f) => JSON.parse(await readFile(path.join(project, ".slipway/records/deployments", f), "utf8"))));
+      assert.equal(record.outcome, "converged");
+      assert.equal(record.stack, cliStack);
+      assert.deepEqual(record.services.map((x: { name: string; change: string; outcome: string }) => [x.name, x.change, x.outcome]), [[`${cliStack}_web`, "created", "converged"]]);
+      const labels = (await engine.services.list({ filters: { name: [`${cliStack}_web`] } }))[0]!.Spec.Labels ?? {};
+      assert.equal(labels["dev.slipway.deploy.run"], record.runId, "the swarm says which deploy set it");
+
+      const removed = await run("--remove");
+      assert.equal(removed.code, 0, removed.err);
+      assert.equal((await observeStack(engine, cliStack)).services.length, 0);
+    } finally {
+      const steps = planRemoval(cliStack, await observeStack(engine, cliStack));
+      if (steps.length) await applyPlan({ engine, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, await loadProject({ workingDir: project, projectName: cliStack, env: {} }), steps);
+      await rm(project, { recursive: true, force: true });
+    }
   });
 
   test("a task that cannot be placed is reported with the scheduler's message when the deadline comes, non-zero", TIMEOUT, async () => {
