@@ -146,6 +146,74 @@ describe("slipway deploy on a 3-node swarm", { skip, concurrency: 1 }, () => {
     }
   });
 
+  test("start-first: a failing update rolled back while a client on the stack's network asks every 100 ms: not one failed request", TIMEOUT, async () => {
+    const webStack = `${stack}-sf`;
+    const project = await mkdtemp(path.join(tmpdir(), "slipway-deploy-sf-"));
+    const file = (version: string, healthy: boolean) => `
+services:
+  web:
+    image: busybox:latest
+    init: true
+    stop_grace_period: 1s
+    command: ["sh", "-c", "mkdir -p /www && echo ${version} > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    healthcheck: { test: ["CMD-SHELL", "${healthy ? "wget -q -O- http://127.0.0.1:8080/ >/dev/null" : "exit 1"}"], interval: 1s, retries: 2, start_period: 1s }
+    deploy:
+      replicas: 2
+      endpoint_mode: dnsrr
+      update_config: { parallelism: 1, order: start-first }
+networks:
+  default: { driver: overlay, attachable: true }
+`;
+    const events = new EventBus();
+    const deployIt = async (yaml: string) => {
+      await writeFile(path.join(project, "compose.yaml"), yaml);
+      const loaded = await loadProject({ workingDir: project, projectName: webStack, env: {} });
+      return deployStack({ engine, events, signal: AbortSignal.timeout(200_000) }, { project: loaded, stack: webStack, timeoutMs: 120_000, intervalMs: 250, startMs: 20_000 });
+    };
+    let client: string | undefined;
+    try {
+      assert.equal((await deployIt(file("v1", true))).outcome, "converged");
+      // The client: on the stack's own overlay network, at most 10 requests a second for at most 20 s.
+      const created = await engine.containers.create(
+        {
+          Image: "busybox:latest",
+          // As a dnsrr client does: the service's name resolved on each request (the tasks' addresses,
+          // taken in turn), then one HTTP request. busybox's nslookup and nc: this image's static
+          // wget crashes on any address but the loopback.
+          Cmd: [
+            "sh",
+            "-c",
+            'ok=0; fail=0; for i in $(seq 180); do set -- $(nslookup web 2>/dev/null | awk "/^Address: [0-9.]+\\$/ {print \\$2}"); ip=none; if [ $# -gt 0 ]; then k=$((i % $# + 1)); eval ip=\\${$k}; fi; if printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 $ip 8080 2>/dev/null | grep -q "200 OK"; then ok=$((ok+1)); else fail=$((fail+1)); echo "failed: $ip"; fi; sleep 0.1; done; echo ok=$ok fail=$fail',
+          ],
+          HostConfig: { NetworkMode: `${webStack}_default` },
+          NetworkingConfig: { EndpointsConfig: { [`${webStack}_default`]: {} } },
+          Labels: { "dev.slipway.test": "deploy-start-first" },
+        },
+        { name: `${webStack}-client` },
+      );
+      client = created.Id;
+      const exited = await engine.containers.wait(client, { condition: "next-exit" });
+      await engine.containers.start(client);
+      const failure = await deployIt(file("v2", false)).then(
+        () => assert.fail("a failing update was reported as a success"),
+        (err: unknown) => err,
+      );
+      assert.ok(failure instanceof SlipwayError && failure.exitCode === 11, String(failure));
+      assert.equal((await exited.result).StatusCode, 0);
+      const logs: Buffer[] = [];
+      for await (const chunk of await engine.containers.logs(client, { stdout: true, stderr: true })) logs.push(chunk);
+      const summary = /ok=(\d+) fail=(\d+)/.exec(Buffer.concat(logs).toString("latin1"));
+      assert.ok(summary, Buffer.concat(logs).toString("latin1"));
+      assert.equal(Number(summary[2]), 0, `failed requests while the update was tried and rolled back: ${summary[0]}`);
+      assert.equal(Number(summary[1]), 180);
+    } finally {
+      if (client) await engine.containers.remove(client, { force: true }).catch(() => undefined);
+      const steps = planRemoval(webStack, await observeStack(engine, webStack));
+      if (steps.length) await applyPlan({ engine, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, await loadProject({ workingDir: project, projectName: webStack, env: {} }), steps);
+      await rm(project, { recursive: true, force: true });
+    }
+  });
+
   test("a task that cannot be placed is reported with the scheduler's message when the deadline comes, non-zero", TIMEOUT, async () => {
     const failure = await deploy(compose({ version: "3", constraint: "node.labels.slipway-nowhere == yes" }), { timeoutMs: 15_000 }).then(
       () => assert.fail("an update that cannot be placed was reported as a success"),
