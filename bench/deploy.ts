@@ -126,11 +126,14 @@ interface Run {
 }
 
 const live = new Set<ChildProcess>();
+/** Set by Ctrl-C: no process is started after it. */
+let stopping = false;
 const epochOf = (perfMs: number) => performance.timeOrigin + perfMs;
 
 /** A process in a group of its own (so a Ctrl-C sweep can end all of it), timed from spawn to exit. */
 function runProcess(command: string, args: string[], cwd: string, stdin?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
+    if (stopping) return reject(new Error("interrupted"));
     const lines: { at: number; text: string }[] = [];
     const t0 = performance.now();
     const child = spawn(command, args, { cwd, detached: true, stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
@@ -378,9 +381,8 @@ async function main(): Promise<void> {
   const peers = new Peers(cli, dir, prefix, `busybox:latest@${Descriptor.digest}`, o.replicas);
   await peers.writeConfig(endpoint);
 
-  let interrupted = false;
   process.once("SIGINT", () => {
-    interrupted = true;
+    stopping = true;
     for (const c of live) {
       try {
         process.kill(-c.pid!, "SIGKILL");
@@ -389,8 +391,13 @@ async function main(): Promise<void> {
       }
     }
     log("\ninterrupted: removing the run's stacks");
+    // Twice: a `docker stack deploy` inside the node outlives its `docker exec` and may still be
+    // creating what the first sweep removed.
     void sweep(engine, prefix)
+      .then(() => new Promise((r) => setTimeout(r, 3000)))
+      .then(() => sweep(engine, prefix))
       .then((left) => left.length && console.error(`left behind: ${left.join(", ")}`))
+      .then(() => rm(dir, { recursive: true, force: true }))
       .finally(() => process.exit(130));
   });
 
@@ -429,7 +436,7 @@ async function main(): Promise<void> {
     log("");
 
     const total = Math.max(o.rounds, o.rollbacks);
-    for (let round = 1; round <= total && !interrupted; round++) {
+    for (let round = 1; round <= total && !stopping; round++) {
       if (round <= o.rounds) {
         const order: Peer[] = round % 2 ? ["slipway", "docker"] : ["docker", "slipway"];
         for (const peer of order) {
@@ -438,20 +445,20 @@ async function main(): Promise<void> {
           log(`  update   round ${round} ${peer.padEnd(8)} ${u.ok ? sec(u.wallMs).padStart(8) : `FAILED: ${u.error}`}   spawn→swarm started ${sec(u.toStartMs)}, swarm's rollout ${sec(u.swarmMs)}, swarm completed→exit ${sec(u.afterMs)}`);
         }
       }
-      if (round <= o.rollbacks && !interrupted) {
+      if (round <= o.rollbacks && !stopping) {
         const r = await timedRollback(peers, engine, "slipway", round);
         rollbacks.push(r);
         log(`  rollback round ${round} slipway  ${r.ok ? sec(r.wallMs).padStart(8) : `FAILED: ${r.error}`}   exit ${r.exitCode}; swarm's update and rollback ${sec(r.swarmMs)}; rollback_completed→verdict line ${sec(r.verdictLineMs)}, →exit ${sec(r.latencyMs)}`);
       }
       roundLoads.push(loadavg()[0]!.toFixed(1));
     }
-    for (let i = 1; i <= o.dockerRollbacks && !interrupted; i++) {
+    for (let i = 1; i <= o.dockerRollbacks && !stopping; i++) {
       const r = await timedRollback(peers, engine, "docker", i);
       rollbacks.push(r);
       log(`  rollback        ${i} docker   ${sec(r.wallMs).padStart(8)}   exit ${r.exitCode} with the update ${r.state}; swarm's update and rollback ${sec(r.swarmMs)}; rollback_completed→exit ${sec(r.latencyMs)}`);
     }
   } finally {
-    if (!interrupted) {
+    if (!stopping) {
       // Each tool takes down its own stack; the engine API takes whatever is left.
       await Promise.all([
         ...(["s", "r"] as const).map((t) => exec(process.execPath, [cli, "deploy", "--target", t, "--remove"], dir).catch(() => "")),
@@ -463,7 +470,7 @@ async function main(): Promise<void> {
       await rm(dir, { recursive: true, force: true });
     }
   }
-  if (interrupted) return;
+  if (stopping) return;
   report(o, { updates, rollbacks, roundLoads, startupMs, specDiff, revision: `${revision}${srcChanges ? "+dirty" : ""}`, dockerVersion, engine: swarm.engine.version, tookMs: performance.now() - began });
 }
 
@@ -525,4 +532,7 @@ function report(
   else console.log(lines.join("\n"));
 }
 
-await main();
+// After Ctrl-C the run stops where it is; the SIGINT handler's sweep then exits 130.
+await main().catch((err: unknown) => {
+  if (!stopping) throw err;
+});
