@@ -42,3 +42,30 @@ test("a request to an engine that answered before and is now gone is the connect
   const never = await Engine.connect({ endpoint }).then(() => assert.fail("connected"), (e: unknown) => e);
   assert.ok(never instanceof EngineUnreachableError, String(never));
 });
+
+test("closing the client does not wait forever for a request the engine never answers: it is cut after the grace period, and close returns", async () => {
+  const socket = path.join(tmpdir(), `slipway-silent-engine-${randomBytes(4).toString("hex")}.sock`);
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    if (req.url === "/_ping") return void res.writeHead(200, { "api-version": "1.41", ostype: "linux" }).end("OK");
+    // Every other request: headers, then nothing ever again (a wait the engine never ends).
+    res.writeHead(200, { "content-type": "application/json" });
+    res.flushHeaders();
+  });
+  server.on("connection", (s) => (sockets.add(s), s.on("close", () => sockets.delete(s))));
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  try {
+    const engine = await Engine.connect({ endpoint: endpointFromEnv({ DOCKER_HOST: `unix://${socket}` }) });
+    const registered = await engine.containers.wait("forever", { condition: "removed" });
+    let answered = false;
+    registered.result.then(() => (answered = true), () => undefined);
+    // Before: close waited for the wait's answer, forever.
+    await engine.close();
+    assert.equal(answered, false, "closed without an answer: the request was cut");
+  } finally {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    });
+  }
+});

@@ -152,6 +152,28 @@ export function createTransport(endpoint: EngineEndpoint): Transport {
   return {
     dispatcher: agent,
     origin,
-    close: () => agent.close(),
+    close: () => closeAgent(agent),
   };
+}
+
+/** How long requests still in flight get to end when the engine client closes. */
+export const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Closes the connections once the requests in flight have ended, for at most CLOSE_GRACE_MS; what
+ * is still in flight then is cut. A request the engine never answers (a wait that was never
+ * going to end) must not keep a finished command, or a test file, alive forever: it did (a CI
+ * run's test file hung for 13 minutes after its test had timed out).
+ */
+async function closeAgent(agent: Agent): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), CLOSE_GRACE_MS);
+    timer.unref();
+  });
+  const closing = agent.close();
+  closing.catch(() => undefined);
+  const ended = await Promise.race([closing.then(() => "closed" as const), grace]);
+  clearTimeout(timer);
+  if (ended === "late") await agent.destroy().catch(() => undefined);
 }
