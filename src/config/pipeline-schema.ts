@@ -150,7 +150,7 @@ export const targetSchema = object("target", "Where `slipway deploy --target NAM
 export const pipelineSchema = object("slipway.yml", "The pipeline file at the root of a repository.", {
   version: field(oneOf("1"), "Schema version of this file.", { default: "1" as const }),
   name: field(string({ pattern: NAME, rule: NAME_RULE }), "Project name: prefix of the unique compose project names of each run.", { defaultText: "the folder name" }),
-  environments: field(map(environmentSchema, { keyPattern: NAME, keyRule: NAME_RULE }), "Environments by stage name (`test`, `release`, …).", { required: true }),
+  environments: field(map(environmentSchema, { keyPattern: NAME, keyRule: NAME_RULE }), "Environments by stage name (`test`, `release`, …).", { default: {}, defaultText: "none: a file may hold only `targets:` for `slipway deploy`" }),
   images: field(map(imageSchema, { keyPattern: NAME, keyRule: NAME_RULE }), "Images the pipeline builds.", { default: {} }),
   stages: field(stagesSchema, "The workflow's stages.", { defaultText: "inferred from `environments` and `images`" }),
   registry: field(registrySchema, "Registry for `publish`; `slipway doctor` checks that it answers."),

@@ -69,6 +69,27 @@ async function resolveImages(ctx: DeployContext, project: Project, auth: DeployS
   return out;
 }
 
+/**
+ * The checks that need no engine, before any is asked: what the file says about healthchecks,
+ * monitors, ports and failure actions (images are not resolved yet, so their pinning is not
+ * checked here). deployStack checks everything again once the images are pinned.
+ */
+export function checkStack(opts: Pick<DeployStackOptions, "project" | "stack" | "locate" | "allowFailureActionContinue">): void {
+  const placeholder = `sha256:${"0".repeat(64)}`;
+  const images = new Map(Object.values(opts.project.services).map((s) => [s.name, `${s.image ?? s.name}@${placeholder}`]));
+  const model = buildStackModel({ project: opts.project, stack: opts.stack, images, ...(opts.locate ? { locate: opts.locate } : {}) });
+  const refused = preflight(model, opts.project, { ...(opts.allowFailureActionContinue ? { allowContinue: true } : {}), ...(opts.locate ? { locate: opts.locate } : {}) });
+  if (refused.length) throw preflightError(opts.stack, refused);
+}
+
+function preflightError(stack: string, refused: readonly StackIssue[]): SlipwayError {
+  return new SlipwayError(`The stack ${stack} would deploy without a way to tell a failed update from a good one:\n${list(refused)}`, {
+    code: "DEPLOY_PREFLIGHT",
+    kind: "config",
+    hint: "Fix the compose file at the places named (docs/deploy.md, \"Pre-flight checks\"); nothing was changed on the swarm.",
+  });
+}
+
 const WORST: Exclude<RolloutOutcome, "in-progress">[] = ["rolled-back", "paused", "failed", "timed-out", "converged"];
 
 export async function deployStack(ctx: DeployContext, opts: DeployStackOptions): Promise<DeployStackResult> {
@@ -83,13 +104,7 @@ export async function deployStack(ctx: DeployContext, opts: DeployStackOptions):
     await refuse(new SlipwayError(`The stack ${opts.stack} cannot be deployed:\n${list(model.errors)}`, { code: "DEPLOY_INVALID", kind: "config", hint: "Fix the compose file at the places named; nothing was changed on the swarm." }));
   }
   const refused = preflight(model, opts.project, { ...(opts.allowFailureActionContinue ? { allowContinue: true } : {}), ...(opts.locate ? { locate: opts.locate } : {}) });
-  if (refused.length) {
-    await refuse(new SlipwayError(`The stack ${opts.stack} would deploy without a way to tell a failed update from a good one:\n${list(refused)}`, {
-      code: "DEPLOY_PREFLIGHT",
-      kind: "config",
-      hint: "Fix the compose file at the places named (docs/deploy.md, \"Pre-flight checks\"); nothing was changed on the swarm.",
-    }));
-  }
+  if (refused.length) await refuse(preflightError(opts.stack, refused));
   const plan = planDeploy(model, await observeStack(ctx.engine, opts.stack, ctx.signal), { ...(opts.prune ? { prune: true } : {}) });
   if (plan.errors.length) {
     await refuse(new SlipwayError(`The stack ${opts.stack} names what the swarm does not have:\n${list(plan.errors)}`, { code: "DEPLOY_MISSING", kind: "config", hint: "Create what is named, or drop `external`; nothing was changed on the swarm." }));

@@ -5,6 +5,7 @@
  * (verdict, run id, the accepted images) are also written where the CI reads them.
  */
 import { Command, Option } from "commander";
+import { SlipwayError } from "../../errors/index.ts";
 import { pipelineStageNames } from "../../pipeline/pipeline.ts";
 import { STAGE_NAMES, type StageName } from "../../stages/stage.ts";
 import { writeCiOutputs } from "../ci-outputs.ts";
@@ -18,12 +19,23 @@ export function ciCommand(io: CliIo, signal: AbortSignal, setExit: (code: number
       .addOption(new Option("--from <stage>", "start at this stage (what earlier stages left is taken as it is)").choices([...STAGE_NAMES]))
       .addOption(new Option("--until <stage>", "stop after this stage").choices([...STAGE_NAMES])),
   ).action(async (o: OutputFlags & { from?: StageName; until?: StageName }) => {
-    const result = await runPipelineCommand(io, signal, o, (pipeline) => ({
-      stages: pipelineStageNames(pipeline),
-      command: "ci",
-      ...(o.from ? { from: o.from } : {}),
-      ...(o.until ? { until: o.until } : {}),
-    }));
+    const result = await runPipelineCommand(io, signal, o, (pipeline) => {
+      const stages = pipelineStageNames(pipeline);
+      // Nothing to run is no success: a run with no stage would pass without having tested anything.
+      if (stages.length === 0) {
+        throw new SlipwayError("slipway.yml gives `slipway ci` nothing to run: no `environments.test`, no release (`environments.release` with `images:`), no `stages:`", {
+          code: "NO_STAGES",
+          kind: "config",
+          hint: "Add an environment for the tests (`slipway init` writes one), or run `slipway deploy --target NAME` for a file that only has targets.",
+        });
+      }
+      return {
+        stages,
+        command: "ci",
+        ...(o.from ? { from: o.from } : {}),
+        ...(o.until ? { until: o.until } : {}),
+      };
+    });
     await writeCiOutputs(io.env, result);
     setExit(result.verdict.exitCode);
   });

@@ -8,7 +8,7 @@ import { loadProject } from "../../compose/load/index.ts";
 import { formatPlan } from "../../compose/runner/plan.ts";
 import { loadPipelineConfig } from "../../config/load-pipeline-config.ts";
 import { applyPlan, observeStack } from "../../deploy/apply.ts";
-import { deployStack } from "../../deploy/deploy.ts";
+import { checkStack, deployStack } from "../../deploy/deploy.ts";
 import { planRemoval } from "../../deploy/plan.ts";
 import type { Locate } from "../../deploy/stack-model.ts";
 import { splitImageRef, type RegistryAuth } from "../../engine/index.ts";
@@ -53,6 +53,10 @@ export function deployCommand(io: CliIo, signal: AbortSignal): Command {
         });
       }
       const env = definedEnv(io.env);
+      let locate: Locate | undefined;
+      const project = o.remove ? undefined : await loadProject({ workingDir: dir, files: target.compose, profiles: target.profiles, projectName: target.stack, env, onLocate: (l) => (locate = l) });
+      // What the file alone says is refused before any engine is asked.
+      if (project) checkStack({ project, stack: target.stack, ...(locate ? { locate } : {}), allowFailureActionContinue: target.allow_failure_action_continue });
       // The target's manager, else the engine the docker CLI would use.
       await using ctx = await openRunContext(target.endpoint ? { ...io, env: { ...io.env, DOCKER_HOST: target.endpoint } } : io, signal);
       if (o.remove) {
@@ -62,8 +66,7 @@ export function deployCommand(io: CliIo, signal: AbortSignal): Command {
         io.stdout.write(`removed stack ${target.stack} (${steps.length} object(s))\n`);
         return;
       }
-      let locate: Locate | undefined;
-      const project = await loadProject({ workingDir: dir, files: target.compose, profiles: target.profiles, projectName: target.stack, env, onLocate: (l) => (locate = l) });
+      if (!project) throw new Error("unreachable: the project is loaded unless --remove");
       // Credentials for each image's registry, found as the docker CLI finds them (never printed).
       const auths = new Map<string, RegistryAuth>();
       for (const registry of new Set(Object.values(project.services).flatMap((s) => (s.image ? [registryOf(splitImageRef(s.image.split("@")[0]!).repo)] : [])))) {
