@@ -380,3 +380,20 @@ export function jsonLines(text: string): unknown[] {
 }
 
 export { repoRoot };
+
+/** Both tools' stderr, for an assertion's message. */
+export const failed = (r: Pair<ToolResult>): string => `docker: ${r.docker.stderr}\nslipway: ${r.slipway.stderr}`;
+
+/**
+ * Multiplexed output lines, sorted: compose erases the line before each one (ESC[2K) even without
+ * a terminal, lines of different containers interleave as they come, and compose pads each prefix
+ * to the longest name it had seen when that container's first line came (so the padding depends on
+ * the order of arrival too).
+ */
+export const outputLines = (out: string): string[] =>
+  out
+    .replace(/\u001b\[[0-9;]*[A-Za-z]/g, "")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.replace(/^(\S+) +\| /, "$1 | "))
+    .sort();

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { assertSame, KnownList, ParityProjects, skipReason, type Pair, type ToolResult } from "./harness.ts";
+import { assertSame, failed, KnownList, ParityProjects, skipReason } from "./harness.ts";
 
 /** Each step and its exit code; `gone`: it leaves no container to compare. */
 const STEPS: { args: string[]; code: number; gone?: true }[] = [
@@ -22,7 +22,6 @@ const STEPS: { args: string[]; code: number; gone?: true }[] = [
 ];
 
 const known = new KnownList([]);
-const failed = (r: Pair<ToolResult>) => `docker: ${r.docker.stderr}\nslipway: ${r.slipway.stderr}`;
 
 describe("lifecycle commands", { skip: skipReason }, () => {
   test("create, start, stop, start, restart, pause, unpause, kill, rm, stop, rm -f: the same codes and containers after each", async () => {

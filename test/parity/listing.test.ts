@@ -4,11 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { assertSame, jsonLines, KnownList, ParityProjects, skipReason, TOOLS, type Pair, type ToolResult } from "./harness.ts";
+import { assertSame, failed, jsonLines, KnownList, ParityProjects, skipReason, TOOLS } from "./harness.ts";
 
 const known = new KnownList([]);
 
-const failed = (r: Pair<ToolResult>) => `docker: ${r.docker.stderr}\nslipway: ${r.slipway.stderr}`;
 
 /** compose's durations ("Up 4 seconds", "5 seconds ago", "Less than a second") depend on when each tool ran. */
 const durations = (s: string) => s.replace(/(Less than a second|About an? \w+|\d+ (?:second|minute|hour|day|week|month|year)s?)( ago)?/g, "<duration>$2");

@@ -1,24 +1,10 @@
 /** Parity of `logs`: the same lines with the same prefixes, --no-log-prefix, --tail, -t, and -f ending when the containers stop. */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { assertSame, KnownList, ParityProjects, skipReason, TOOLS, type Pair, type ToolResult } from "./harness.ts";
+import { assertSame, failed, KnownList, outputLines as lines, ParityProjects, skipReason, TOOLS } from "./harness.ts";
 
 const known = new KnownList([]);
 
-const failed = (r: Pair<ToolResult>) => `docker: ${r.docker.stderr}\nslipway: ${r.slipway.stderr}`;
-/**
- * The lines, sorted: compose erases the line before each one (ESC[2K) even without a terminal,
- * lines of different containers interleave as they come, and compose pads each prefix to the
- * longest name it had seen when that container's first line came (so the padding depends on the
- * order of arrival too).
- */
-const lines = (out: string) =>
-  out
-    .replace(/\u001b\[[0-9;]*[A-Za-z]/g, "")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => l.replace(/^(\S+) +\| /, "$1 | "))
-    .sort();
 const timestamps = (s: string) => s.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z/g, "<time>");
 
 describe("logs", { skip: skipReason }, () => {

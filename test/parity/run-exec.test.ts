@@ -8,11 +8,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { assertSame, KnownList, ParityProjects, skipReason, TOOLS, type Pair, type ToolResult } from "./harness.ts";
+import { assertSame, failed, KnownList, ParityProjects, skipReason, TOOLS } from "./harness.ts";
 
 const known = new KnownList([]);
 
-const failed = (r: Pair<ToolResult>) => `docker: ${r.docker.stderr}\nslipway: ${r.slipway.stderr}`;
 
 describe("run, exec and cp", { skip: skipReason }, () => {
   let p: ParityProjects;

@@ -1,18 +1,9 @@
 /** Parity of attached `up`: the attached services' output, the exit code, and what is left. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { assertSame, KnownList, ParityProjects, skipReason, type Pair, type ToolResult } from "./harness.ts";
+import { assertSame, failed, KnownList, outputLines as lines, ParityProjects, skipReason } from "./harness.ts";
 
 const known = new KnownList([]);
-const failed = (r: Pair<ToolResult>) => `docker: ${r.docker.stderr}\nslipway: ${r.slipway.stderr}`;
-/** As in logs.test.ts: ANSI erases, prefix padding and the order in which containers' lines interleave aside. */
-const lines = (out: string) =>
-  out
-    .replace(/\u001b\[[0-9;]*[A-Za-z]/g, "")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => l.replace(/^(\S+) +\| /, "$1 | "))
-    .sort();
 
 describe("attached up", { skip: skipReason }, () => {
   test("up SERVICE: its dependencies started, its output attached until it exits, exit 0", async () => {
