@@ -49,7 +49,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { bundleChild, runTimed, type TimedResult } from "./timed-process.ts";
+import { BENCH_LABEL, bundleChild, removeBenchImages, runTimed, type TimedResult } from "./timed-process.ts";
 import { median, spread } from "./rounds.ts";
 import { Engine, builderFromEnv, endpointFromEnv } from "../src/engine/index.ts";
 import { builtImageId } from "../src/engine/streams/json-stream.ts";
@@ -57,7 +57,6 @@ import { EventBus } from "../src/events/index.ts";
 import { ImageResolver } from "../src/images/image-resolver.ts";
 
 const BASE_IMAGE = "busybox:latest";
-const BENCH_LABEL = "dev.slipway.bench";
 const LABEL_VALUE = "large-context";
 const TAG_REPO = "slipway-bench-large-context";
 const TIME_RATIO_TARGET = 1.0;
@@ -340,11 +339,6 @@ async function runPeer(peer: PeerName, ctx: Context, childBundle: string, apiVer
   return { peer, wallMs: r.wallMs, maxRss: r.maxRss ?? Number.NaN, cpuMs: ((r.cpuUser ?? 0) + (r.cpuSys ?? 0)) * 1000, imageId, ...(report ? { child: report } : {}) };
 }
 
-async function removeBenchImages(): Promise<void> {
-  const ids = (await run("docker", ["images", "-q", "--filter", `label=${BENCH_LABEL}=${LABEL_VALUE}`], {})).stdout.split("\n").filter(Boolean);
-  if (ids.length) await run("docker", ["rmi", "-f", ...new Set(ids)], {});
-}
-
 interface BuildCacheRecord {
   ID: string;
   InUse: boolean;
@@ -410,7 +404,7 @@ async function main(): Promise<void> {
 
   const rounds: Round[] = [];
   try {
-    await removeBenchImages();
+    await removeBenchImages(LABEL_VALUE);
     for (let round = 0; round < opts.rounds; round++) {
       const order = round % 2 === 0 ? opts.peers : [...opts.peers].reverse();
       const outcomes: Outcome[] = [];
@@ -423,7 +417,7 @@ async function main(): Promise<void> {
           `  round ${round + 1} ${peer.padEnd(16)} ${s(o.wallMs).padStart(9)}  peak RSS ${mb(o.maxRss).padStart(9)}  CPU ${s(o.cpuMs).padStart(8)}` +
             (c ? `  (build ${s(c.buildMs)}; RSS before build ${mb(c.rssBeforeBuild)}, sampled peaks: rss ${mb(c.peaks.rss)} at ${s(c.peaks.rssAtMs)}, heap ${mb(c.peaks.heapUsed)}, external ${mb(c.peaks.external)}, arrayBuffers ${mb(c.peaks.arrayBuffers)}; at the rss peak: heapTotal ${mb(c.atRssPeak.heapTotal)}, heapUsed ${mb(c.atRssPeak.heapUsed)}, external ${mb(c.atRssPeak.external)}, arrayBuffers ${mb(c.atRssPeak.arrayBuffers)})` : ""),
         );
-        await removeBenchImages();
+        await removeBenchImages(LABEL_VALUE);
         // Only once the image is gone is the COPY's snapshot free to remove.
         if (cacheBefore) await pruneNewBuildCache(engine, cacheBefore);
         // The next build starts with this one's gigabytes written out, not still being flushed
@@ -433,7 +427,7 @@ async function main(): Promise<void> {
       rounds.push({ round, order, outcomes, loadavg: loadavg()[0]! });
     }
   } finally {
-    await removeBenchImages();
+    await removeBenchImages(LABEL_VALUE);
     await engine.close();
     if (!opts.keepContext) await rm(ctx.root, { recursive: true, force: true });
   }

@@ -72,7 +72,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { bundleChild, runTimed, type TimedResult } from "./timed-process.ts";
+import { BENCH_LABEL, bundleChild, removeBenchImages, runTimed, type TimedResult } from "./timed-process.ts";
 import { median, spread } from "./rounds.ts";
 import { Engine, endpointFromEnv, type ProgressMessage } from "../src/engine/index.ts";
 import { builtImageId, tarFromEntries } from "../src/engine/streams/index.ts";
@@ -84,7 +84,6 @@ import { newRunId } from "../src/run/identity.ts";
 import type { PlannedTag } from "../src/tags/tag-plan.ts";
 import { loadWorldSync } from "../test/support/world.ts";
 
-const BENCH_LABEL = "dev.slipway.bench";
 const LABEL_VALUE = "publish";
 const REPO_PREFIX = "slipway-bench-publish";
 const VERSION = "1.2.3";
@@ -343,11 +342,6 @@ async function buildImage(engine: Engine, opts: Options, tag: string): Promise<B
   return { id: id.startsWith("sha256:") ? id : (await engine.images.inspect(id)).Id, ownLayers: opts.layers + 1 };
 }
 
-async function removeBenchImages(): Promise<void> {
-  const ids = (await run("docker", ["images", "-q", "--filter", `label=${BENCH_LABEL}=${LABEL_VALUE}`], {})).stdout.split("\n").filter(Boolean);
-  if (ids.length) await run("docker", ["rmi", "-f", ...new Set(ids)], {});
-}
-
 // ---------------------------------------------------------------------------------------------
 // Peers
 
@@ -550,7 +544,7 @@ async function main(): Promise<void> {
   const rounds: Round[] = [];
   let cleanup = "";
   try {
-    await removeBenchImages();
+    await removeBenchImages(LABEL_VALUE);
     for (let round = 0; round < opts.rounds; round++) {
       const order = roundOrder(opts.peers, round);
       const targets = new Map<PeerName, PeerTarget>();
@@ -582,7 +576,7 @@ async function main(): Promise<void> {
       for (const t of targets.values()) await engine.images.remove(t.image.id, { force: true }).catch(() => undefined);
     }
   } finally {
-    await removeBenchImages().catch(() => undefined);
+    await removeBenchImages(LABEL_VALUE).catch(() => undefined);
     await rm(dockerConfigDir, { recursive: true, force: true });
     const v2 = await registryStorage(registry);
     if (opts.keepPushed) cleanup = `pushed data kept (--keep-pushed): ${REPO_PREFIX}/${runPrefix}-*`;

@@ -62,3 +62,13 @@ export async function bundleChild(selfUrl: string, name: string): Promise<string
   const { loader } = await bundleWithCodeCache({ entry: self, outdir: path.join(path.dirname(self), `.out/${name}`), name, loader: `${name}.mjs`, external: ["esbuild"] });
   return loader;
 }
+
+/** The label on everything a bench builds; its value names the bench. */
+export const BENCH_LABEL = "dev.slipway.bench";
+
+/** Removes the images a bench built (labelled `BENCH_LABEL=bench`), with the docker CLI. */
+export async function removeBenchImages(bench: string, timeoutMs = 120_000): Promise<void> {
+  const listed = await runTimed("docker", ["images", "-q", "--filter", `label=${BENCH_LABEL}=${bench}`], {}, { timeoutMs });
+  const ids = listed.stdout.split("\n").filter(Boolean);
+  if (ids.length) await runTimed("docker", ["rmi", "-f", ...new Set(ids)], {}, { timeoutMs });
+}
