@@ -80,8 +80,8 @@ function engineSpec(d: DesiredService, ids: { secrets: Map<string, string>; conf
   } as unknown as ServiceSpec;
 }
 
-/** Carries the plan out; returns the services to supervise. An update refused for a stale version is read again and sent again (at most 5 times). */
-export async function applyPlan(ctx: DeployContext, project: Project, steps: readonly DeployStep[]): Promise<Rollout[]> {
+/** Carries the plan out (`project`: where secrets and configs it creates come from; none for a removal); returns the services to supervise. An update refused for a stale version is read again and sent again (at most 5 times). */
+export async function applyPlan(ctx: DeployContext, project: Project | undefined, steps: readonly DeployStep[]): Promise<Rollout[]> {
   const { engine, signal } = ctx;
   const rollouts: Rollout[] = [];
   // IDs of the secrets and configs services name, once what the plan creates exists.
@@ -111,6 +111,8 @@ export async function applyPlan(ctx: DeployContext, project: Project, steps: rea
           case "secret.create":
           case "config.create": {
             const o = step.object;
+            // Only a plan made from a project creates secrets and configs (a removal passes none).
+            if (!project) throw new Error(`${step.id}: a plan that creates ${o.kind}s needs the project they come from`);
             const source = fileObjectSource(project, o.kind, o.key, `${o.kind} ${o.key}`);
             const data = "file" in source ? await readSourceFile(source.file, o.kind, o.key) : Buffer.from(source.content);
             const api = o.kind === "secret" ? engine.secrets : engine.configs;

@@ -6,6 +6,7 @@
 import type { Project } from "../compose/model/project.ts";
 import { splitImageRef, type RegistryAuth } from "../engine/index.ts";
 import { CancelledError, SlipwayError } from "../errors/index.ts";
+import { parseReference } from "../registry/reference.ts";
 import { applyPlan, observeStack, type DeployContext } from "./apply.ts";
 import { planDeploy, type DeployPlan } from "./plan.ts";
 import { preflight } from "./preflight.ts";
@@ -52,7 +53,6 @@ export interface DeployStackResult {
 const where = (i: StackIssue) => (i.place?.file ? `${i.place.file}${i.place.line ? `:${i.place.line}${i.place.column ? `:${i.place.column}` : ""}` : ""}: ` : "");
 const list = (issues: readonly StackIssue[]) => issues.map((i) => `  ${where(i)}${i.path}: ${i.message}`).join("\n");
 const pinned = (ref: string) => /@sha256:[0-9a-f]{64}$/.test(ref);
-const registryOf = (repo: string) => (/^[^/]+[.:][^/]*\//.test(repo) || repo.startsWith("localhost/") ? repo.split("/")[0]! : "docker.io");
 
 /** Each service's image pinned by digest: as written when it is, else as the manager resolves its tag now. */
 async function resolveImages(ctx: DeployContext, project: Project, auth: DeployStackOptions["registryAuth"]): Promise<Map<string, string>> {
@@ -61,7 +61,7 @@ async function resolveImages(ctx: DeployContext, project: Project, auth: DeployS
     Object.values(project.services).map(async (s) => {
       if (!s.image || pinned(s.image)) return;
       const { repo } = splitImageRef(s.image);
-      const credentials = auth?.(registryOf(repo));
+      const credentials = auth?.(parseReference(s.image).registry);
       const { Descriptor } = await ctx.engine.images.distribution(s.image, { signal: ctx.signal, ...(credentials ? { auth: credentials } : {}) });
       out.set(s.name, `${repo}@${Descriptor.digest}`);
     }),

@@ -11,7 +11,7 @@ import { applyPlan, observeStack } from "../../deploy/apply.ts";
 import { checkStack, deployStack } from "../../deploy/deploy.ts";
 import { planRemoval } from "../../deploy/plan.ts";
 import type { Locate } from "../../deploy/stack-model.ts";
-import { splitImageRef, type RegistryAuth } from "../../engine/index.ts";
+import type { RegistryAuth } from "../../engine/index.ts";
 import { SlipwayError } from "../../errors/index.ts";
 import { FileRecordStore } from "../../history/record-store.ts";
 import { UNKNOWN_COMMIT } from "../../images/revision.ts";
@@ -19,6 +19,7 @@ import { readGitState } from "../../tags/git-state.ts";
 import { formatVersion, parseVersion } from "../../tags/semver.ts";
 import { definedEnv } from "../../pipeline/pipeline.ts";
 import { engineAuth, findCredential } from "../../registry/credentials.ts";
+import { parseReference } from "../../registry/reference.ts";
 import { openRunContext } from "../context.ts";
 import type { CliIo } from "../io.ts";
 
@@ -29,8 +30,6 @@ interface DeployFlags {
   remove?: boolean;
   config?: string;
 }
-
-const registryOf = (repo: string) => (/^[^/]+[.:][^/]*\//.test(repo) || repo.startsWith("localhost/") ? repo.split("/")[0]! : "docker.io");
 
 export function deployCommand(io: CliIo, signal: AbortSignal): Command {
   return new Command("deploy")
@@ -53,23 +52,24 @@ export function deployCommand(io: CliIo, signal: AbortSignal): Command {
         });
       }
       const env = definedEnv(io.env);
-      let locate: Locate | undefined;
-      const project = o.remove ? undefined : await loadProject({ workingDir: dir, files: target.compose, profiles: target.profiles, projectName: target.stack, env, onLocate: (l) => (locate = l) });
-      // What the file alone says is refused before any engine is asked.
-      if (project) checkStack({ project, stack: target.stack, ...(locate ? { locate } : {}), allowFailureActionContinue: target.allow_failure_action_continue });
       // The target's manager, else the engine the docker CLI would use.
-      await using ctx = await openRunContext(target.endpoint ? { ...io, env: { ...io.env, DOCKER_HOST: target.endpoint } } : io, signal);
+      const targetIo = target.endpoint ? { ...io, env: { ...io.env, DOCKER_HOST: target.endpoint } } : io;
       if (o.remove) {
+        await using ctx = await openRunContext(targetIo, signal);
         const steps = planRemoval(target.stack, await observeStack(ctx.engine, target.stack, signal));
         if (o.dryRun) return void io.stdout.write(formatPlan(steps));
-        await applyPlan({ engine: ctx.engine, events: ctx.events, signal }, await loadProject({ workingDir: dir, files: target.compose, projectName: target.stack, env }), steps);
+        await applyPlan({ engine: ctx.engine, events: ctx.events, signal }, undefined, steps);
         io.stdout.write(`removed stack ${target.stack} (${steps.length} object(s))\n`);
         return;
       }
-      if (!project) throw new Error("unreachable: the project is loaded unless --remove");
+      let locate: Locate | undefined;
+      const project = await loadProject({ workingDir: dir, files: target.compose, profiles: target.profiles, projectName: target.stack, env, onLocate: (l) => (locate = l) });
+      // What the file alone says is refused before any engine is asked.
+      checkStack({ project, stack: target.stack, ...(locate ? { locate } : {}), allowFailureActionContinue: target.allow_failure_action_continue });
+      await using ctx = await openRunContext(targetIo, signal);
       // Credentials for each image's registry, found as the docker CLI finds them (never printed).
       const auths = new Map<string, RegistryAuth>();
-      for (const registry of new Set(Object.values(project.services).flatMap((s) => (s.image ? [registryOf(splitImageRef(s.image.split("@")[0]!).repo)] : [])))) {
+      for (const registry of new Set(Object.values(project.services).flatMap((s) => (s.image ? [parseReference(s.image).registry] : [])))) {
         const credential = await findCredential(registry, { env: io.env, signal }).catch(() => undefined);
         if (credential) auths.set(registry, engineAuth(credential, registry));
       }

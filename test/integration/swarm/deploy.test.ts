@@ -64,15 +64,13 @@ describe("slipway deploy on a 3-node swarm", { skip, concurrency: 1 }, () => {
     managerHost = swarm.nodes[0]!.dockerHost;
     engine = await Engine.connect({ endpoint: endpointFromEnv({ DOCKER_HOST: managerHost }) });
     dir = await mkdtemp(path.join(tmpdir(), "slipway-deploy-"));
-    await writeFile(path.join(dir, "compose.yaml"), compose({ version: "1" }));
   });
 
   after(async () => {
     if (!engine) return;
     try {
       const steps = planRemoval(stack, await observeStack(engine, stack));
-      const project = await loadProject({ workingDir: dir, projectName: stack, env: {} });
-      await applyPlan({ engine, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, project, steps);
+      await applyPlan({ engine, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, undefined, steps);
     } finally {
       await engine.close();
       await rm(dir, { recursive: true, force: true });
@@ -141,7 +139,7 @@ describe("slipway deploy on a 3-node swarm", { skip, concurrency: 1 }, () => {
       assert.equal((await observeStack(engine, cliStack)).services.length, 0);
     } finally {
       const steps = planRemoval(cliStack, await observeStack(engine, cliStack));
-      if (steps.length) await applyPlan({ engine, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, await loadProject({ workingDir: project, projectName: cliStack, env: {} }), steps);
+      if (steps.length) await applyPlan({ engine, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, undefined, steps);
       await rm(project, { recursive: true, force: true });
     }
   });
@@ -209,7 +207,26 @@ networks:
     } finally {
       if (client) await engine.containers.remove(client, { force: true }).catch(() => undefined);
       const steps = planRemoval(webStack, await observeStack(engine, webStack));
-      if (steps.length) await applyPlan({ engine, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, await loadProject({ workingDir: project, projectName: webStack, env: {} }), steps);
+      if (steps.length) await applyPlan({ engine, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, undefined, steps);
+      await rm(project, { recursive: true, force: true });
+    }
+  });
+
+  test("an image the registry does not have: a registry error (exit 6) naming it, before anything changes on the swarm", TIMEOUT, async () => {
+    const missingStack = `${stack}-missing`;
+    const project = await mkdtemp(path.join(tmpdir(), "slipway-deploy-missing-"));
+    try {
+      await writeFile(path.join(project, "compose.yaml"), compose({ version: "1" }).replace("busybox:latest", "busybox:slipway-no-such-tag"));
+      const loaded = await loadProject({ workingDir: project, projectName: missingStack, env: {} });
+      const failure = await deployStack({ engine, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, { project: loaded, stack: missingStack, timeoutMs: 60_000 }).then(
+        () => assert.fail("deployed an image that does not exist"),
+        (err: unknown) => err,
+      );
+      assert.ok(failure instanceof SlipwayError, String(failure));
+      assert.equal(failure.exitCode, 6);
+      assert.match(failure.message, /busybox:slipway-no-such-tag/);
+      assert.deepEqual(await observeStack(engine, missingStack).then((o) => [o.services.length, o.networks.filter((n) => n.name.startsWith(missingStack)).length]), [0, 0]);
+    } finally {
       await rm(project, { recursive: true, force: true });
     }
   });
