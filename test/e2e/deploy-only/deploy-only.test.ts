@@ -32,3 +32,10 @@ test("slipway deploy --dry-run: a replicated service without a healthcheck is re
   assert.match(r.err, /nothing was changed on the swarm/);
   assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
 });
+
+test("slipway deploy to a manager that does not answer: the engine's error (exit 4) naming where it looked, no stack trace", async () => {
+  const r = await run(["deploy", "--target", "unreachable"]);
+  assert.equal(r.code, 4, r.out + r.err);
+  assert.match(r.err, /slipway-e2e-manager\.sock/);
+  assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
+});
