@@ -103,6 +103,9 @@ export async function loadPipelineConfig(opts: { cwd: string; file?: string }): 
     if (stages.release && Object.keys(config.images).length === 0) {
       issues.add(stagesNode?.keyPos ?? root.pos, "stages.release", "the release stage builds the pipeline's images, and `images` has none");
     }
+    for (const target of stages.deploy?.targets ?? []) {
+      if (!config.targets[target]) issues.add(stagesNode?.keyPos ?? root.pos, "stages.deploy.targets", `no target "${target}" in targets`, `Targets: ${Object.keys(config.targets).join(", ") || "none"}.`);
+    }
     for (const [service, image] of Object.entries(stages.release?.images ?? {})) {
       if (!config.images[image]) issues.add(stagesNode?.keyPos ?? root.pos, `stages.release.images.${service}`, `no image "${image}" in images`);
     }

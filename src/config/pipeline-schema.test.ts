@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { loadPipelineConfig } from "./load-pipeline-config.ts";
 import { ConfigFileError } from "../yaml/issues.ts";
 import { renderPipelineDocs } from "./docs.ts";
+import { pipelineStages } from "./stages.ts";
 
 async function withConfig(yaml: string, files: Record<string, string> = { "docker-compose.test.yml": "services: {}\n" }) {
   const dir = await mkdtemp(path.join(tmpdir(), "slipway-cfg-"));
@@ -80,7 +81,6 @@ test("wait: a name, a list of names, or gates with until (ready or completed)", 
 });
 
 test("stages: inferred from environments and images when absent; each stage's environment must exist", async () => {
-  const { pipelineStages } = await import("./stages.ts");
   const files = { "docker-compose.test.yml": "services: {}\n", "docker-compose.release.yml": "services: {}\n" };
   await using inferred = await withConfig("images: { app: { build: { target: release } } }\nenvironments:\n  test: { compose: [docker-compose.test.yml], service: test }\n  release: { compose: [docker-compose.release.yml], service: acceptance }\n", files);
   assert.deepEqual(Object.keys(pipelineStages((await loadPipelineConfig({ cwd: inferred.dir })).config)), ["test", "release", "acceptance"]);
@@ -117,6 +117,27 @@ test("targets: a stack, its compose files and the deploy's settings with their d
   await assert.rejects(loadPipelineConfig({ cwd: missing.dir }), (err) => {
     assert.ok(err instanceof ConfigFileError);
     assert.match(err.message, /targets\.staging\.stack/);
+    return true;
+  });
+});
+
+test("stages.deploy: a target's name or a list is short for { targets }, never inferred; a target slipway.yml does not have is named with its line", async () => {
+  const files = { "docker-compose.test.yml": "services: {}\n", "compose.yaml": "services: {}\n" };
+  const base = "environments:\n  test: { compose: docker-compose.test.yml, service: t }\ntargets:\n  staging: { stack: shop, compose: compose.yaml }\n  production: { stack: shop, compose: compose.yaml }\n";
+  await using none = await withConfig(base, files);
+  assert.equal(pipelineStages((await loadPipelineConfig({ cwd: none.dir })).config).deploy, undefined, "targets alone add no deploy stage");
+  await using one = await withConfig(`${base}stages:\n  test: test\n  deploy: staging\n`, files);
+  assert.deepEqual(pipelineStages((await loadPipelineConfig({ cwd: one.dir })).config).deploy, { targets: ["staging"] });
+  await using two = await withConfig(`${base}stages:\n  test: test\n  deploy: [staging, production]\n`, files);
+  assert.deepEqual(pipelineStages((await loadPipelineConfig({ cwd: two.dir })).config).deploy, { targets: ["staging", "production"] });
+  await using full = await withConfig(`${base}stages:\n  test: test\n  deploy: { targets: production }\n`, files);
+  assert.deepEqual(pipelineStages((await loadPipelineConfig({ cwd: full.dir })).config).deploy, { targets: ["production"] });
+  await using wrong = await withConfig(`${base}stages:\n  test: test\n  deploy: [staging, prod]\n`, files);
+  await assert.rejects(loadPipelineConfig({ cwd: wrong.dir }), (err) => {
+    assert.ok(err instanceof ConfigFileError);
+    assert.match(err.message, /slipway\.yml:6:\d+/);
+    assert.match(err.message, /stages\.deploy\.targets: no target "prod" in targets/);
+    assert.match(JSON.stringify(err.issues), /Targets: staging, production/);
     return true;
   });
 });

@@ -128,13 +128,22 @@ export const publishStageSchema = object("publish", "The publish stage: puts eac
   allow_dirty: field(boolean(), "Publish an image built from a work tree with uncommitted changes (refused by default: its commit tag would lie).", { default: false }),
 }, { shorthand: enabledShorthand });
 
-export const stagesSchema = object("stages", "The workflow's stages this pipeline runs, in the order test → build → release → acceptance → tag → publish.", {
+/** `deploy: staging` or `deploy: [staging, production]` is short for `{ targets: … }`. */
+const targetsShorthand = (node: YNode): YNode | undefined =>
+  (node.kind === "scalar" && typeof node.value === "string") || node.kind === "seq" ? { kind: "map", pos: node.pos, entries: [{ key: "targets", keyPos: node.pos, value: node }] } : undefined;
+
+export const deployStageSchema = object("deploy", "The deploy stage: deploys the release this run published to each target in turn (a target of `targets:`), every image of a published repository pinned to the digest the publish verified; a target that does not converge fails the stage and the ones after it are not deployed (see docs/deploy.md). Never inferred: a pipeline deploys only where it is told. A name or a list of names is short for `{ targets: … }`.", {
+  targets: field(list(string(), { acceptSingle: true }), "The targets to deploy to, in order.", { required: true, example: "[staging]" }),
+}, { shorthand: targetsShorthand });
+
+export const stagesSchema = object("stages", "The workflow's stages this pipeline runs, in the order test → build → release → acceptance → tag → publish → deploy.", {
   test: field(testStageSchema, "Run the tests.", { defaultText: "when `environments.test` exists" }),
   build: field(buildStageSchema, "Build the artifacts."),
   release: field(releaseStageSchema, "Build the release image and bring the release environment up.", { defaultText: "when `environments.release` and `images` exist" }),
   acceptance: field(acceptanceStageSchema, "Run the acceptance tests against the release.", { defaultText: "when `environments.release` has a `service`" }),
   tag: field(tagStageSchema, "Tag the accepted images.", { defaultText: "when there is a release stage and a `registry`" }),
   publish: field(publishStageSchema, "Publish the accepted images.", { defaultText: "when there is a release stage and a `registry`" }),
+  deploy: field(deployStageSchema, "Deploy the published release to targets.", { defaultText: "none: `slipway ci --target NAME` adds one" }),
 });
 
 export const targetSchema = object("target", "Where `slipway deploy --target NAME` deploys: a Docker Swarm stack made from compose files, with the published release's images pinned by digest (see docs/deploy.md).", {
@@ -172,6 +181,7 @@ export type ReleaseStageConfig = Infer<typeof releaseStageSchema>;
 export type AcceptanceStageConfig = Infer<typeof acceptanceStageSchema>;
 export type TagStageConfig = Infer<typeof tagStageSchema>;
 export type PublishStageConfig = Infer<typeof publishStageSchema>;
+export type DeployStageConfig = Infer<typeof deployStageSchema>;
 export type ImageConfig = Infer<typeof imageSchema>;
 export type RegistryConfig = Infer<typeof registrySchema>;
 export type TagsConfig = Infer<typeof tagsSchema>;

@@ -2,9 +2,10 @@
  * The stages a pipeline runs: `stages:` as written, or inferred from the environments and images
  * when it is absent — `test` when there is a test environment, `release` and `acceptance` when there
  * is a release environment and images to release (acceptance needs the environment's `service`),
- * and `tag` and `publish` after a release when there is a `registry`.
+ * and `tag` and `publish` after a release when there is a `registry`. A deploy stage is never
+ * inferred: a pipeline deploys only where slipway.yml or `slipway ci --target` tells it to.
  */
-import type { AcceptanceStageConfig, BuildStageConfig, PipelineConfig, PublishStageConfig, ReleaseStageConfig, TagStageConfig } from "./pipeline-schema.ts";
+import type { AcceptanceStageConfig, BuildStageConfig, DeployStageConfig, PipelineConfig, PublishStageConfig, ReleaseStageConfig, TagStageConfig } from "./pipeline-schema.ts";
 
 export interface PipelineStages {
   test?: { environment: string };
@@ -13,6 +14,7 @@ export interface PipelineStages {
   acceptance?: AcceptanceStageConfig;
   tag?: TagStageConfig;
   publish?: PublishStageConfig;
+  deploy?: DeployStageConfig;
 }
 
 export function pipelineStages(config: PipelineConfig): PipelineStages {

@@ -11,6 +11,7 @@ import { applyPlan, observeStack, type DeployContext } from "./apply.ts";
 import { planDeploy, type DeployPlan } from "./plan.ts";
 import { preflight } from "./preflight.ts";
 import { RolloutKind, type RolloutOutcome } from "./rollout.ts";
+import { describePin, pinToPublished, type PublishedImage } from "./published.ts";
 import { buildStackModel, type Locate, type StackIssue, type StackModel } from "./stack-model.ts";
 import { supervise, type SupervisedService } from "./supervise.ts";
 
@@ -23,6 +24,12 @@ export interface DeployStackOptions {
   dryRun?: boolean;
   /** The longest the rollout may take (ms). */
   timeoutMs: number;
+  /**
+   * The release this deploy runs: a service whose image's repository one of these published is
+   * pinned to the published digest, whatever tag the file writes (newest first). Other images are
+   * resolved by the manager, from their tags, as the deploy starts.
+   */
+  published?: readonly PublishedImage[];
   /** Credentials for an image's registry (host[:port]), for the manager's resolve and the nodes' pulls. */
   registryAuth?: (registry: string) => RegistryAuth | undefined;
   /** ms between two looks at the rollout. */
@@ -54,14 +61,21 @@ const where = (i: StackIssue) => (i.place?.file ? `${i.place.file}${i.place.line
 const list = (issues: readonly StackIssue[]) => issues.map((i) => `  ${where(i)}${i.path}: ${i.message}`).join("\n");
 const pinned = (ref: string) => /@sha256:[0-9a-f]{64}$/.test(ref);
 
-/** Each service's image pinned by digest: as written when it is, else as the manager resolves its tag now. */
-async function resolveImages(ctx: DeployContext, project: Project, auth: DeployStackOptions["registryAuth"]): Promise<Map<string, string>> {
+/**
+ * Each service's image pinned by digest: to the published release's digest when a publish wrote
+ * its repository; as written when the file pins one; else as the manager resolves its tag now.
+ */
+async function resolveImages(ctx: DeployContext, opts: Pick<DeployStackOptions, "project" | "published" | "registryAuth">): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   await Promise.all(
-    Object.values(project.services).map(async (s) => {
-      if (!s.image || pinned(s.image)) return;
+    Object.values(opts.project.services).map(async (s) => {
+      if (!s.image) return;
+      const pin = opts.published?.length ? pinToPublished(s.image, opts.published) : undefined;
+      if (pin) ctx.events.emit(pin.kind === "published" ? { type: "log", level: "info", message: describePin(s.name, pin) } : { type: "warning", message: describePin(s.name, pin) });
+      if (pin?.kind === "published") return void out.set(s.name, pin.ref);
+      if (pinned(s.image)) return;
       const { repo } = splitImageRef(s.image);
-      const credentials = auth?.(parseReference(s.image).registry);
+      const credentials = opts.registryAuth?.(parseReference(s.image).registry);
       const { Descriptor } = await ctx.engine.images.distribution(s.image, { signal: ctx.signal, ...(credentials ? { auth: credentials } : {}) });
       out.set(s.name, `${repo}@${Descriptor.digest}`);
     }),
@@ -93,7 +107,7 @@ function preflightError(stack: string, refused: readonly StackIssue[]): SlipwayE
 const WORST: Exclude<RolloutOutcome, "in-progress">[] = ["rolled-back", "paused", "failed", "timed-out", "converged"];
 
 export async function deployStack(ctx: DeployContext, opts: DeployStackOptions): Promise<DeployStackResult> {
-  const images = await resolveImages(ctx, opts.project, opts.registryAuth);
+  const images = await resolveImages(ctx, opts);
   const model = buildStackModel({ project: opts.project, stack: opts.stack, images, ...(opts.locate ? { locate: opts.locate } : {}) });
   for (const w of model.warnings) ctx.events.emit({ type: "warning", message: `${where(w)}${w.message}` });
   const refuse = async (error: SlipwayError): Promise<never> => {

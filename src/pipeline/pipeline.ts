@@ -22,6 +22,7 @@ import { acceptanceStage } from "../stages/acceptance-stage.ts";
 import { buildStage } from "../stages/build-stage.ts";
 import { tagStage, type TagStageOptions } from "../stages/tag-stage.ts";
 import { publishStage, type PublishStageOptions } from "../stages/publish-stage.ts";
+import { deployStage, type DeployStageOptions } from "../stages/deploy-stage.ts";
 import { runStages, type PipelineResult } from "./run-pipeline.ts";
 
 export type { PipelineResult };
@@ -58,6 +59,8 @@ export interface RunPipelineOptions {
   tag?: TagStageOptions;
   /** The publish stage's: `dryRun`, `force`, `allowDirty`, `images`. */
   publish?: PublishStageOptions;
+  /** The deploy stage's: `targets` instead of slipway.yml's `stages.deploy.targets` (`slipway ci --target`). */
+  deploy?: DeployStageOptions & { targets?: readonly string[] };
 }
 
 /** The stages `slipway ci` runs for this pipeline: those slipway.yml has (or implies), in the workflow's order. */
@@ -66,7 +69,7 @@ export function pipelineStageNames(pipeline: LoadedPipelineConfig): StageName[] 
 }
 
 /** The stages that exist so far; the rest of the workflow arrives stage by stage. */
-function stagesFor(pipeline: LoadedPipelineConfig, names: readonly StageName[], opts: Pick<RunPipelineOptions, "environment" | "tag" | "publish">): Stage[] {
+function stagesFor(pipeline: LoadedPipelineConfig, names: readonly StageName[], opts: Pick<RunPipelineOptions, "environment" | "tag" | "publish" | "deploy">): Stage[] {
   const { environment } = opts;
   const configured = pipelineStages(pipeline.config);
   return names.map((name) => {
@@ -76,6 +79,10 @@ function stagesFor(pipeline: LoadedPipelineConfig, names: readonly StageName[], 
     if (name === "build" && configured.build) return buildStage(configured.build);
     if (name === "tag") return tagStage(configured.tag ?? { build_tags: true }, opts.tag);
     if (name === "publish") return publishStage(configured.publish ?? { allow_dirty: false }, opts.publish);
+    if (name === "deploy") {
+      const { targets, ...options } = opts.deploy ?? {};
+      return deployStage({ targets: [...(targets ?? configured.deploy?.targets ?? [])] }, options);
+    }
     return {
       name,
       run: () => Promise.reject(new SlipwayError(`Stage ${name} is not available in this version of Slipway`, { code: "NO_SUCH_STAGE", kind: "usage", hint: "Run the stages before it (`slipway ci --until test`)." })),

@@ -70,6 +70,7 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
       keep: opts.keep ?? false,
       environments: new Map(),
       accepted,
+      published: [],
     };
     await using _teardown = environmentsOf(services, () => verdict.kind === "passed");
     const plan = planStages(opts.stages, opts.slice);

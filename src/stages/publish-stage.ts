@@ -100,6 +100,7 @@ export async function runPublishStage(ctx: RunContext, services: RunServices, co
         ...(image.version ? { version: image.version } : {}),
       };
       await services.store.put("publishes", entry);
+      services.published.push(entry);
       ctx.events.emit({ type: "published", image: image.name, name, digest: result.digest!, tags: onImage, ...(kept.length ? { kept } : {}) });
       const already = result.decisions.every((d) => d.action === "unchanged" || d.action === "keep");
       lines.push(`${image.name} ${image.imageId} (revision ${image.commit}) as ${name}@${result.digest}: ${onImage.join(", ")}${already ? " (already there)" : ""}${kept.length ? ` (left at a higher version: ${kept.join(", ")})` : ""}`);

@@ -5,7 +5,7 @@
  * the compose files a stage brings up are its environment (environment.ts).
  */
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
-import type { AcceptedImage, RecordStore } from "../history/record-store.ts";
+import type { AcceptedImage, PublishEntry, RecordStore } from "../history/record-store.ts";
 import type { RunRecord } from "../history/run-record.ts";
 import type { ImageResolver } from "../images/image-resolver.ts";
 import type { RunContext } from "../run/context.ts";
@@ -35,6 +35,8 @@ export interface RunServices {
   environments: Map<string, StartedEnvironment>;
   /** The release images this run accepted, set by the stage that accepts them (acceptance, or release without one); recorded with the run. */
   accepted: AcceptedImage[];
+  /** What this run's publish stage put in the registry: the release the deploy stage runs. */
+  published: PublishEntry[];
 }
 
 export interface StageOutcome {

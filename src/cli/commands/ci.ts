@@ -1,6 +1,6 @@
 /**
  * `slipway ci`: the pipeline's stages in one run — test → build → release → acceptance → tag →
- * publish — with one
+ * publish → deploy — with one
  * summary, one evidence folder, one `--json` stream and one verdict. The facts a CI job reads next
  * (verdict, run id, the accepted images) are also written where the CI reads them.
  */
@@ -15,12 +15,24 @@ import { runPipelineCommand, withRunOptions, type OutputFlags } from "./pipeline
 export function ciCommand(io: CliIo, signal: AbortSignal, setExit: (code: number) => void): Command {
   return withRunOptions(
     new Command("ci")
-      .description("run the pipeline's stages in one run: test → build → release → acceptance → tag → publish")
+      .description("run the pipeline's stages in one run: test → build → release → acceptance → tag → publish → deploy")
       .addOption(new Option("--from <stage>", "start at this stage (what earlier stages left is taken as it is)").choices([...STAGE_NAMES]))
-      .addOption(new Option("--until <stage>", "stop after this stage").choices([...STAGE_NAMES])),
-  ).action(async (o: OutputFlags & { from?: StageName; until?: StageName }) => {
+      .addOption(new Option("--until <stage>", "stop after this stage").choices([...STAGE_NAMES]))
+      .option("--target <name>", "deploy to this target of slipway.yml after publish (repeatable; instead of `stages.deploy.targets`)", (v: string, prev: string[] = []) => [...prev, v]),
+  ).action(async (o: OutputFlags & { from?: StageName; until?: StageName; target?: string[] }) => {
     const result = await runPipelineCommand(io, signal, o, (pipeline) => {
-      const stages = pipelineStageNames(pipeline);
+      for (const name of o.target ?? []) {
+        if (!pipeline.config.targets[name]) {
+          const known = Object.keys(pipeline.config.targets);
+          throw new SlipwayError(`--target ${name}: slipway.yml has no target ${JSON.stringify(name)}`, {
+            code: "NO_SUCH_TARGET",
+            kind: "config",
+            hint: known.length ? `Its targets: ${known.join(", ")}.` : "Add one under `targets:` (docs/deploy.md).",
+          });
+        }
+      }
+      const named = pipelineStageNames(pipeline);
+      const stages = o.target?.length && !named.includes("deploy") ? [...named, "deploy" as const] : named;
       // Nothing to run is no success: a run with no stage would pass without having tested anything.
       if (stages.length === 0) {
         throw new SlipwayError("slipway.yml gives `slipway ci` nothing to run: no `environments.test`, no release (`environments.release` with `images:`), no `stages:`", {
@@ -32,6 +44,7 @@ export function ciCommand(io: CliIo, signal: AbortSignal, setExit: (code: number
       return {
         stages,
         command: "ci",
+        ...(o.target?.length ? { deploy: { targets: o.target } } : {}),
         ...(o.from ? { from: o.from } : {}),
         ...(o.until ? { until: o.until } : {}),
       };

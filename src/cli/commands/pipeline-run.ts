@@ -46,8 +46,10 @@ export async function runPipelineCommand(
   const runId = newRunId();
   try {
     const pipeline = await loadPipeline({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
+    // What the command line and the file alone refuse is refused before any engine is asked.
+    const chosen = options(pipeline);
     await using ctx = await openRunContext(io, signal, mode, runId);
-    return await runPipeline(pipeline, { ...options(pipeline), context: ctx, env: definedEnv(io.env), ...(o.keep ? { keep: true } : {}) });
+    return await runPipeline(pipeline, { ...chosen, context: ctx, env: definedEnv(io.env), ...(o.keep ? { keep: true } : {}) });
   } catch (err) {
     // Before the run could start: machines still get a verdict as the last JSON event; the error
     // itself is rendered once, at the edge.

@@ -2,13 +2,18 @@
  * A slipway.yml with only a deploy target, through the published CLI: it loads (environments are
  * optional); `slipway ci` refuses to pass with nothing to run (exit 3), instead of a verdict that
  * says the tests passed; `slipway deploy --dry-run` refuses a replicated service without a
- * healthcheck before asking any engine, naming the file and line to fix (exit 3).
+ * healthcheck before asking any engine, naming the file and line to fix (exit 3); `slipway ci
+ * --target` runs the deploy stage alone, checks every target before touching the first, and
+ * ends in the deploy's verdict.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadWorldSync } from "../../support/world.ts";
 import { slipway } from "../support.ts";
+
+const world = loadWorldSync();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const run = async (args: string[], env: Record<string, string> = {}) => {
@@ -38,4 +43,34 @@ test("slipway deploy to a manager that does not answer: the engine's error (exit
   assert.equal(r.code, 4, r.out + r.err);
   assert.match(r.err, /slipway-e2e-manager\.sock/);
   assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
+});
+
+test("slipway ci --target with a name slipway.yml does not have: exit 3 before any run, naming the targets it has", async () => {
+  const r = await run(["ci", "--target", "nope"], { DOCKER_HOST: "unix:///nonexistent/slipway-e2e.sock" });
+  assert.equal(r.code, 3, r.out + r.err);
+  assert.match(r.err, /--target nope: slipway\.yml has no target "nope"/);
+  assert.match(r.err, /Its targets: production, unreachable/);
+});
+
+test("slipway ci --target: every target's files are checked before the first is touched; the refusal is the run's verdict (exit 3, with the run id), and the first target's manager is never asked", { skip: world.skipReason("engine") }, async () => {
+  // `unreachable` comes first and would fail with exit 4 if it were deployed before `production` was checked.
+  const r = await run(["ci", "--target", "unreachable", "--target", "production", "--json"]);
+  assert.equal(r.code, 3, r.out + r.err);
+  const events = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(events.filter((e) => e["type"] === "stage.end").map((e) => [e["stage"], e["ok"]]), [["deploy", false]]);
+  const verdict = events.at(-1)!;
+  assert.equal(verdict["type"], "verdict");
+  assert.equal(verdict["exitCode"], 3);
+  assert.match(String(verdict["runId"]), /./);
+  assert.match(String(verdict["message"]), /compose\.yaml:2:3: services\.web\.healthcheck: service web has no healthcheck/);
+  assert.doesNotMatch(r.out + r.err, /slipway-e2e-manager\.sock/);
+});
+
+test("slipway ci --target whose manager does not answer: the deploy stage's verdict is the engine's error (exit 4), naming the socket", { skip: world.skipReason("engine") }, async () => {
+  const r = await run(["ci", "--target", "unreachable", "--json"]);
+  assert.equal(r.code, 4, r.out + r.err);
+  const verdict = JSON.parse(r.out.trim().split("\n").at(-1)!) as Record<string, unknown>;
+  assert.equal(verdict["type"], "verdict");
+  assert.match(String(verdict["message"]), /slipway-e2e-manager\.sock/);
+  assert.doesNotMatch(r.out + r.err, /\n\s+at /, "no stack trace");
 });

@@ -1,0 +1,144 @@
+/**
+ * One deploy target of slipway.yml carried out: its compose files read as `slipway compose` reads
+ * them and checked before any engine is asked (`loadTarget`), then deployed as a stack, recorded
+ * in the record store and in the swarm's own labels (`deployTarget`). `slipway deploy` and the
+ * pipeline's deploy stage are its two callers, so both deploy, pin and record alike.
+ */
+import { loadProject } from "../compose/load/index.ts";
+import type { Project } from "../compose/model/project.ts";
+import type { Engine, RegistryAuth } from "../engine/index.ts";
+import type { EventBus } from "../events/index.ts";
+import type { DeploymentEntry, RecordStore } from "../history/record-store.ts";
+import { UNKNOWN_COMMIT } from "../images/revision.ts";
+import { engineAuth, findCredential } from "../registry/credentials.ts";
+import { parseReference } from "../registry/reference.ts";
+import { readGitState } from "../tags/git-state.ts";
+import { formatVersion, parseVersion } from "../tags/semver.ts";
+import type { DeployMeta } from "./apply.ts";
+import { checkStack, deployStack, type DeployOutcome, type DeployStackResult } from "./deploy.ts";
+import { publishedFor, type PublishedImage } from "./published.ts";
+import type { Locate } from "./stack-model.ts";
+
+/** A target as slipway.yml's `targets:` holds it. */
+export interface TargetSettings {
+  stack: string;
+  compose: readonly string[];
+  profiles: readonly string[];
+  endpoint?: string | undefined;
+  prune: boolean;
+  timeout: number;
+  allow_failure_action_continue: boolean;
+}
+
+export interface LoadedTarget {
+  name: string;
+  settings: TargetSettings;
+  project: Project;
+  locate?: Locate;
+}
+
+/** Reads the target's compose files and refuses, before any engine is asked, what the files alone show cannot be deployed safely. */
+export async function loadTarget(dir: string, name: string, settings: TargetSettings, env: Record<string, string>): Promise<LoadedTarget> {
+  let locate: Locate | undefined;
+  const project = await loadProject({ workingDir: dir, files: [...settings.compose], profiles: [...settings.profiles], projectName: settings.stack, env, onLocate: (l) => (locate = l) });
+  checkStack({ project, stack: settings.stack, ...(locate ? { locate } : {}), allowFailureActionContinue: settings.allow_failure_action_continue });
+  return { name, settings, project, ...(locate ? { locate } : {}) };
+}
+
+export interface DeployTargetOptions {
+  /** The folder of slipway.yml: its git state says which commit and version is deployed. */
+  dir: string;
+  /** Where credentials are found, as the docker CLI finds them. */
+  env: Record<string, string | undefined>;
+  store: RecordStore;
+  runId: string;
+  /** Who deploys: user@host. */
+  by: string;
+  /**
+   * The release to run (see deployStack): this run's publishes. Absent: the newest publish of each
+   * image recorded for the checkout's commit, if any (the release CI published for it).
+   */
+  published?: readonly PublishedImage[];
+  dryRun?: boolean;
+  /** Overrides the target's `prune`. */
+  prune?: boolean;
+  /** Test hooks: ms between two looks at the rollout, ms allowed for a task's start. */
+  intervalMs?: number;
+  startMs?: number;
+}
+
+/** Deploys a loaded target on `engine` (its manager) and writes the deployment record, whatever the outcome. */
+export async function deployTarget(ctx: { engine: Engine; events: EventBus; signal: AbortSignal }, target: LoadedTarget, opts: DeployTargetOptions): Promise<DeployStackResult> {
+  const { project, settings } = target;
+  // Credentials for each image's registry, found as the docker CLI finds them (never printed).
+  const auths = new Map<string, RegistryAuth>();
+  for (const registry of new Set(Object.values(project.services).flatMap((s) => (s.image ? [parseReference(s.image).registry] : [])))) {
+    const credential = await findCredential(registry, { env: opts.env, signal: ctx.signal }).catch(() => undefined);
+    if (credential) auths.set(registry, engineAuth(credential, registry));
+  }
+  // Which deploy this is: in the services' labels on the swarm, and in the deployment record.
+  const git = await readGitState(opts.dir, { signal: ctx.signal }).catch(() => undefined);
+  const version = git?.tagsAtHead.map((t) => parseVersion(t)).find((v) => v !== undefined);
+  const started = Date.now();
+  const meta: DeployMeta = { commit: git?.commit ?? UNKNOWN_COMMIT, ...(version ? { version: formatVersion(version) } : {}), runId: opts.runId, at: new Date(started).toISOString() };
+  const published = opts.published ?? (git?.commit ? publishedFor(await opts.store.list("publishes"), git.commit) : []);
+  return deployStack(
+    { ...ctx, meta },
+    {
+      project,
+      stack: settings.stack,
+      ...(target.locate ? { locate: target.locate } : {}),
+      prune: opts.prune ?? settings.prune,
+      allowFailureActionContinue: settings.allow_failure_action_continue,
+      ...(opts.dryRun ? { dryRun: true } : {}),
+      timeoutMs: settings.timeout,
+      published,
+      ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
+      ...(opts.startMs !== undefined ? { startMs: opts.startMs } : {}),
+      registryAuth: (registry) => auths.get(registry),
+      onOutcome: async (o) => {
+        if (o.outcome !== "refused" && !o.plan?.steps.length && o.services.length === 0 && !o.message) return; // nothing was done
+        await opts.store.put("deployments", deploymentEntry(o, { target: target.name, stack: settings.stack, meta, by: opts.by, durationMs: Date.now() - started }));
+      },
+    },
+  );
+}
+
+/** The deployment record of one deploy's outcome. */
+export function deploymentEntry(o: DeployOutcome, facts: { target: string; stack: string; meta: DeployMeta; by: string; durationMs: number }): DeploymentEntry {
+  const changed = new Map<string, "created" | "updated">();
+  for (const st of o.plan?.steps ?? []) if (st.kind === "service.create" || st.kind === "service.update") changed.set(st.service.spec.Name, st.kind === "service.create" ? "created" : "updated");
+  const outcomes = new Map(o.services.map((sv) => [sv.name, sv]));
+  return {
+    id: `${facts.meta.runId}-${facts.target}`.replace(/[^A-Za-z0-9._-]/g, "-"),
+    at: facts.meta.at,
+    runId: facts.meta.runId,
+    target: facts.target,
+    stack: facts.stack,
+    commit: facts.meta.commit,
+    ...(facts.meta.version ? { version: facts.meta.version } : {}),
+    by: facts.by,
+    services: o.model.services.map((d) => {
+      const sv = outcomes.get(d.spec.Name);
+      return {
+        service: d.service,
+        name: d.spec.Name,
+        image: d.spec.TaskTemplate.ContainerSpec.Image,
+        specHash: d.hash,
+        change: changed.get(d.spec.Name) ?? "unchanged",
+        ...(sv ? { outcome: sv.judgement.outcome === "in-progress" ? "timed-out" : sv.judgement.outcome, durationMs: sv.durationMs } : {}),
+      };
+    }),
+    outcome: o.outcome,
+    durationMs: facts.durationMs,
+    ...(o.message ? { message: o.message } : {}),
+  };
+}
+
+/** What a deploy says when it ends well: a line per service, then the stack's. */
+export function describeDeploy(stack: string, result: DeployStackResult): string[] {
+  return [
+    ...result.services.map((s) => `${s.name}: ${s.judgement.outcome} (${s.judgement.detail}) in ${(s.durationMs / 1000).toFixed(1)} s`),
+    result.plan.steps.length ? `stack ${stack} deployed: every service converged` : `stack ${stack}: nothing to do, every service is up to date`,
+  ];
+}
