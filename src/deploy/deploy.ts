@@ -4,6 +4,7 @@
  * never lies (a rollback is never a success; a rollout still going is never done).
  */
 import type { Project } from "../compose/model/project.ts";
+import type { Healthcheck } from "../compose/model/service.ts";
 import { splitImageRef, type RegistryAuth } from "../engine/index.ts";
 import { CancelledError, SlipwayError } from "../errors/index.ts";
 import { parseReference } from "../registry/reference.ts";
@@ -30,6 +31,12 @@ export interface DeployStackOptions {
    * resolved by the manager, from their tags, as the deploy starts.
    */
   published?: readonly PublishedImage[];
+  /**
+   * Reads the HEALTHCHECK of a pinned image (`registry/repo@sha256:…`) from its registry, for the
+   * services whose file has none: Swarm runs the image's, so the pre-flight counts it and the
+   * monitor waits for it. Absent: an image's healthcheck is not known, and such a service is refused.
+   */
+  imageHealthcheck?: (ref: string) => Promise<Healthcheck | undefined>;
   /** Credentials for an image's registry (host[:port]), for the manager's resolve and the nodes' pulls. */
   registryAuth?: (registry: string) => RegistryAuth | undefined;
   /** ms between two looks at the rollout. */
@@ -83,6 +90,26 @@ async function resolveImages(ctx: DeployContext, opts: Pick<DeployStackOptions, 
   return out;
 }
 
+/** The HEALTHCHECK of each pinned image whose service's file has no healthcheck (a disabled one counts as written). */
+async function readImageHealthchecks(ctx: DeployContext, opts: Pick<DeployStackOptions, "project" | "imageHealthcheck">, images: ReadonlyMap<string, string>): Promise<Map<string, Healthcheck>> {
+  const out = new Map<string, Healthcheck>();
+  const read = opts.imageHealthcheck;
+  if (!read) return out;
+  await Promise.all(
+    Object.values(opts.project.services).map(async (s) => {
+      const ref = images.get(s.name) ?? (s.image && pinned(s.image) ? s.image : undefined);
+      if (s.healthcheck || !ref) return;
+      const found = await read(ref).catch((err: unknown) => {
+        if (ctx.signal.aborted) throw err;
+        ctx.events.emit({ type: "warning", message: `${s.name}: could not read the HEALTHCHECK of ${ref} from its registry (${err instanceof Error ? err.message.split("\n")[0] : String(err)}); the service counts as having none` });
+        return undefined;
+      });
+      if (found) out.set(s.name, found);
+    }),
+  );
+  return out;
+}
+
 /**
  * The checks that need no engine, before any is asked: what the file says about healthchecks,
  * monitors, ports and failure actions (images are not resolved yet, so their pinning is not
@@ -92,7 +119,7 @@ export function checkStack(opts: Pick<DeployStackOptions, "project" | "stack" | 
   const placeholder = `sha256:${"0".repeat(64)}`;
   const images = new Map(Object.values(opts.project.services).map((s) => [s.name, `${s.image ?? s.name}@${placeholder}`]));
   const model = buildStackModel({ project: opts.project, stack: opts.stack, images, ...(opts.locate ? { locate: opts.locate } : {}) });
-  const refused = preflight(model, opts.project, { ...(opts.allowFailureActionContinue ? { allowContinue: true } : {}), ...(opts.locate ? { locate: opts.locate } : {}) });
+  const refused = preflight(model, opts.project, { imageHealthchecks: "unknown", ...(opts.allowFailureActionContinue ? { allowContinue: true } : {}), ...(opts.locate ? { locate: opts.locate } : {}) });
   if (refused.length) throw preflightError(opts.stack, refused);
 }
 
@@ -108,7 +135,8 @@ const WORST: Exclude<RolloutOutcome, "in-progress">[] = ["rolled-back", "paused"
 
 export async function deployStack(ctx: DeployContext, opts: DeployStackOptions): Promise<DeployStackResult> {
   const images = await resolveImages(ctx, opts);
-  const model = buildStackModel({ project: opts.project, stack: opts.stack, images, ...(opts.locate ? { locate: opts.locate } : {}) });
+  const imageHealthchecks = await readImageHealthchecks(ctx, opts, images);
+  const model = buildStackModel({ project: opts.project, stack: opts.stack, images, imageHealthchecks, ...(opts.locate ? { locate: opts.locate } : {}) });
   for (const w of model.warnings) ctx.events.emit({ type: "warning", message: `${where(w)}${w.message}` });
   const refuse = async (error: SlipwayError): Promise<never> => {
     await opts.onOutcome?.({ outcome: "refused", model, services: [], message: error.message });
@@ -117,7 +145,7 @@ export async function deployStack(ctx: DeployContext, opts: DeployStackOptions):
   if (model.errors.length) {
     await refuse(new SlipwayError(`The stack ${opts.stack} cannot be deployed:\n${list(model.errors)}`, { code: "DEPLOY_INVALID", kind: "config", hint: "Fix the compose file at the places named; nothing was changed on the swarm." }));
   }
-  const refused = preflight(model, opts.project, { ...(opts.allowFailureActionContinue ? { allowContinue: true } : {}), ...(opts.locate ? { locate: opts.locate } : {}) });
+  const refused = preflight(model, opts.project, { imageHealthchecks: new Set(imageHealthchecks.keys()), ...(opts.allowFailureActionContinue ? { allowContinue: true } : {}), ...(opts.locate ? { locate: opts.locate } : {}) });
   if (refused.length) await refuse(preflightError(opts.stack, refused));
   const plan = planDeploy(model, await observeStack(ctx.engine, opts.stack, ctx.signal), { ...(opts.prune ? { prune: true } : {}) });
   if (plan.errors.length) {

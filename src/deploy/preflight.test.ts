@@ -92,3 +92,17 @@ services:
 `, { locate: (keys) => ({ file: "compose.yaml", line: keys.length, column: 1 }) });
   assert.deepEqual(issues[0]!.place, { file: "compose.yaml", line: 3, column: 1 });
 });
+
+test("before the images are read (the file's own checks), a service with an image may still have a HEALTHCHECK in it: not refused yet; a disabled one is", async () => {
+  const issues = await check(`
+services:
+  web: { image: nginx }
+  off: { image: nginx, healthcheck: { disable: true } }
+`, { imageHealthchecks: "unknown" });
+  assert.deepEqual(issues.map((i) => i.path), ["services.off.healthcheck"]);
+  const read = await check(`
+services:
+  web: { image: nginx }
+`, { imageHealthchecks: new Set() });
+  assert.match(read[0]!.message, /or a HEALTHCHECK to its image \(nginx has none\)/);
+});

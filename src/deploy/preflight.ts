@@ -16,8 +16,11 @@ import type { Locate, StackIssue, StackModel } from "./stack-model.ts";
 export interface PreflightOptions {
   /** The target allows `failure_action: continue` (slipway.yml: `allow_failure_action_continue: true`). */
   allowContinue?: boolean;
-  /** Services whose image declares a HEALTHCHECK (the file need not repeat it). */
-  imageHealthchecks?: ReadonlySet<string>;
+  /**
+   * Services whose image declares a HEALTHCHECK (the file need not repeat it); "unknown" before
+   * the images are read (the file's own checks): a service with an image is not refused then.
+   */
+  imageHealthchecks?: ReadonlySet<string> | "unknown";
   locate?: Locate;
 }
 
@@ -35,9 +38,10 @@ export function preflight(model: StackModel, project: Project, opts: PreflightOp
     const replicated = "Replicated" in d.spec.Mode;
     const health = d.spec.TaskTemplate.ContainerSpec.Healthcheck;
     const disabled = health?.Test?.[0] === "NONE";
-    const hasHealthcheck = (!!health && !disabled) || (!health && !!opts.imageHealthchecks?.has(d.service));
+    const fromImage = opts.imageHealthchecks === "unknown" ? !!s.image : !!opts.imageHealthchecks?.has(d.service);
+    const hasHealthcheck = (!!health && !disabled) || (!health && fromImage);
     if (replicated && !hasHealthcheck) {
-      add([...keys, "healthcheck"], `service ${d.service} has no healthcheck${disabled ? " (it is disabled)" : ""}: Swarm would call a task that crashes after start-up, or never answers, a success. Add a healthcheck (test, interval, retries) to the service or its image`);
+      add([...keys, "healthcheck"], `service ${d.service} has no healthcheck${disabled ? " (it is disabled)" : ""}: Swarm would call a task that crashes after start-up, or never answers, a success. Add a healthcheck (test, interval, retries) to the service${s.image ? ` or a HEALTHCHECK to its image (${s.image} has none)` : ""}`);
     }
     for (const [which, config] of [["update_config", d.spec.UpdateConfig], ["rollback_config", d.spec.RollbackConfig]] as const) {
       const written = s.deploy?.[which];

@@ -214,3 +214,23 @@ test("with the loader's locator, a warning names the file, line and column of it
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a service whose file has no healthcheck takes its image's HEALTHCHECK for the monitor, and does not copy it into the spec (the image carries it)", async () => {
+  const imageHealthchecks = new Map([["web", { test: ["CMD-SHELL", "true"], interval: 2 * S, retries: 3, disable: false }]]);
+  const { model: m } = await model(`
+services:
+  web:
+    image: nginx
+`, pin("web"), { imageHealthchecks });
+  const web = m.services[0]!;
+  assert.equal(web.healthWorstCaseNs, 6 * S);
+  assert.equal(web.spec.UpdateConfig.Monitor, 7 * S);
+  assert.equal(web.spec.TaskTemplate.ContainerSpec.Healthcheck, undefined);
+  const written = await model(`
+services:
+  web:
+    image: nginx
+    healthcheck: { test: ["CMD", "true"], interval: 1s, retries: 2 }
+`, pin("web"), { imageHealthchecks });
+  assert.equal(written.model.services[0]!.healthWorstCaseNs, 2 * S, "the file's own healthcheck wins");
+});

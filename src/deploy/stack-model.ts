@@ -167,6 +167,8 @@ export interface StackModelInput {
   stack: string;
   /** Each service's image pinned by digest (`registry/repo@sha256:…`), by compose service. */
   images: ReadonlyMap<string, string>;
+  /** The HEALTHCHECK of the images of services whose file has none: the swarm runs it, so the monitor waits for it. */
+  imageHealthchecks?: ReadonlyMap<string, Healthcheck>;
   locate?: Locate;
 }
 
@@ -379,7 +381,7 @@ export function buildStackModel(input: StackModelInput): StackModel {
       issue(errors, [...keys, "image"], `service ${name}: its image ${s.image ?? "(none)"} is not pinned by digest; a deploy runs the published release's digests, never a tag that can move`);
       continue;
     }
-    const worstCase = healthWorstCase(s.healthcheck);
+    const worstCase = healthWorstCase(s.healthcheck ?? input.imageHealthchecks?.get(name));
     const labels = { ...s.labels, [StackLabel.namespace]: stack };
     const env = Object.entries(s.environment)
       .filter((e): e is [string, string] => e[1] !== null)

@@ -10,7 +10,11 @@ import type { Engine, RegistryAuth } from "../engine/index.ts";
 import type { EventBus } from "../events/index.ts";
 import type { DeploymentEntry, RecordStore } from "../history/record-store.ts";
 import { UNKNOWN_COMMIT } from "../images/revision.ts";
-import { engineAuth, findCredential } from "../registry/credentials.ts";
+import type { Healthcheck } from "../compose/model/service.ts";
+import { RegistryClient } from "../registry/client.ts";
+import { NO_CREDENTIAL, engineAuth, findCredential } from "../registry/credentials.ts";
+import type { RegistryCredential } from "../registry/types.ts";
+import { insecureRegistry } from "../registry/insecure.ts";
 import { parseReference } from "../registry/reference.ts";
 import { readGitState } from "../tags/git-state.ts";
 import { formatVersion, parseVersion } from "../tags/semver.ts";
@@ -72,10 +76,15 @@ export async function deployTarget(ctx: { engine: Engine; events: EventBus; sign
   const { project, settings } = target;
   // Credentials for each image's registry, found as the docker CLI finds them (never printed).
   const auths = new Map<string, RegistryAuth>();
+  const credentials = new Map<string, RegistryCredential>();
   for (const registry of new Set(Object.values(project.services).flatMap((s) => (s.image ? [parseReference(s.image).registry] : [])))) {
     const credential = await findCredential(registry, { env: opts.env, signal: ctx.signal }).catch(() => undefined);
-    if (credential) auths.set(registry, engineAuth(credential, registry));
+    if (credential) {
+      credentials.set(registry, credential);
+      auths.set(registry, engineAuth(credential, registry));
+    }
   }
+  await using images = imageConfigReader(ctx, credentials);
   // Which deploy this is: in the services' labels on the swarm, and in the deployment record.
   const git = await readGitState(opts.dir, { signal: ctx.signal }).catch(() => undefined);
   const version = git?.tagsAtHead.map((t) => parseVersion(t)).find((v) => v !== undefined);
@@ -96,12 +105,47 @@ export async function deployTarget(ctx: { engine: Engine; events: EventBus; sign
       ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
       ...(opts.startMs !== undefined ? { startMs: opts.startMs } : {}),
       registryAuth: (registry) => auths.get(registry),
+      imageHealthcheck: (ref) => images.healthcheck(ref),
       onOutcome: async (o) => {
         if (o.outcome !== "refused" && !o.plan?.steps.length && o.services.length === 0 && !o.message) return; // nothing was done
         await opts.store.put("deployments", deploymentEntry(o, { target: target.name, stack: settings.stack, meta, by: opts.by, durationMs: Date.now() - started }));
       },
     },
   );
+}
+
+/**
+ * Reads images' configs from their registries, one client per registry, as the manager reaches
+ * them (plain HTTP where its engine allows it): for the HEALTHCHECK of a service's image.
+ */
+function imageConfigReader(ctx: { engine: Engine; signal: AbortSignal }, credentials: ReadonlyMap<string, RegistryCredential>) {
+  const clients = new Map<string, Promise<RegistryClient>>();
+  let registryConfig: ReturnType<Engine["system"]["info"]> | undefined;
+  return {
+    async healthcheck(ref: string): Promise<Healthcheck | undefined> {
+      const { registry, repository, digest, tag } = parseReference(ref);
+      let client = clients.get(registry);
+      if (!client) {
+        registryConfig ??= ctx.engine.system.info({ signal: ctx.signal });
+        const credential = credentials.get(registry) ?? NO_CREDENTIAL;
+        client = registryConfig.then((info) => RegistryClient.connect({ registry, credential, insecure: insecureRegistry(registry, info.RegistryConfig), signal: ctx.signal }));
+        clients.set(registry, client);
+      }
+      const h = (await (await client).imageConfig(repository, digest ?? tag ?? "latest"))?.healthcheck;
+      if (!h || h.test[0] === "NONE") return undefined;
+      return {
+        test: h.test,
+        disable: false,
+        ...(h.intervalNs !== undefined ? { interval: h.intervalNs } : {}),
+        ...(h.timeoutNs !== undefined ? { timeout: h.timeoutNs } : {}),
+        ...(h.startPeriodNs !== undefined ? { start_period: h.startPeriodNs } : {}),
+        ...(h.retries !== undefined ? { retries: h.retries } : {}),
+      };
+    },
+    async [Symbol.asyncDispose]() {
+      await Promise.all([...clients.values()].map((c) => c.then((x) => x.close(), () => undefined)));
+    },
+  };
 }
 
 /** The deployment record of one deploy's outcome. */

@@ -264,3 +264,23 @@ test("imageConfig: the config's labels and creation time, by the manifest's conf
     created: "2026-12-01T10:00:00Z",
   });
 });
+
+test("imageConfig: the image's HEALTHCHECK with its durations; none when it has none, or when it is NONE-less empty", async () => {
+  const configs = [
+    { config: { Healthcheck: { Test: ["CMD-SHELL", "wget -q localhost"], Interval: 2_000_000_000, Retries: 4, StartPeriod: 1_000_000_000 } } },
+    { config: { Healthcheck: { Test: [] } } },
+    { config: {} },
+  ].map((c) => Buffer.from(JSON.stringify(c)));
+  const manifests = configs.map((config) => Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { digest: sha256(config), size: config.length }, layers: [] })));
+  await using registry = await fakeRegistry((req, res) => {
+    if (req.url === "/v2/") return json(res, 200, {});
+    const blob = configs.find((c) => req.url === `/v2/team/app/blobs/${sha256(c)}`);
+    if (blob) return res.writeHead(200).end(blob);
+    const manifest = manifests[Number(/manifests\/(\d)$/.exec(req.url ?? "")?.[1])]!;
+    res.writeHead(200, { "content-type": MEDIA_TYPES.ociManifest, "docker-content-digest": sha256(manifest) }).end(manifest);
+  });
+  await using client = await connect(registry.address);
+  assert.deepEqual((await client.imageConfig("team/app", "0"))?.healthcheck, { test: ["CMD-SHELL", "wget -q localhost"], intervalNs: 2_000_000_000, startPeriodNs: 1_000_000_000, retries: 4 });
+  assert.equal((await client.imageConfig("team/app", "1"))?.healthcheck, undefined);
+  assert.equal((await client.imageConfig("team/app", "2"))?.healthcheck, undefined);
+});

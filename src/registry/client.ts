@@ -70,6 +70,32 @@ export interface ImageConfigSummary {
   created?: string;
   /** When `reference` names an index: the digest of the platform's manifest that was followed. */
   platformManifestDigest?: string;
+  /** The image's HEALTHCHECK, as its config holds it (durations in ns). */
+  healthcheck?: ImageHealthcheck;
+}
+
+export interface ImageHealthcheck {
+  test: string[];
+  intervalNs?: number;
+  timeoutNs?: number;
+  startPeriodNs?: number;
+  retries?: number;
+}
+
+/** An image config's `Healthcheck` (Docker's field names), or undefined when it has none that runs. */
+function imageHealthcheck(raw: unknown): ImageHealthcheck | undefined {
+  if (!raw || typeof raw !== "object") return undefined;
+  const h = raw as Record<string, unknown>;
+  if (!Array.isArray(h["Test"]) || !h["Test"].every((t) => typeof t === "string") || h["Test"].length === 0) return undefined;
+  const num = (key: string) => (typeof h[key] === "number" && (h[key] as number) > 0 ? (h[key] as number) : undefined);
+  const [interval, timeout, startPeriod, retries] = [num("Interval"), num("Timeout"), num("StartPeriod"), num("Retries")];
+  return {
+    test: h["Test"] as string[],
+    ...(interval !== undefined ? { intervalNs: interval } : {}),
+    ...(timeout !== undefined ? { timeoutNs: timeout } : {}),
+    ...(startPeriod !== undefined ? { startPeriodNs: startPeriod } : {}),
+    ...(retries !== undefined ? { retries } : {}),
+  };
 }
 
 export const MEDIA_TYPES = {
@@ -285,16 +311,18 @@ export class RegistryClient {
         hint: "Slipway reads Docker v2 and OCI image manifests; push the image again with a current Docker engine.",
       });
     }
-    const config = parseJson(await this.getBlob(repository, configDigest), `the image config ${configDigest}`) as { created?: unknown; config?: { Labels?: unknown } | null };
+    const config = parseJson(await this.getBlob(repository, configDigest), `the image config ${configDigest}`) as { created?: unknown; config?: { Labels?: unknown; Healthcheck?: unknown } | null };
     const labels: Record<string, string> = {};
     const raw = config.config?.Labels;
     if (raw && typeof raw === "object") for (const [k, v] of Object.entries(raw)) if (typeof v === "string") labels[k] = v;
+    const health = imageHealthcheck(config.config?.Healthcheck);
     return {
       manifestDigest: top.digest,
       configDigest,
       labels,
       ...(typeof config.created === "string" ? { created: config.created } : {}),
       ...(platformManifestDigest ? { platformManifestDigest } : {}),
+      ...(health ? { healthcheck: health } : {}),
     };
   }
 

@@ -1,8 +1,8 @@
 /**
  * A slipway.yml with only a deploy target, through the published CLI: it loads (environments are
  * optional); `slipway ci` refuses to pass with nothing to run (exit 3), instead of a verdict that
- * says the tests passed; `slipway deploy --dry-run` refuses a replicated service without a
- * healthcheck before asking any engine, naming the file and line to fix (exit 3); `slipway ci
+ * says the tests passed; `slipway deploy --dry-run` refuses a replicated service whose
+ * healthcheck is turned off before asking any engine, naming the file and line to fix (exit 3); `slipway ci
  * --target` runs the deploy stage alone, checks every target before touching the first, and
  * ends in the deploy's verdict.
  */
@@ -29,11 +29,11 @@ test("slipway ci on a file with only targets: exit 3, nothing to run, what to do
   assert.doesNotMatch(r.out + r.err, /passed/i);
 });
 
-test("slipway deploy --dry-run: a replicated service without a healthcheck is refused at its line, exit 3, no stack trace", async () => {
+test("slipway deploy --dry-run: a replicated service with its healthcheck disabled is refused at its line, exit 3, no stack trace", async () => {
   // No engine is asked before the file's own checks: a DOCKER_HOST nobody answers at proves it.
   const r = await run(["deploy", "--target", "production", "--dry-run"], { DOCKER_HOST: "unix:///nonexistent/slipway-e2e.sock" });
   assert.equal(r.code, 3, r.out + r.err);
-  assert.match(r.err, /compose\.yaml:2:3: services\.web\.healthcheck: service web has no healthcheck/);
+  assert.match(r.err, /compose\.yaml:6:5: services\.web\.healthcheck: service web has no healthcheck \(it is disabled\)/);
   assert.match(r.err, /nothing was changed on the swarm/);
   assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
 });
@@ -62,7 +62,7 @@ test("slipway ci --target: every target's files are checked before the first is 
   assert.equal(verdict["type"], "verdict");
   assert.equal(verdict["exitCode"], 3);
   assert.match(String(verdict["runId"]), /./);
-  assert.match(String(verdict["message"]), /compose\.yaml:2:3: services\.web\.healthcheck: service web has no healthcheck/);
+  assert.match(String(verdict["message"]), /compose\.yaml:6:5: services\.web\.healthcheck: service web has no healthcheck \(it is disabled\)/);
   assert.doesNotMatch(r.out + r.err, /slipway-e2e-manager\.sock/);
 });
 
