@@ -59,7 +59,8 @@ async function runDeployStage(ctx: RunContext, services: RunServices, config: De
           ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
           ...(opts.startMs !== undefined ? { startMs: opts.startMs } : {}),
         });
-        for (const line of describeDeploy(target.settings.stack, result)) ctx.events.emit({ type: "log", level: "info", message: line });
+        // Each service's outcome was said as the rollout was watched; the stack's line closes it.
+        ctx.events.emit({ type: "log", level: "info", message: describeDeploy(target.settings.stack, result).at(-1)! });
         deployed.push(`${target.name} (stack ${target.settings.stack}): ${result.plan.steps.length ? `${result.services.length} service(s) converged` : "already up to date"}`);
       } finally {
         if (engine !== ctx.engine) await engine.close();
