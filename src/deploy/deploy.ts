@@ -61,7 +61,8 @@ export interface DeployStackResult {
   plan: DeployPlan;
   /** Every service this deploy changed, with its outcome. */
   services: SupervisedService[];
-  outcome: Exclude<RolloutOutcome, "in-progress">;
+  /** `planned`: a dry run, which changed and watched nothing. */
+  outcome: Exclude<RolloutOutcome, "in-progress"> | "planned";
 }
 
 const where = (i: StackIssue) => (i.place?.file ? `${i.place.file}${i.place.line ? `:${i.place.line}${i.place.column ? `:${i.place.column}` : ""}` : ""}: ` : "");
@@ -151,7 +152,7 @@ export async function deployStack(ctx: DeployContext, opts: DeployStackOptions):
   if (plan.errors.length) {
     await refuse(new SlipwayError(`The stack ${opts.stack} names what the swarm does not have:\n${list(plan.errors)}`, { code: "DEPLOY_MISSING", kind: "config", hint: "Create what is named, or drop `external`; nothing was changed on the swarm." }));
   }
-  if (opts.dryRun) return { model, plan, services: [], outcome: "converged" };
+  if (opts.dryRun) return { model, plan, services: [], outcome: "planned" };
   const rollouts = await applyPlan(ctx, opts.project, plan.steps);
   let services: SupervisedService[];
   try {
