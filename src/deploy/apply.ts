@@ -11,6 +11,7 @@ import { EngineApiError, type Engine, type RegistryAuth } from "../engine/index.
 import { isOutOfSequence } from "../engine/swarm-errors.ts";
 import type { ServiceSpec } from "../engine/swarm-types.ts";
 import type { EventBus } from "../events/index.ts";
+import { parseReference } from "../registry/reference.ts";
 import type { DeployStep, ObservedStack } from "./plan.ts";
 import { StackLabel, type DesiredService } from "./stack-model.ts";
 
@@ -18,8 +19,8 @@ export interface DeployContext {
   engine: Engine;
   events: EventBus;
   signal: AbortSignal;
-  /** Credentials for the images' registry, sent with each service so that every node can pull. */
-  registryAuth?: RegistryAuth;
+  /** Credentials for an image's registry (host[:port]), sent with each service that runs one, so that every node can pull it (as `--with-registry-auth` does). */
+  registryAuth?: (registry: string) => RegistryAuth | undefined;
   /** Which deploy this is, written in the labels of every service it creates or updates, so that any machine can read what runs from the swarm itself. */
   meta?: DeployMeta;
 }
@@ -91,7 +92,10 @@ export async function applyPlan(ctx: DeployContext, project: Project | undefined
       secrets: new Map(s.map((o) => [o.Spec.Name, o.ID])),
       configs: new Map(c.map((o) => [o.Spec.Name, o.ID])),
     })));
-  const auth = ctx.registryAuth ? { registryAuth: ctx.registryAuth } : {};
+  const auth = (d: DesiredService) => {
+    const found = ctx.registryAuth?.(parseReference(d.spec.TaskTemplate.ContainerSpec.Image).registry);
+    return found ? { registryAuth: found } : {};
+  };
   // Services wait for every object step: the IDs are read once, after all of them.
   const objectSteps = steps.filter((s) => s.kind === "secret.create" || s.kind === "config.create" || s.kind === "network.create").map((s) => s.id);
   const nodes = steps.map((s) => (s.kind === "service.create" || s.kind === "service.update" ? { ...s, deps: [...new Set([...s.deps, ...objectSteps])] } : s));
@@ -122,7 +126,7 @@ export async function applyPlan(ctx: DeployContext, project: Project | undefined
           case "service.create": {
             const spec = engineSpec(step.service, await objectIds(), ctx.meta);
             const since = Date.now();
-            const { ID } = await engine.services.create(spec, { ...auth, signal: stepSignal });
+            const { ID } = await engine.services.create(spec, { ...auth(step.service), signal: stepSignal });
             rollouts.push({ service: step.service, id: ID, created: true, since });
             break;
           }
@@ -132,7 +136,7 @@ export async function applyPlan(ctx: DeployContext, project: Project | undefined
             for (let attempt = 0; ; attempt++) {
               const since = Date.now();
               try {
-                await engine.services.update(step.current.id, version, spec, { ...auth, signal: stepSignal });
+                await engine.services.update(step.current.id, version, spec, { ...auth(step.service), signal: stepSignal });
                 rollouts.push({ service: step.service, id: step.current.id, created: false, since });
                 break;
               } catch (err) {

@@ -9,8 +9,9 @@ import { splitImageRef, type RegistryAuth } from "../engine/index.ts";
 import { CancelledError, SlipwayError } from "../errors/index.ts";
 import { parseReference } from "../registry/reference.ts";
 import { applyPlan, observeStack, type DeployContext } from "./apply.ts";
-import { planDeploy, type DeployPlan } from "./plan.ts";
+import { planDeploy, type DeployPlan, type ObservedStack } from "./plan.ts";
 import { preflight } from "./preflight.ts";
+import { releaseRecord, runningRelease, writeRelease } from "./release-record.ts";
 import { RolloutKind, type RolloutOutcome } from "./rollout.ts";
 import { describePin, pinToPublished, type PublishedImage } from "./published.ts";
 import { buildStackModel, type Locate, type StackIssue, type StackModel } from "./stack-model.ts";
@@ -148,11 +149,34 @@ export async function deployStack(ctx: DeployContext, opts: DeployStackOptions):
   }
   const refused = preflight(model, opts.project, { imageHealthchecks: new Set(imageHealthchecks.keys()), ...(opts.allowFailureActionContinue ? { allowContinue: true } : {}), ...(opts.locate ? { locate: opts.locate } : {}) });
   if (refused.length) await refuse(preflightError(opts.stack, refused));
-  const plan = planDeploy(model, await observeStack(ctx.engine, opts.stack, ctx.signal), { ...(opts.prune ? { prune: true } : {}) });
+  const observed = await observeStack(ctx.engine, opts.stack, ctx.signal);
+  const plan = planDeploy(model, observed, { ...(opts.prune ? { prune: true } : {}) });
   if (plan.errors.length) {
     await refuse(new SlipwayError(`The stack ${opts.stack} names what the swarm does not have:\n${list(plan.errors)}`, { code: "DEPLOY_MISSING", kind: "config", hint: "Create what is named, or drop `external`; nothing was changed on the swarm." }));
   }
   if (opts.dryRun) return { model, plan, services: [], outcome: "planned" };
+  // The nodes pull with the same credentials the manager resolved with.
+  return rollOut(opts.registryAuth ? { ...ctx, registryAuth: opts.registryAuth } : ctx, { ...opts, model, plan, observed, what: "deploy" });
+}
+
+export interface RollOutOptions extends Pick<DeployStackOptions, "stack" | "timeoutMs" | "intervalMs" | "startMs" | "onOutcome"> {
+  /** Where secrets and configs the plan creates come from (a rollback creates none). */
+  project: Project | undefined;
+  model: StackModel;
+  plan: DeployPlan;
+  /** The stack as it was observed for the plan. */
+  observed: ObservedStack;
+  /** What is rolled out, for the verdict's words: a deploy writes its release into the swarm; a rollback goes to one. */
+  what: "deploy" | "rollback";
+}
+
+/**
+ * Carries a plan out and watches every service it changed to one outcome: the worst of them. A
+ * deploy's release (what it deployed, whatever the outcome) is written into the swarm, so that a
+ * later rollback can go to it from any machine.
+ */
+export async function rollOut(ctx: DeployContext, opts: RollOutOptions): Promise<DeployStackResult> {
+  const { model, plan } = opts;
   const rollouts = await applyPlan(ctx, opts.project, plan.steps);
   let services: SupervisedService[];
   try {
@@ -163,17 +187,23 @@ export async function deployStack(ctx: DeployContext, opts: DeployStackOptions):
     });
   } catch (err) {
     if (ctx.signal.aborted) {
-      throw new CancelledError(`Stopped watching the rollout of ${opts.stack}: it goes on in the swarm (\`docker stack ps ${opts.stack}\` shows it)`, err);
+      throw new CancelledError(`Stopped watching the ${opts.what} of ${opts.stack}: it goes on in the swarm (\`docker stack ps ${opts.stack}\` shows it)`, err);
     }
     throw err;
   }
   const outcome = WORST.find((o) => services.some((s) => s.judgement.outcome === o)) ?? "converged";
+  if (opts.what === "deploy" && ctx.meta && rollouts.length > 0) {
+    const running = outcome === "converged" ? ctx.meta.runId : runningRelease(opts.observed.services);
+    await writeRelease(ctx.engine, releaseRecord(model, ctx.meta, outcome), running, ctx.signal).catch((err: unknown) => {
+      ctx.events.emit({ type: "warning", message: `the release could not be recorded in the swarm (${err instanceof Error ? err.message.split("\n")[0] : String(err)}): \`slipway rollback\` will not find it` });
+    });
+  }
   if (outcome !== "converged") {
     const bad = services.filter((s) => s.judgement.outcome !== "converged");
     const detail = bad
       .map((s) => [`  ${s.name}: ${s.judgement.outcome}: ${s.judgement.detail}`, ...s.judgement.failing.slice(-3).map((t) => `    task ${t.slot ?? t.id.slice(0, 12)}: ${t.err || t.message}`), ...s.logs.map((l) => `    | ${l}`)].join("\n"))
       .join("\n");
-    const error = new SlipwayError(`The deploy of ${opts.stack} ${outcome === "rolled-back" ? "failed and was rolled back" : outcome === "paused" ? "failed and is paused" : outcome === "timed-out" ? "did not converge in time" : "failed"}:\n${detail}`, {
+    const error = new SlipwayError(`The ${opts.what} of ${opts.stack} ${outcome === "rolled-back" ? "failed and was rolled back" : outcome === "paused" ? "failed and is paused" : outcome === "timed-out" ? "did not converge in time" : "failed"}:\n${detail}`, {
       code: `DEPLOY_${outcome.toUpperCase().replace("-", "_")}`,
       kind: RolloutKind[outcome],
       hint: outcome === "rolled-back" ? "The previous version runs. Fix what the tasks say, publish, and deploy again." : `See \`docker service ps ${bad[0]!.name} --no-trunc\`; fix, publish and deploy again.`,

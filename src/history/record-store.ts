@@ -97,6 +97,8 @@ export interface DeploymentEntry {
   durationMs: number;
   /** The verdict's message when it did not converge. */
   message?: string;
+  /** A rollback: the run whose release it went back to. */
+  rollbackTo?: string;
 }
 
 export interface RecordKinds {
