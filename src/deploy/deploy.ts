@@ -201,7 +201,11 @@ export async function rollOut(ctx: DeployContext, opts: RollOutOptions): Promise
   if (outcome !== "converged") {
     const bad = services.filter((s) => s.judgement.outcome !== "converged");
     const detail = bad
-      .map((s) => [`  ${s.name}: ${s.judgement.outcome}: ${s.judgement.detail}`, ...s.judgement.failing.slice(-3).map((t) => `    task ${t.slot ?? t.id.slice(0, 12)}: ${t.err || t.message}`), ...s.logs.map((l) => `    | ${l}`)].join("\n"))
+      .map((s) => {
+        // The tasks' own errors, each once, unless the one-line detail already says them.
+        const tasks = [...new Set(s.judgement.failing.slice(-3).map((t) => `task ${t.slot ?? t.id.slice(0, 12)}: ${t.err || t.message}`))].filter((line) => !s.judgement.detail.includes(line));
+        return [`  ${s.name}: ${s.judgement.outcome}: ${s.judgement.detail}`, ...tasks.map((line) => `    ${line}`), ...s.logs.map((l) => `    | ${l}`)].join("\n");
+      })
       .join("\n");
     const error = new SlipwayError(`The ${opts.what} of ${opts.stack} ${outcome === "rolled-back" ? "failed and was rolled back" : outcome === "paused" ? "failed and is paused" : outcome === "timed-out" ? "did not converge in time" : "failed"}:\n${detail}`, {
       code: `DEPLOY_${outcome.toUpperCase().replace("-", "_")}`,

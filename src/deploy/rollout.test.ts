@@ -58,6 +58,8 @@ test("a created service whose tasks keep failing fails (Swarm would restart them
   const j = judgeRollout(obs({ created: true, tasks }), SINCE + 100, SINCE + 1000);
   assert.equal(j.outcome, "failed");
   assert.match(j.detail, /task [12]: task: non-zero exit \(3\) \(exit 3\)/);
+  // The last three failures are two slots failing alike: each said once.
+  assert.equal(j.detail.split("; ").length, new Set(j.detail.split("; ")).size, j.detail);
   assert.equal(judgeRollout(obs({ created: true, tasks: [task({}), task({})] }), SINCE + 100, SINCE + 1000).outcome, "converged");
 });
 

@@ -101,7 +101,7 @@ export function judgeRollout(obs: ServiceObservation, now: number, deadline: num
   // A created service has no rollback to wait for: tasks that keep failing are its verdict once
   // as many have failed as it should run (Swarm would restart them forever).
   if (obs.created && !obs.job && failing.filter((t) => FAILED.has(t.state) || t.state === "complete").length >= Math.max(obs.expected, 1) * 2) {
-    return { outcome: "failed", detail: failing.slice(-3).map(describe).join("; "), failing, running };
+    return { outcome: "failed", detail: [...new Set(failing.slice(-3).map(describe))].join("; "), failing, running };
   }
   return { outcome: "in-progress", detail: `${running}/${obs.expected} running${failing.length ? `; ${failing.slice(-1).map(describe).join("")}` : ""}`, failing, running };
 }
