@@ -68,6 +68,8 @@ export async function publishImage(opts: PublishImageOptions): Promise<PublishIm
     signal,
     ...(opts.client ?? {}),
   });
+  // Local clean-up under way (the staging tag's removal): off the registry's path, done before this returns.
+  const cleanup: Promise<void>[] = [];
   try {
     const remote = await readRemoteTags(client, repository, opts.tags);
     const decisions = decideTags(opts.tags, remote, image, { force: opts.force ?? false });
@@ -98,10 +100,11 @@ export async function publishImage(opts: PublishImageOptions): Promise<PublishIm
           if (manifest) previous.set(d.tag, manifest);
         }),
     );
-    const manifest = await pushStaging(opts, staging, client);
+    const manifest = await pushStaging(opts, staging, client, cleanup);
     await putTags(client, { name, repository, image: image.name, staging }, toPut, manifest, previous, events);
     return { decisions, staging, digest: manifest.digest };
   } finally {
+    await Promise.all(cleanup);
     await client.close();
   }
 }
@@ -131,8 +134,12 @@ async function engineDigest(engine: Engine, imageId: string, name: string, signa
   return inspect.RepoDigests?.find((d) => d.startsWith(`${name}@`))?.slice(name.length + 1);
 }
 
-/** Pushes the image under the run's staging tag and returns its manifest, checked to hold exactly the local image. */
-async function pushStaging(opts: PublishImageOptions, staging: string, client: RegistryClient): Promise<Manifest> {
+/**
+ * Pushes the image under the run's staging tag and returns its manifest, checked to hold exactly
+ * the local image. The local staging name is removed beside the registry reads that follow (the
+ * engine's untag took 3–30 ms, and nothing after it depends on it): its removal goes to `cleanup`.
+ */
+async function pushStaging(opts: PublishImageOptions, staging: string, client: RegistryClient, cleanup: Promise<void>[]): Promise<Manifest> {
   const { engine, events, signal, image, repository } = opts;
   const step = `push ${image.name} (${staging})`;
   const started = performance.now();
@@ -145,7 +152,7 @@ async function pushStaging(opts: PublishImageOptions, staging: string, client: R
       messages = await engine.images.push(staging, { auth: engineAuth(opts.credential, opts.registry), signal });
     } finally {
       // The local name was only the engine's way to push: the image keeps its other tags.
-      await engine.images.remove(staging, { noprune: true }).catch(() => undefined);
+      cleanup.push(engine.images.remove(staging, { noprune: true }).then(() => undefined, () => undefined));
     }
     const digest = pushedDigest(messages, stagingTag(opts.runId));
     if (!digest) throw new SlipwayError(`The engine pushed ${staging} but reported no digest`, { code: "PUSH_NO_DIGEST", kind: "registry", hint: "Push it again; if it persists, the engine's push output changed: report it." });
