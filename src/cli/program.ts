@@ -56,7 +56,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
   program.addCommand(publishCommand(io, signal, setExit));
   program.addCommand(deployCommand(io, signal));
   program.addCommand(rollbackCommand(io, signal));
-  program.addCommand(releasesCommand(io));
+  program.addCommand(releasesCommand(io, signal));
   program.addCommand(versionCommand(io, signal));
   program.addCommand(composeCommand(io, signal, setExit));
   program.addCommand(installCommand(io));

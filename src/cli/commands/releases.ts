@@ -1,11 +1,16 @@
 /**
- * `slipway releases`: what was published, newest first, from the record store. `slipway version
+ * `slipway releases`: what was published, newest first, from the record store; with `--target`,
+ * what was deployed there (releases-view.ts), marking what runs now. `slipway version
  * IMAGE`: the commit and version baked into an image, read from its labels — a local image's by
  * inspecting it, a remote one's from its config in the registry — without pulling or running it
  * (seed 002 ran a container for this).
  */
 import { Command } from "commander";
 import { findPipelineConfig, loadPipelineConfig } from "../../config/load-pipeline-config.ts";
+import type { PipelineConfig } from "../../config/pipeline-schema.ts";
+import { observeStack } from "../../deploy/apply.ts";
+import { listReleases, readRelease, runningRelease } from "../../deploy/release-record.ts";
+import { formatReleaseRow, releaseRows } from "../../deploy/releases-view.ts";
 import { Engine, endpointFromEnv } from "../../engine/index.ts";
 import { isNotFound } from "../../engine/engine-error.ts";
 import { SlipwayError } from "../../errors/index.ts";
@@ -17,14 +22,16 @@ import { insecureRegistry } from "../../registry/insecure.ts";
 import { formatReference, parseReference } from "../../registry/reference.ts";
 import type { CliIo } from "../io.ts";
 
-export function releasesCommand(io: CliIo): Command {
+export function releasesCommand(io: CliIo, signal: AbortSignal): Command {
   return new Command("releases")
-    .description("list what was published (image, digest, tags, commit, version, run), newest first")
+    .description("list what was published (image, digest, tags, commit, version, run), newest first; with --target, what was deployed there, marking what runs now")
     .option("-c, --config <file>", "pipeline file (default: slipway.yml here or in a parent folder)")
+    .option("--target <name>", "the releases of a deploy target (read from its swarm), instead of the publishes")
     .option("--json", "print the records as JSON")
     .option("-n, --limit <count>", "at most this many", (v) => Number.parseInt(v, 10))
-    .action(async (o: { config?: string; json?: boolean; limit?: number }) => {
-      const { dir } = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
+    .action(async (o: { config?: string; target?: string; json?: boolean; limit?: number }) => {
+      const { dir, config } = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
+      if (o.target !== undefined) return void (await targetReleases(io, signal, dir, config.targets, o as { target: string; json?: boolean; limit?: number }));
       const records = await new FileRecordStore(dir).list("publishes", o.limit ? { limit: o.limit } : {});
       if (o.json) {
         io.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
@@ -38,6 +45,24 @@ export function releasesCommand(io: CliIo): Command {
         io.stdout.write(`${r.at}  ${r.image}  ${r.registry}/${r.repository}@${r.digest.slice(0, 19)}  ${r.tags.join(", ")}  commit ${r.commit.slice(0, 12)}${r.version ? `  version ${r.version}` : ""}  run ${r.runId}\n`);
       }
     });
+}
+
+/** The releases of a target: its swarm's release records, joined with this repository's deployment records. */
+async function targetReleases(io: CliIo, signal: AbortSignal, dir: string, targets: PipelineConfig["targets"], o: { target: string; json?: boolean; limit?: number }): Promise<void> {
+  const target = targets[o.target];
+  if (!target) {
+    const known = Object.keys(targets);
+    throw new SlipwayError(`slipway.yml has no target ${JSON.stringify(o.target)}`, { code: "NO_SUCH_TARGET", kind: "config", hint: known.length ? `Its targets: ${known.join(", ")}.` : "Add one under `targets:` (docs/deploy.md)." });
+  }
+  await using engine = await Engine.connect({ endpoint: endpointFromEnv(target.endpoint ? { ...io.env, DOCKER_HOST: target.endpoint } : io.env), signal });
+  const [observed, summaries, deployments] = await Promise.all([observeStack(engine, target.stack, signal), listReleases(engine, target.stack, signal), new FileRecordStore(dir).list("deployments")]);
+  const shown = o.limit ? summaries.slice(0, o.limit) : summaries;
+  const releases = await Promise.all(shown.map(async (summary) => ({ summary, record: await readRelease(engine, summary, signal).catch(() => undefined) })));
+  const rows = releaseRows(releases, deployments.filter((d) => d.target === o.target), runningRelease(observed.services));
+  if (o.json) return void io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  if (rows.length === 0) return void io.stdout.write(`No release of stack ${target.stack} is recorded on its swarm (\`slipway deploy --target ${o.target}\` records one).\n`);
+  io.stdout.write(`Releases of ${o.target} (stack ${target.stack}), newest first; * runs now:\n`);
+  for (const row of rows) io.stdout.write(`${formatReleaseRow(row)}\n`);
 }
 
 interface ImageVersion {

@@ -134,6 +134,16 @@ export async function rollbackScenario(w: RollbackWorld): Promise<void> {
     const [record] = await Promise.all((await readdir(records)).map(async (f) => JSON.parse(await readFile(path.join(records, f), "utf8")) as Record<string, unknown>));
     assert.equal(record!["rollbackTo"], `${stack}-r2`);
     assert.equal(record!["outcome"], "converged");
+
+    // The releases view: the swarm's four releases, newest first, r2 running, with the rollback to it.
+    const listed = slipway(["releases", "--target", "swarm", "--json"], { cwd: dir });
+    assert.equal(await listed.exit, 0, listed.stderr());
+    const rows = JSON.parse(listed.stdout()) as { runId: string; running: boolean; version?: string; services: { service: string; image: string }[]; rollbacks: unknown[] }[];
+    assert.deepEqual(rows.map((r) => [r.runId, r.running, r.version, r.rollbacks.length]), [[`${stack}-r4`, false, "4.0.0", 0], [`${stack}-r3`, false, "3.0.0", 0], [`${stack}-r2`, true, "2.0.0", 1], [`${stack}-r1`, false, "1.0.0", 0]]);
+    assert.match(rows[1]!.services[0]!.image, new RegExp(`^${w.registry.replace(/[.]/g, "\\.")}/e2e-rb-gone-${id}@sha256:[0-9a-f]{64}$`));
+    const text = slipway(["releases", "--target", "swarm"], { cwd: dir });
+    assert.equal(await text.exit, 0, text.stderr());
+    assert.match(text.stdout(), new RegExp(`\\n\\* \\S+  run ${stack}-r2  commit 200000000000  2\\.0\\.0  converged  web=`));
   } finally {
     const steps = planRemoval(stack, await observeStack(w.manager, stack));
     if (steps.length) await applyPlan({ engine: w.manager, events: new EventBus(), signal: AbortSignal.timeout(60_000) }, undefined, steps);
