@@ -13,6 +13,7 @@
  * Built by scripts/bundle-cli.mjs, which defines the bundle's hash; never imported by sources.
  */
 import "./process-tuning.ts";
+import { isAscii } from "node:buffer";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
@@ -26,7 +27,10 @@ declare const __SLIPWAY_BUNDLE_HASH__: string;
 
 const bundle = path.join(path.dirname(fileURLToPath(import.meta.url)), __SLIPWAY_BUNDLE_FILE__);
 const prefix = `${path.basename(__SLIPWAY_BUNDLE_FILE__, ".cjs")}-`;
-const source = readFileSync(bundle, "utf8");
+// The bundler writes ASCII (scripts/bundle.mjs, asciiOnly): read as Latin-1, the same text in a
+// one-byte string, half the size of the two-byte string a UTF-8 decode makes, and faster to make.
+const bytes = readFileSync(bundle);
+const source = bytes.toString(isAscii(bytes) ? "latin1" : "utf8");
 
 function cacheFolder(): string | undefined {
   if (process.env["SLIPWAY_CODE_CACHE"] === "0") return undefined;

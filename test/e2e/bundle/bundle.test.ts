@@ -6,6 +6,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { isAscii } from "node:buffer";
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -59,6 +60,11 @@ test("V8's code cache: written once to XDG_CACHE_HOME by the first command, used
   } finally {
     await rm(cache, { recursive: true, force: true });
   }
+});
+
+test("start-up: the bundle is ASCII, read as Latin-1", async () => {
+  const bundle = await readFile(path.join(dir, "bin/slipway.cjs"));
+  assert.ok(isAscii(bundle), "scripts/bundle.mjs writes every other character as an escape");
 });
 
 test("the bundle talks to the engine: doctor, then compose up, ps and down", async () => {
