@@ -16,7 +16,7 @@
  * engine mounts them on a tmpfs for the RUN step that asks, never in a layer.
  */
 import { randomUUID } from "node:crypto";
-import http2 from "node:http2";
+import type http2 from "node:http2";
 import type { Duplex } from "node:stream";
 import type { EngineHttp } from "./http.ts";
 import { ProtoReader, bytesField, varintField } from "./streams/protobuf.ts";
@@ -59,7 +59,10 @@ export class BuildKitSession implements AsyncDisposable {
     // The engine speaks HTTP/2 with prior knowledge on the upgraded connection, and this end
     // serves it. A handshake on the socket itself, not an http2 server fed the socket: such a
     // server treats a TLS socket whose ALPN said http/1.1 (undici's) as HTTP/1 and answers 403.
-    const h2 = http2.performServerHandshake(socket as Parameters<typeof http2.performServerHandshake>[0]);
+    // node:http2 is loaded here, for a build with secrets, not at start-up: it and the TLS it
+    // loads cost every command ~10 ms before its first request (see scripts/bundle.mjs).
+    const { performServerHandshake } = process.getBuiltinModule("node:http2");
+    const h2 = performServerHandshake(socket as Parameters<typeof performServerHandshake>[0]);
     // A connection that breaks mid-build fails the build (BuildKit reports it); it must not crash us.
     h2.on("error", () => undefined);
     socket.on("error", () => undefined);
@@ -83,7 +86,7 @@ export class BuildKitSession implements AsyncDisposable {
         reply(stream, GrpcStatus.OK, bytesField(1, value));
       } catch {
         // The stream went away while we answered: BuildKit sees the failure on its side.
-        stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        stream.close(process.getBuiltinModule("node:http2").constants.NGHTTP2_INTERNAL_ERROR);
       }
     });
   }

@@ -10,7 +10,6 @@
  */
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import { rootCertificates } from "node:tls";
 import { Agent, request, type Dispatcher } from "../engine/undici-core.ts";
 import { CancelledError, SlipwayError, isAbortError } from "../errors/index.ts";
 
@@ -146,7 +145,8 @@ export class RegistryTransport {
       connect: {
         timeout: opts.stallTimeoutMs,
         // Extra CAs come on top of the system's, as the engine adds them to its system pool.
-        ...(tls.ca.length > 0 ? { ca: [...rootCertificates, ...tls.ca.map((b) => b.toString("utf8"))] } : {}),
+        // node:tls is loaded only then (and by undici for an HTTPS request), not at start-up.
+        ...(tls.ca.length > 0 ? { ca: [...process.getBuiltinModule("node:tls").rootCertificates, ...tls.ca.map((b) => b.toString("utf8"))] } : {}),
         ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
         // The engine's insecure registries: HTTPS without verification is tried before plain HTTP.
         ...(opts.insecure ? { rejectUnauthorized: false } : {}),

@@ -62,9 +62,17 @@ test("V8's code cache: written once to XDG_CACHE_HOME by the first command, used
   }
 });
 
-test("start-up: the bundle is ASCII, read as Latin-1", async () => {
+test("start-up: the bundle is ASCII (read as Latin-1), and neither node:http2 nor node:tls is loaded before a command needs it", async () => {
   const bundle = await readFile(path.join(dir, "bin/slipway.cjs"));
   assert.ok(isAscii(bundle), "scripts/bundle.mjs writes every other character as an escape");
+  const report = path.join(dir, "modules.txt");
+  const preload = path.join(dir, "modules.cjs");
+  await writeFile(preload, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, process.moduleLoadList.join("\\n")));\n`);
+  const cli = slipway(["--version"], { cwd: dir, bin, env: { NODE_OPTIONS: `--require ${preload}`, SLIPWAY_CODE_CACHE: "0" } });
+  assert.equal(await cli.exit, 0, cli.stderr());
+  const loaded = (await readFile(report, "utf8")).split("\n");
+  assert.ok(loaded.includes("NativeModule http"), "the report lists what undici loads");
+  for (const lazy of ["NativeModule http2", "NativeModule tls"]) assert.ok(!loaded.includes(lazy), `${lazy} loaded at start-up`);
 });
 
 test("the bundle talks to the engine: doctor, then compose up, ps and down", async () => {
