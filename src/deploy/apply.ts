@@ -46,8 +46,8 @@ export async function observeStack(engine: Engine, stack: string, signal?: Abort
   return {
     services: services.map((s) => ({ id: s.ID, name: s.Spec.Name, version: s.Version.Index, labels: s.Spec.Labels ?? {} })),
     networks: networks.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} })),
-    secrets: secrets.map((o) => ({ id: o.ID, name: o.Spec.Name, labels: o.Spec.Labels ?? {} })),
-    configs: configs.map((o) => ({ id: o.ID, name: o.Spec.Name, labels: o.Spec.Labels ?? {} })),
+    secrets: secrets.map((o) => ({ id: o.ID, name: o.Spec.Name, labels: o.Spec.Labels ?? {}, ...(o.CreatedAt ? { createdAt: o.CreatedAt } : {}) })),
+    configs: configs.map((o) => ({ id: o.ID, name: o.Spec.Name, labels: o.Spec.Labels ?? {}, ...(o.CreatedAt ? { createdAt: o.CreatedAt } : {}) })),
   };
 }
 

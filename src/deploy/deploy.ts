@@ -3,13 +3,15 @@
  * of resolve → model → pre-flight → observe → plan → apply → supervise, ending in a verdict that
  * never lies (a rollback is never a success; a rollout still going is never done).
  */
+import { createHash } from "node:crypto";
+import { fileObjectSource, readSourceFile } from "../compose/file-objects.ts";
 import type { Project } from "../compose/model/project.ts";
 import type { Healthcheck } from "../compose/model/service.ts";
 import { splitImageRef, type RegistryAuth } from "../engine/index.ts";
 import { CancelledError, SlipwayError } from "../errors/index.ts";
 import { parseReference } from "../registry/reference.ts";
 import { applyPlan, observeStack, type DeployContext } from "./apply.ts";
-import { planDeploy, type DeployPlan, type ObservedStack } from "./plan.ts";
+import { generationsToRemove, planDeploy, type DeployPlan, type ObservedStack } from "./plan.ts";
 import { preflight } from "./preflight.ts";
 import { releaseRecord, runningRelease, writeRelease } from "./release-record.ts";
 import { RolloutKind, type RolloutOutcome } from "./rollout.ts";
@@ -92,6 +94,20 @@ async function resolveImages(ctx: DeployContext, opts: Pick<DeployStackOptions, 
   return out;
 }
 
+/** The sha256 of each declared secret's and config's content (external ones have none here), by `secret:KEY` / `config:KEY`: never the content itself. */
+async function hashFileObjects(project: Project): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const kind of ["secret", "config"] as const) {
+    for (const [key, o] of Object.entries(kind === "secret" ? project.secrets : project.configs)) {
+      if (o.external) continue;
+      const source = fileObjectSource(project, kind, key);
+      const data = "file" in source ? await readSourceFile(source.file, kind, key) : Buffer.from(source.content);
+      out.set(`${kind}:${key}`, createHash("sha256").update(data).digest("hex"));
+    }
+  }
+  return out;
+}
+
 /** The HEALTHCHECK of each pinned image whose service's file has no healthcheck (a disabled one counts as written). */
 async function readImageHealthchecks(ctx: DeployContext, opts: Pick<DeployStackOptions, "project" | "imageHealthcheck">, images: ReadonlyMap<string, string>): Promise<Map<string, Healthcheck>> {
   const out = new Map<string, Healthcheck>();
@@ -138,7 +154,8 @@ const WORST: Exclude<RolloutOutcome, "in-progress">[] = ["rolled-back", "paused"
 export async function deployStack(ctx: DeployContext, opts: DeployStackOptions): Promise<DeployStackResult> {
   const images = await resolveImages(ctx, opts);
   const imageHealthchecks = await readImageHealthchecks(ctx, opts, images);
-  const model = buildStackModel({ project: opts.project, stack: opts.stack, images, imageHealthchecks, ...(opts.locate ? { locate: opts.locate } : {}) });
+  const contentHashes = await hashFileObjects(opts.project);
+  const model = buildStackModel({ project: opts.project, stack: opts.stack, images, imageHealthchecks, contentHashes, ...(opts.locate ? { locate: opts.locate } : {}) });
   for (const w of model.warnings) ctx.events.emit({ type: "warning", message: `${where(w)}${w.message}` });
   const refuse = async (error: SlipwayError): Promise<never> => {
     await opts.onOutcome?.({ outcome: "refused", model, services: [], message: error.message });
@@ -214,6 +231,15 @@ export async function rollOut(ctx: DeployContext, opts: RollOutOptions): Promise
     });
     await opts.onOutcome?.({ outcome, model, plan, services, message: error.message });
     throw error;
+  }
+  if (opts.what === "deploy") {
+    // The generations of secrets and configs beyond the one in use and the one before it (what a rollback needs).
+    for (const { kind, object: o } of generationsToRemove(model, await observeStack(ctx.engine, opts.stack, ctx.signal))) {
+      await (kind === "secret" ? ctx.engine.secrets : ctx.engine.configs).remove(o.id, { signal: ctx.signal }).then(
+        () => ctx.events.emit({ type: "log", level: "info", message: `removed ${o.name}: an old generation no service uses` }),
+        (err: unknown) => ctx.events.emit({ type: "warning", message: `could not remove the old generation ${o.name} (${err instanceof Error ? err.message.split("\n")[0] : String(err)})` }),
+      );
+    }
   }
   await opts.onOutcome?.({ outcome, model, plan, services });
   return { model, plan, services, outcome };

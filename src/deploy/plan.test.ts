@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { formatPlan } from "../compose/runner/plan.ts";
 import { projectFromYaml } from "../compose/runner/test-support.ts";
-import { planDeploy, planRemoval, type ObservedStack } from "./plan.ts";
+import { generationsToRemove, planDeploy, planRemoval, type ObservedStack } from "./plan.ts";
 import { buildStackModel, StackLabel } from "./stack-model.ts";
 
 const DIGEST = `sha256:${"c".repeat(64)}`;
@@ -124,4 +124,44 @@ test("--remove: every service of the stack first, then its networks, secrets and
     ["network.remove:st_default", ["service.remove:st_a"]],
     ["config.remove:st_site", ["service.remove:st_a"]],
   ]);
+});
+
+test("a secret named in the file (`name:`) whose content changed is refused with what to do: Swarm cannot change it", async () => {
+  const project = await projectFromYaml(`
+services:
+  web: { image: nginx, secrets: [token] }
+secrets: { token: { environment: TOKEN, name: team_token } }
+`, "proj");
+  const model = buildStackModel({ project, stack: "st", images: new Map([["web", `127.0.0.1:5003/web@${DIGEST}`]]), contentHashes: new Map([["secret:token", "b".repeat(64)]]) });
+  const observed: ObservedStack = { ...empty, secrets: [{ id: "s1", name: "team_token", labels: { ...ns, [StackLabel.contentHash]: "a".repeat(64) } }] };
+  const plan = planDeploy(model, observed);
+  assert.deepEqual(plan.errors.map((e) => e.path), ["secrets.token"]);
+  assert.match(plan.errors[0]!.message, /exists on the swarm with other content, and a Swarm secret cannot change: drop `name:`/);
+  const same: ObservedStack = { ...empty, secrets: [{ id: "s1", name: "team_token", labels: { ...ns, [StackLabel.contentHash]: "b".repeat(64) } }] };
+  assert.deepEqual(planDeploy(model, same).errors, []);
+});
+
+test("old generations: beyond the newest two of each key, never one the model uses, only this stack's and only Slipway's", async () => {
+  const project = await projectFromYaml(`
+services:
+  web: { image: nginx, secrets: [token] }
+secrets: { token: { environment: TOKEN } }
+`, "proj");
+  const model = buildStackModel({ project, stack: "st", images: new Map([["web", `127.0.0.1:5003/web@${DIGEST}`]]), contentHashes: new Map([["secret:token", "d".repeat(64)]]) });
+  const gen = (hash: string, createdAt: string, labels: Record<string, string> = { ...ns, [StackLabel.contentHash]: hash.repeat(64), [StackLabel.objectKey]: "token" }) => ({ id: `id-${hash}`, name: `st_token_${hash.repeat(12)}`, labels, createdAt });
+  const observed: ObservedStack = {
+    ...empty,
+    secrets: [
+      gen("a", "2026-12-01T00:00:00Z"),
+      gen("d", "2026-12-04T00:00:00Z"),
+      gen("b", "2026-12-02T00:00:00Z"),
+      gen("c", "2026-12-03T00:00:00Z"),
+      gen("e", "2026-11-01T00:00:00Z", { [StackLabel.namespace]: "other", [StackLabel.contentHash]: "e", [StackLabel.objectKey]: "token" }),
+      gen("f", "2026-11-01T00:00:00Z", { ...ns }),
+    ],
+  };
+  assert.deepEqual(generationsToRemove(model, observed).map((g) => [g.kind, g.object.id]), [["secret", "id-b"], ["secret", "id-a"]]);
+  // The model's own generation is kept even when it is not among the newest two.
+  const older = buildStackModel({ project, stack: "st", images: new Map([["web", `127.0.0.1:5003/web@${DIGEST}`]]), contentHashes: new Map([["secret:token", "a".repeat(64)]]) });
+  assert.deepEqual(generationsToRemove(older, observed).map((g) => g.object.id), ["id-b"]);
 });

@@ -20,6 +20,8 @@ export interface ObservedObject {
   id: string;
   name: string;
   labels: Record<string, string>;
+  /** ISO-8601, when the swarm made it (secrets and configs). */
+  createdAt?: string;
 }
 
 /** What the swarm holds of a stack (by com.docker.stack.namespace), plus the external objects it names. */
@@ -77,9 +79,17 @@ export function planDeploy(model: StackModel, observed: ObservedStack, opts: Pla
     ready.set(`network:${n.name}`, id);
   }
   for (const kind of ["secret", "config"] as const) {
-    const existing = new Set((kind === "secret" ? observed.secrets : observed.configs).map((o) => o.name));
+    const existing = new Map((kind === "secret" ? observed.secrets : observed.configs).map((o) => [o.name, o]));
     for (const o of kind === "secret" ? model.secrets : model.configs) {
-      if (existing.has(o.name)) continue;
+      const found = existing.get(o.name);
+      const wanted = o.labels[StackLabel.contentHash];
+      const had = found?.labels[StackLabel.contentHash];
+      if (found && wanted && had && wanted !== had) {
+        // A name written in the file (`name:`) keeps its name whatever the content: Swarm cannot change an object's data.
+        errors.push({ path: `${kind}s.${o.key}`, message: `${kind} ${o.name} exists on the swarm with other content, and a Swarm ${kind} cannot change: drop \`name:\` so that Slipway names each content's generation (<stack>_${o.key}_<hash>), or give it a new name` });
+        continue;
+      }
+      if (found) continue;
       if (o.external) {
         errors.push({ path: `${kind}s.${o.key}`, message: `external ${kind} ${o.name} does not exist on the swarm: create it with \`docker ${kind} create ${o.name} -\`, or drop external` });
         continue;
@@ -139,6 +149,31 @@ export function planDeploy(model: StackModel, observed: ObservedStack, opts: Pla
     }
   }
   return { steps, unchanged, errors };
+}
+
+/** Generations of a secret or config kept after a deploy: the one in use and the one before it (what a rollback needs). */
+export const GENERATIONS_KEPT = 2;
+
+/**
+ * The secret and config generations a deploy leaves behind: those of this stack that Slipway named
+ * by content, beyond the newest GENERATIONS_KEPT of each key, and never one the model uses.
+ */
+export function generationsToRemove(model: StackModel, observed: ObservedStack, keep = GENERATIONS_KEPT): { kind: "secret" | "config"; object: ObservedObject }[] {
+  const out: { kind: "secret" | "config"; object: ObservedObject }[] = [];
+  for (const [kind, wanted, have] of [["secret", model.secrets, observed.secrets], ["config", model.configs, observed.configs]] as const) {
+    const used = new Set(wanted.map((o) => o.name));
+    const byKey = new Map<string, ObservedObject[]>();
+    for (const o of have) {
+      const key = o.labels[StackLabel.objectKey];
+      if (o.labels[StackLabel.namespace] !== model.stack || !key || !o.labels[StackLabel.contentHash]) continue;
+      byKey.set(key, [...(byKey.get(key) ?? []), o]);
+    }
+    for (const generations of byKey.values()) {
+      generations.sort((a, b) => (b.createdAt ?? "").localeCompare(a.createdAt ?? ""));
+      out.push(...generations.slice(keep).filter((o) => !used.has(o.name)).map((object) => ({ kind, object })));
+    }
+  }
+  return out;
 }
 
 /** `--remove`: the whole stack down, services before what they use. */

@@ -234,3 +234,38 @@ services:
 `, pin("web"), { imageHealthchecks });
   assert.equal(written.model.services[0]!.healthWorstCaseNs, 2 * S, "the file's own healthcheck wins");
 });
+
+test("with their content's hash, secrets and configs Slipway names become generations (<stack>_<key>_<hash>), which the services mount; external and `name:` ones keep their names", async () => {
+  const H = "0123456789abcdef".repeat(4);
+  const contentHashes = new Map([["secret:db_password", H], ["secret:api_key", H], ["secret:named", H], ["config:site", H]]);
+  const { model: m } = await model(`
+services:
+  web:
+    image: nginx
+    secrets: [db_password, api_key, named]
+    configs: [site]
+secrets:
+  db_password: { environment: DB_PASSWORD }
+  api_key: { external: true, name: prod_api_key }
+  named: { file: ./x, name: my_named_secret }
+configs:
+  site: { content: "server {}" }
+`, pin("web"), { contentHashes });
+  const c = m.services[0]!.spec.TaskTemplate.ContainerSpec;
+  assert.deepEqual(c.Secrets?.map((s) => s.Name), ["shop_db_password_0123456789ab", "prod_api_key", "my_named_secret"]);
+  assert.deepEqual(c.Configs?.map((s) => s.Name), ["shop_site_0123456789ab"]);
+  const db = m.secrets.find((s) => s.key === "db_password")!;
+  assert.equal(db.name, "shop_db_password_0123456789ab");
+  assert.equal(db.labels[StackLabel.contentHash], H);
+  assert.equal(db.labels[StackLabel.objectKey], "db_password");
+  assert.equal(m.secrets.find((s) => s.key === "api_key")!.labels[StackLabel.contentHash], undefined, "external: not Slipway's to hash");
+  assert.equal(m.secrets.find((s) => s.key === "named")!.labels[StackLabel.contentHash], H, "a written name keeps its name, and its content's hash is labelled");
+  const long = await model(`
+services:
+  web: { image: nginx, secrets: [a_very_long_secret_key_name_that_goes_on_and_on_and_on] }
+secrets:
+  a_very_long_secret_key_name_that_goes_on_and_on_and_on: { environment: X }
+`, pin("web"), { contentHashes: new Map([["secret:a_very_long_secret_key_name_that_goes_on_and_on_and_on", H]]) });
+  const name = long.model.secrets[0]!.name;
+  assert.ok(name.length <= 64 && name.endsWith("_0123456789ab"), name);
+});

@@ -27,6 +27,9 @@ export const StackLabel = {
   version: "dev.slipway.deploy.version",
   run: "dev.slipway.deploy.run",
   at: "dev.slipway.deploy.at",
+  /** On a secret or config Slipway created: the sha256 of its content, and the compose key whose generation it is. */
+  contentHash: "dev.slipway.content-hash",
+  objectKey: "dev.slipway.object-key",
 } as const;
 
 export interface Place {
@@ -169,6 +172,12 @@ export interface StackModelInput {
   images: ReadonlyMap<string, string>;
   /** The HEALTHCHECK of the images of services whose file has none: the swarm runs it, so the monitor waits for it. */
   imageHealthchecks?: ReadonlyMap<string, Healthcheck>;
+  /**
+   * The sha256 of each secret's and config's content, by `secret:KEY` / `config:KEY`. Swarm objects
+   * cannot change, so one Slipway names is named by its content (`<stack>_<key>_<hash>`): new
+   * content is a new generation, and the services move to it in the same update.
+   */
+  contentHashes?: ReadonlyMap<string, string>;
   locate?: Locate;
 }
 
@@ -315,29 +324,48 @@ function objectName(stack: string, key: string, declared: { name: string; extern
   return declared.external || declared.name !== projectDefault ? declared.name : `${stack}_${key}`;
 }
 
-function fileReferences(stack: string, project: Project, kind: "secret" | "config", mounts: Service["secrets"]): FileReference[] {
+/** Hex characters of the content hash in a generation's name. */
+const GENERATION_HASH = 12;
+
+/**
+ * A secret's or config's swarm name: as objectName names it, and — when Slipway names it (not
+ * external, no `name:` written) and knows its content — with the content's hash appended: a
+ * generation. Within Swarm's 64 characters (the key is cut, never the hash).
+ */
+function fileObjectName(stack: string, kind: "secret" | "config", key: string, declared: FileObject | undefined, project: Project, hashes: ReadonlyMap<string, string> | undefined): string {
+  const base = objectName(stack, key, declared, project);
+  const hash = hashes?.get(`${kind}:${key}`);
+  if (!hash || declared?.external || base !== `${stack}_${key}`) return base;
+  const suffix = `_${hash.slice(0, GENERATION_HASH)}`;
+  return `${base.slice(0, 64 - suffix.length)}${suffix}`;
+}
+
+function fileReferences(stack: string, project: Project, kind: "secret" | "config", mounts: Service["secrets"], hashes: ReadonlyMap<string, string> | undefined): FileReference[] {
   const declared = kind === "secret" ? project.secrets : project.configs;
   return mounts.map((m) => {
     const target = m.target ?? (kind === "secret" ? m.source : `/${m.source}`);
     return {
       File: { Name: target, UID: m.uid ?? "0", GID: m.gid ?? "0", Mode: m.mode ?? 0o444 },
-      Name: objectName(stack, m.source, declared[m.source], project),
+      Name: fileObjectName(stack, kind, m.source, declared[m.source], project, hashes),
     };
   });
 }
 
-function fileObjects(stack: string, project: Project, kind: "secret" | "config"): DesiredFileObject[] {
+function fileObjects(stack: string, project: Project, kind: "secret" | "config", hashes: ReadonlyMap<string, string> | undefined): DesiredFileObject[] {
   const declared: Record<string, FileObject> = kind === "secret" ? project.secrets : project.configs;
   return Object.entries(declared)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, o]) => ({
-      kind,
-      key,
-      name: objectName(stack, key, o, project),
-      external: o.external,
-      source: o.file !== undefined ? { file: o.file } : o.environment !== undefined ? { environment: o.environment } : o.content !== undefined ? { content: o.content } : undefined,
-      labels: { ...o.labels, [StackLabel.namespace]: stack },
-    }));
+    .map(([key, o]) => {
+      const hash = o.external ? undefined : hashes?.get(`${kind}:${key}`);
+      return {
+        kind,
+        key,
+        name: fileObjectName(stack, kind, key, o, project, hashes),
+        external: o.external,
+        source: o.file !== undefined ? { file: o.file } : o.environment !== undefined ? { environment: o.environment } : o.content !== undefined ? { content: o.content } : undefined,
+        labels: { ...o.labels, [StackLabel.namespace]: stack, ...(hash ? { [StackLabel.contentHash]: hash, [StackLabel.objectKey]: key } : {}) },
+      };
+    });
 }
 
 export function buildStackModel(input: StackModelInput): StackModel {
@@ -425,9 +453,9 @@ export function buildStackModel(input: StackModelInput): StackModel {
     if (s.cap_add.length) containerSpec.CapabilityAdd = s.cap_add;
     if (s.cap_drop.length) containerSpec.CapabilityDrop = s.cap_drop;
     if (s.group_add.length) containerSpec.Groups = s.group_add;
-    const secrets = fileReferences(stack, project, "secret", s.secrets);
+    const secrets = fileReferences(stack, project, "secret", s.secrets, input.contentHashes);
     if (secrets.length) containerSpec.Secrets = secrets;
-    const configs = fileReferences(stack, project, "config", s.configs);
+    const configs = fileReferences(stack, project, "config", s.configs, input.contentHashes);
     if (configs.length) containerSpec.Configs = configs;
 
     const taskTemplate: DesiredServiceSpec["TaskTemplate"] = { ContainerSpec: containerSpec };
@@ -469,5 +497,5 @@ export function buildStackModel(input: StackModelInput): StackModel {
     spec.Labels[StackLabel.specHash] = hash;
     services.push({ service: name, spec, hash, ...(worstCase !== undefined ? { healthWorstCaseNs: worstCase } : {}) });
   }
-  return { stack, services, networks, secrets: fileObjects(stack, project, "secret"), configs: fileObjects(stack, project, "config"), warnings, errors };
+  return { stack, services, networks, secrets: fileObjects(stack, project, "secret", input.contentHashes), configs: fileObjects(stack, project, "config", input.contentHashes), warnings, errors };
 }
