@@ -13,6 +13,7 @@ import { loginCommand, logoutCommand } from "./commands/login.ts";
 import { tagsCommand } from "./commands/tags.ts";
 import { buildtagCommand, publishCommand, tagCommand } from "./commands/publish.ts";
 import { deployCommand } from "./commands/deploy.ts";
+import { lockCommand } from "./commands/lock.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { releasesCommand, versionCommand } from "./commands/releases.ts";
 import { helpCommand, topicsHelp } from "./commands/help.ts";
@@ -55,6 +56,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
   program.addCommand(buildtagCommand(io, signal, setExit));
   program.addCommand(publishCommand(io, signal, setExit));
   program.addCommand(deployCommand(io, signal));
+  program.addCommand(lockCommand(io, signal));
   program.addCommand(rollbackCommand(io, signal));
   program.addCommand(releasesCommand(io, signal));
   program.addCommand(versionCommand(io, signal));

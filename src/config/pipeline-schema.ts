@@ -154,6 +154,7 @@ export const targetSchema = object("target", "Where `slipway deploy --target NAM
   prune: field(boolean(), "Remove the stack's services, networks, secrets and configs that left the compose files.", { default: false }),
   timeout: field(duration(), "The longest a rollout may take before the deploy stops watching and fails (timed-out); each service also has its own deadline from its healthcheck and update settings.", { default: 900_000, defaultText: "`15m`" }),
   allow_failure_action_continue: field(boolean(), "Allow `update_config.failure_action: continue` (refused by default: a failed update would be carried on to every task).", { default: false }),
+  lock_expiry: field(duration(), "How long the stack's deploy lock outlives its holder: a deploy renews it every third of this while it works, so a lock left by a killed deploy frees the stack this long after its last renewal (see docs/deploy.md, \"Deploy lock\").", { defaultText: "`5m`", example: "30s" }),
 });
 
 export const pipelineSchema = object("slipway.yml", "The pipeline file at the root of a repository.", {

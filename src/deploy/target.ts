@@ -1,8 +1,9 @@
 /**
  * One deploy target of slipway.yml carried out: its compose files read as `slipway compose` reads
- * them and checked before any engine is asked (`loadTarget`), then deployed as a stack, recorded
- * in the record store and in the swarm's own labels (`deployTarget`). `slipway deploy` and the
- * pipeline's deploy stage are its two callers, so both deploy, pin and record alike.
+ * them and checked before any engine is asked (`loadTarget`), then deployed as a stack under the
+ * stack's deploy lock (lock.ts), recorded in the record store and in the swarm's own labels
+ * (`deployTarget`). `slipway deploy` and the pipeline's deploy stage are its two callers, so both
+ * lock, deploy, pin and record alike.
  */
 import { loadProject } from "../compose/load/index.ts";
 import type { Project } from "../compose/model/project.ts";
@@ -20,6 +21,7 @@ import { readGitState } from "../tags/git-state.ts";
 import { formatVersion, parseVersion } from "../tags/semver.ts";
 import type { DeployMeta } from "./apply.ts";
 import { checkStack, deployStack, type DeployOutcome, type DeployStackResult } from "./deploy.ts";
+import { acquireLock, describeLock, isExpired, readLock, swarmClock } from "./lock.ts";
 import { publishedFor, type PublishedImage } from "./published.ts";
 import type { Locate } from "./stack-model.ts";
 
@@ -32,6 +34,8 @@ export interface TargetSettings {
   prune: boolean;
   timeout: number;
   allow_failure_action_continue: boolean;
+  /** How long the stack's deploy lock lives without a renewal (ms; lock.ts's default when absent). */
+  lock_expiry?: number | undefined;
 }
 
 export interface LoadedTarget {
@@ -66,13 +70,57 @@ export interface DeployTargetOptions {
   dryRun?: boolean;
   /** Overrides the target's `prune`. */
   prune?: boolean;
+  /** How long to wait for the stack's deploy lock when another deploy holds it (ms); absent: fail at once (exit 13). */
+  lockWaitMs?: number;
+  /** What the lock says this deploy is, instead of its commit and version. */
+  lockMessage?: string;
+  /** The deploying process's id, in the lock (the CLI's own). */
+  pid?: number;
   /** Test hooks: ms between two looks at the rollout, ms allowed for a task's start. */
   intervalMs?: number;
   startMs?: number;
 }
 
-/** Deploys a loaded target on `engine` (its manager) and writes the deployment record, whatever the outcome. */
+/**
+ * Deploys a loaded target on `engine` (its manager) and writes the deployment record, whatever the
+ * outcome. The stack's deploy lock is held from before the swarm is observed until the verdict (a
+ * dry run takes none, and says who holds it); a lock held by another deploy is DEPLOY_LOCKED (exit
+ * 13) before anything is resolved or changed, unless `lockWaitMs` lets it wait.
+ */
 export async function deployTarget(ctx: { engine: Engine; events: EventBus; signal: AbortSignal }, target: LoadedTarget, opts: DeployTargetOptions): Promise<DeployStackResult> {
+  const { settings } = target;
+  // Which deploy this is: in the lock, the services' labels on the swarm, and the deployment record.
+  const git = await readGitState(opts.dir, { signal: ctx.signal }).catch(() => undefined);
+  const version = git?.tagsAtHead.map((t) => parseVersion(t)).find((v) => v !== undefined);
+  if (opts.dryRun) {
+    const held = await readLock(ctx.engine, settings.stack, ctx.signal);
+    if (held) {
+      const now = (await swarmClock(ctx.engine, ctx.signal)).now();
+      ctx.events.emit({
+        type: "warning",
+        message: isExpired(held, now)
+          ? `stack ${settings.stack} has an expired deploy lock (a deploy would take it over): ${describeLock(held, now)}`
+          : `stack ${settings.stack} is locked by ${describeLock(held, now)}: a deploy now would fail (exit 13), or wait for it with --lock-wait`,
+      });
+    }
+    return deployLocked(ctx, target, opts, git?.commit, version ? formatVersion(version) : undefined);
+  }
+  const message = opts.lockMessage ?? `target ${target.name}, commit ${git?.commit ? git.commit.slice(0, 7) : "unknown"}${version ? ` (${formatVersion(version)})` : ""}`;
+  await using _lock = await acquireLock(ctx, {
+    stack: settings.stack,
+    holder: { holder: opts.by, pid: opts.pid ?? process.pid, runId: opts.runId },
+    operation: "deploy",
+    message,
+    ...(settings.lock_expiry !== undefined ? { expiryMs: settings.lock_expiry } : {}),
+    ...(opts.lockWaitMs ? { waitMs: opts.lockWaitMs } : {}),
+    target: target.name,
+  });
+  // Awaited here: the lock is released when this function is left, and must outlive the rollout.
+  return await deployLocked(ctx, target, opts, git?.commit, version ? formatVersion(version) : undefined);
+}
+
+/** The deploy itself, once the lock is held (or for a dry run, which needs none). */
+async function deployLocked(ctx: { engine: Engine; events: EventBus; signal: AbortSignal }, target: LoadedTarget, opts: DeployTargetOptions, commit: string | undefined, version: string | undefined): Promise<DeployStackResult> {
   const { project, settings } = target;
   // Credentials for each image's registry, found as the docker CLI finds them (never printed).
   const auths = new Map<string, RegistryAuth>();
@@ -85,12 +133,9 @@ export async function deployTarget(ctx: { engine: Engine; events: EventBus; sign
     }
   }
   await using images = imageConfigReader(ctx, credentials);
-  // Which deploy this is: in the services' labels on the swarm, and in the deployment record.
-  const git = await readGitState(opts.dir, { signal: ctx.signal }).catch(() => undefined);
-  const version = git?.tagsAtHead.map((t) => parseVersion(t)).find((v) => v !== undefined);
   const started = Date.now();
-  const meta: DeployMeta = { commit: git?.commit ?? UNKNOWN_COMMIT, ...(version ? { version: formatVersion(version) } : {}), runId: opts.runId, at: new Date(started).toISOString() };
-  const published = opts.published ?? (git?.commit ? publishedFor(await opts.store.list("publishes"), git.commit) : []);
+  const meta: DeployMeta = { commit: commit ?? UNKNOWN_COMMIT, ...(version ? { version } : {}), runId: opts.runId, at: new Date(started).toISOString() };
+  const published = opts.published ?? (commit ? publishedFor(await opts.store.list("publishes"), commit) : []);
   return deployStack(
     { ...ctx, meta },
     {

@@ -18,6 +18,7 @@ export const OUTCOMES = [
   { kind: "deploy", verdict: "deploy-failed", exitCode: 10, meaning: "a deploy failed (its tasks did not become healthy, or its rollback failed)" },
   { kind: "deploy-rolled-back", verdict: "deploy-rolled-back", exitCode: 11, meaning: "a deploy failed and Swarm rolled it back: the previous version runs" },
   { kind: "deploy-paused", verdict: "deploy-paused", exitCode: 12, meaning: "a deploy failed and Swarm paused it half done (failure_action: pause)" },
+  { kind: "deploy-locked", verdict: "deploy-locked", exitCode: 13, meaning: "another deploy or rollback of the stack holds its lock: nothing was changed" },
   { kind: "internal", verdict: "internal-error", exitCode: 70, meaning: "internal error: a bug in Slipway (please report it)" },
   { kind: "cancelled", verdict: "cancelled", exitCode: 130, meaning: "cancelled (Ctrl-C)" },
 ] as const;
