@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { parseDockerHost, resolveEndpoint, describeEndpoint, type FileReader } from "./endpoint.ts";
+import { parseDockerHost, resolveEndpoint, describeEndpoint, targetEnv, type FileReader } from "./endpoint.ts";
 import { SlipwayError } from "../errors/index.ts";
 
 const files = (map: Record<string, string>): FileReader => ({ readText: (f) => map[f] });
@@ -133,4 +133,15 @@ test("DOCKER_CONFIG moves the context store", () => {
     { [`/cfg/contexts/meta/${id}/meta.json`]: JSON.stringify({ Endpoints: { docker: { Host: "unix:///c.sock" } } }) },
   );
   assert.ok(e.kind === "unix" && e.socketPath === "/c.sock");
+});
+
+test("a deploy target's endpoint: a URL is DOCKER_HOST (TLS still from the environment); a name is a docker context, which a DOCKER_HOST in the environment must not override", () => {
+  const id = contextId("swarm-prod");
+  const store = { [`${home}/.docker/contexts/meta/${id}/meta.json`]: JSON.stringify({ Endpoints: { docker: { Host: "ssh://deploy@manager-1" } } }) };
+  const shell = { DOCKER_HOST: "unix:///var/run/docker.sock", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/certs" };
+  const viaContext = resolve(targetEnv(shell, "swarm-prod") as Record<string, string>, store);
+  assert.ok(viaContext.kind === "ssh" && viaContext.host === "manager-1" && viaContext.user === "deploy", JSON.stringify(viaContext));
+  const viaUrl = resolve(targetEnv(shell, "tcp://manager-1:2376") as Record<string, string>, { "/certs/ca.pem": "CA", "/certs/cert.pem": "CERT", "/certs/key.pem": "KEY" });
+  assert.ok(viaUrl.kind === "tcp" && viaUrl.host === "manager-1" && viaUrl.tls?.verify === true && viaUrl.tls.ca === "CA", JSON.stringify(viaUrl));
+  assert.equal(targetEnv(shell, undefined), shell);
 });

@@ -167,6 +167,19 @@ function contextEndpoint(name: string, opts: ResolveOptions): EngineEndpoint {
   return parseDockerHost(host, tls, `docker context "${name}"`);
 }
 
+/**
+ * The environment that points the engine client at a deploy target's `endpoint`: a URL
+ * (`unix://`, `tcp://`, `ssh://`) becomes DOCKER_HOST (TLS from DOCKER_TLS_VERIFY and
+ * DOCKER_CERT_PATH, as the docker CLI takes them); anything else is a docker context's name
+ * (DOCKER_CONTEXT, and no DOCKER_HOST to win over it). Undefined: the environment as it is.
+ */
+export function targetEnv(env: Record<string, string | undefined>, endpoint: string | undefined): Record<string, string | undefined> {
+  if (!endpoint) return env;
+  if (endpoint.includes("://")) return { ...env, DOCKER_HOST: endpoint };
+  const { DOCKER_HOST: _host, ...rest } = env;
+  return { ...rest, DOCKER_CONTEXT: endpoint };
+}
+
 /** Resolve the engine endpoint the way the docker CLI does. */
 export function resolveEndpoint(opts: ResolveOptions): EngineEndpoint {
   const { env } = opts;

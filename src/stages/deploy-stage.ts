@@ -9,7 +9,7 @@
  */
 import type { DeployStageConfig } from "../config/pipeline-schema.ts";
 import { deployTarget, describeDeploy, loadTarget } from "../deploy/target.ts";
-import { Engine, endpointFromEnv } from "../engine/index.ts";
+import { Engine, endpointFromEnv, targetEnv } from "../engine/index.ts";
 import { SlipwayError, isSlipwayError } from "../errors/index.ts";
 import type { RunContext } from "../run/context.ts";
 import { passed, verdictForFailure, type Verdict } from "../run/verdict.ts";
@@ -47,7 +47,7 @@ async function runDeployStage(ctx: RunContext, services: RunServices, config: De
     for (const target of loaded) {
       const endpoint = target.settings.endpoint;
       // The target's manager, else the run's engine.
-      const engine = endpoint ? await Engine.connect({ endpoint: endpointFromEnv({ DOCKER_HOST: endpoint }), signal: ctx.signal }) : ctx.engine;
+      const engine = endpoint ? await Engine.connect({ endpoint: endpointFromEnv(targetEnv(services.env, endpoint)), signal: ctx.signal }) : ctx.engine;
       try {
         const result = await deployTarget({ engine, events: ctx.events, signal: ctx.signal }, target, {
           dir,

@@ -11,7 +11,7 @@ import type { PipelineConfig } from "../../config/pipeline-schema.ts";
 import { observeStack } from "../../deploy/apply.ts";
 import { listReleases, readRelease, runningRelease } from "../../deploy/release-record.ts";
 import { formatReleaseRow, releaseRows } from "../../deploy/releases-view.ts";
-import { Engine, endpointFromEnv } from "../../engine/index.ts";
+import { Engine, endpointFromEnv, targetEnv } from "../../engine/index.ts";
 import { isNotFound } from "../../engine/engine-error.ts";
 import { SlipwayError } from "../../errors/index.ts";
 import { FileRecordStore } from "../../history/record-store.ts";
@@ -54,7 +54,7 @@ async function targetReleases(io: CliIo, signal: AbortSignal, dir: string, targe
     const known = Object.keys(targets);
     throw new SlipwayError(`slipway.yml has no target ${JSON.stringify(o.target)}`, { code: "NO_SUCH_TARGET", kind: "config", hint: known.length ? `Its targets: ${known.join(", ")}.` : "Add one under `targets:` (docs/deploy.md)." });
   }
-  await using engine = await Engine.connect({ endpoint: endpointFromEnv(target.endpoint ? { ...io.env, DOCKER_HOST: target.endpoint } : io.env), signal });
+  await using engine = await Engine.connect({ endpoint: endpointFromEnv(targetEnv(io.env, target.endpoint)), signal });
   const [observed, summaries, deployments] = await Promise.all([observeStack(engine, target.stack, signal), listReleases(engine, target.stack, signal), new FileRecordStore(dir).list("deployments")]);
   const shown = o.limit ? summaries.slice(0, o.limit) : summaries;
   const releases = await Promise.all(shown.map(async (summary) => ({ summary, record: await readRelease(engine, summary, signal).catch(() => undefined) })));

@@ -8,6 +8,7 @@ import { formatPlan } from "../../compose/runner/plan.ts";
 import { loadPipelineConfig } from "../../config/load-pipeline-config.ts";
 import { describeRelease, rollbackStack } from "../../deploy/rollback.ts";
 import { deploymentEntry } from "../../deploy/target.ts";
+import { targetEnv } from "../../engine/index.ts";
 import { SlipwayError } from "../../errors/index.ts";
 import { FileRecordStore } from "../../history/record-store.ts";
 import { engineAuth, findCredential } from "../../registry/credentials.ts";
@@ -28,7 +29,7 @@ export function rollbackCommand(io: CliIo, signal: AbortSignal): Command {
         const known = Object.keys(config.targets);
         throw new SlipwayError(`slipway.yml has no target ${JSON.stringify(o.target)}`, { code: "NO_SUCH_TARGET", kind: "config", hint: known.length ? `Its targets: ${known.join(", ")}.` : "Add one under `targets:` (docs/deploy.md)." });
       }
-      const targetIo = target.endpoint ? { ...io, env: { ...io.env, DOCKER_HOST: target.endpoint } } : io;
+      const targetIo = { ...io, env: targetEnv(io.env, target.endpoint) };
       await using ctx = await openRunContext(targetIo, signal);
       const store = new FileRecordStore(dir);
       const started = Date.now();
