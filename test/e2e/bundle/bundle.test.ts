@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { isAscii } from "node:buffer";
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadWorldSync } from "../../support/world.ts";
@@ -34,28 +34,38 @@ test("the bundle knows its version without package.json beside it", async () => 
   assert.equal(cli.stdout().trim(), version);
 });
 
-test("V8's code cache: written once to XDG_CACHE_HOME by the first command, used by the next; a folder that cannot be written, or SLIPWAY_CODE_CACHE=0, changes nothing but the cache", async () => {
+test("V8's code cache: written once to XDG_CACHE_HOME by the first command that is not help or the version, used by the next; a folder that cannot be written, or SLIPWAY_CODE_CACHE=0, changes nothing but the cache", async () => {
   const cache = await mkdtemp(path.join(tmpdir(), "slipway-code-cache-"));
   try {
     const folder = path.join(cache, "slipway", "code-cache");
-    const version = async (env: Record<string, string>) => {
-      const cli = slipway(["--version"], { cwd: dir, bin, env });
+    const project = path.join(dir, "code-cache-project");
+    await mkdir(project, { recursive: true });
+    await writeFile(path.join(project, "compose.yaml"), "services:\n  one:\n    image: busybox\n");
+    const run = async (args: string[], env: Record<string, string>) => {
+      const cli = slipway(args, { cwd: project, bin, env });
       assert.equal(await cli.exit, 0, cli.stderr());
-      return cli.stdout().trim();
+      return cli.stdout();
     };
-    const first = await version({ XDG_CACHE_HOME: cache });
+    // Help and the version leave the cache to a command that runs more of the bundle.
+    await run(["--version"], { XDG_CACHE_HOME: cache });
+    await run(["compose", "up", "--help"], { XDG_CACHE_HOME: cache });
+    assert.deepEqual(await readdir(folder).catch(() => []), [], "nothing written by help or the version");
+    const config = ["compose", "config", "--services"];
+    const first = await run(config, { XDG_CACHE_HOME: cache });
+    assert.equal(first.trim(), "one");
     const written = await readdir(folder);
     assert.equal(written.length, 1, written.join(", "));
     assert.match(written[0]!, new RegExp(`^slipway-[0-9a-f]{16}-${process.version.replace(/\./g, "\\.")}-${process.arch}\\.v8$`));
     const { mtimeMs } = await stat(path.join(folder, written[0]!));
-    assert.equal(await version({ XDG_CACHE_HOME: cache }), first);
+    assert.equal(await run(config, { XDG_CACHE_HOME: cache }), first);
+    assert.equal(await run(["--version"], { XDG_CACHE_HOME: cache }), await run(["--version"], { SLIPWAY_CODE_CACHE: "0" }));
     assert.equal((await stat(path.join(folder, written[0]!))).mtimeMs, mtimeMs, "accepted by V8: not written again");
     // A file where the folder should be: no cache, the same answer.
     const blocked = path.join(cache, "not-a-folder");
     await writeFile(blocked, "");
-    assert.equal(await version({ XDG_CACHE_HOME: blocked }), first);
+    assert.equal(await run(config, { XDG_CACHE_HOME: blocked }), first);
     const off = path.join(cache, "off");
-    assert.equal(await version({ XDG_CACHE_HOME: off, SLIPWAY_CODE_CACHE: "0" }), first);
+    assert.equal(await run(config, { XDG_CACHE_HOME: off, SLIPWAY_CODE_CACHE: "0" }), first);
     assert.deepEqual(await readdir(off).catch(() => []), [], "nothing written when turned off");
   } finally {
     await rm(cache, { recursive: true, force: true });
