@@ -19,3 +19,12 @@ test("without the engine's list, loopback is insecure (the daemon's default) and
   assert.equal(insecureRegistry("[::1]:5000", undefined), false);
   assert.equal(insecureRegistry("192.168.1.10:5000", {}), false);
 });
+
+test("IPv6: a bare address or one in brackets with a port, against v6 CIDRs; a host:port is never read as v6", () => {
+  const config = { InsecureRegistryCIDRs: ["127.0.0.0/8", "fd00::/8"] };
+  assert.equal(insecureRegistry("fd12::5", config), true);
+  assert.equal(insecureRegistry("[fd12::5]:5000", config), true);
+  assert.equal(insecureRegistry("[2001:db8::1]:5000", config), false);
+  assert.equal(insecureRegistry("127.0.0.1:5002", config), true);
+  assert.equal(insecureRegistry("fd12:5000", config), false, "one colon: a host and a port");
+});
