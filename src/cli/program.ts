@@ -65,6 +65,16 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
   program.addCommand(dockerCliPluginCommand(io), { hidden: true });
   program.addCommand(dockerComposeV1Command(io), { hidden: true });
   program.addCommand(helpCommand(io, program));
+  // addCommand copies no settings: without this, a subcommand's usage error (an unknown option, a
+  // missing required one, a bad value) was commander's own process.exit(1), not exit 2, and its
+  // message went past the CLI's output.
+  const inherit = (command: Command): void => {
+    for (const sub of command.commands) {
+      sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+      inherit(sub);
+    }
+  };
+  inherit(program);
   return { command: program, exitCode: () => exitCode };
 }
 
