@@ -16,6 +16,8 @@ import { passed, verdictForFailure, type Verdict } from "../run/verdict.ts";
 import type { RunServices, Stage, StageOutcome } from "./stage.ts";
 
 export interface DeployStageOptions {
+  /** When another deploy holds a target's lock, wait up to this long (ms) instead of failing at once (exit 13). */
+  lockWaitMs?: number;
   /** The rollout watch's interval and a task's start allowance (ms): tests make them small. */
   intervalMs?: number;
   startMs?: number;
@@ -56,6 +58,7 @@ async function runDeployStage(ctx: RunContext, services: RunServices, config: De
           runId: ctx.owner.runId,
           by: `${services.env["USER"] ?? services.env["LOGNAME"] ?? "unknown"}@${ctx.owner.host}`,
           ...(services.published.length ? { published: services.published } : {}),
+          ...(opts.lockWaitMs ? { lockWaitMs: opts.lockWaitMs } : {}),
           ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
           ...(opts.startMs !== undefined ? { startMs: opts.startMs } : {}),
         });

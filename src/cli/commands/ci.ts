@@ -10,6 +10,7 @@ import { pipelineStageNames } from "../../pipeline/pipeline.ts";
 import { STAGE_NAMES, type StageName } from "../../stages/stage.ts";
 import { writeCiOutputs } from "../ci-outputs.ts";
 import type { CliIo } from "../io.ts";
+import { lockWaitOption } from "./deploy.ts";
 import { runPipelineCommand, withRunOptions, type OutputFlags } from "./pipeline-run.ts";
 
 export function ciCommand(io: CliIo, signal: AbortSignal, setExit: (code: number) => void): Command {
@@ -18,8 +19,9 @@ export function ciCommand(io: CliIo, signal: AbortSignal, setExit: (code: number
       .description("run the pipeline's stages in one run: test → build → release → acceptance → tag → publish → deploy")
       .addOption(new Option("--from <stage>", "start at this stage (what earlier stages left is taken as it is)").choices([...STAGE_NAMES]))
       .addOption(new Option("--until <stage>", "stop after this stage").choices([...STAGE_NAMES]))
-      .option("--target <name>", "deploy to this target of slipway.yml after publish (repeatable; instead of `stages.deploy.targets`)", (v: string, prev: string[] = []) => [...prev, v]),
-  ).action(async (o: OutputFlags & { from?: StageName; until?: StageName; target?: string[] }) => {
+      .option("--target <name>", "deploy to this target of slipway.yml after publish (repeatable; instead of `stages.deploy.targets`)", (v: string, prev: string[] = []) => [...prev, v])
+      .option("--lock-wait <duration>", "when another deploy holds a target's lock, wait up to this long for it (e.g. 10m) instead of failing at once (exit 13)", lockWaitOption),
+  ).action(async (o: OutputFlags & { from?: StageName; until?: StageName; target?: string[]; lockWait?: number }) => {
     const result = await runPipelineCommand(io, signal, o, (pipeline) => {
       for (const name of o.target ?? []) {
         if (!pipeline.config.targets[name]) {
@@ -44,7 +46,7 @@ export function ciCommand(io: CliIo, signal: AbortSignal, setExit: (code: number
       return {
         stages,
         command: "ci",
-        ...(o.target?.length ? { deploy: { targets: o.target } } : {}),
+        ...(o.target?.length || o.lockWait ? { deploy: { ...(o.target?.length ? { targets: o.target } : {}), ...(o.lockWait ? { lockWaitMs: o.lockWait } : {}) } } : {}),
         ...(o.from ? { from: o.from } : {}),
         ...(o.until ? { until: o.until } : {}),
       };

@@ -12,6 +12,7 @@ import { planRemoval } from "../../deploy/plan.ts";
 import { acquireLock } from "../../deploy/lock.ts";
 import { deployTarget, describeDeploy, loadTarget } from "../../deploy/target.ts";
 import type { TargetConfig } from "../../config/pipeline-schema.ts";
+import { targetEnv } from "../../engine/index.ts";
 import { SlipwayError } from "../../errors/index.ts";
 import { FileRecordStore } from "../../history/record-store.ts";
 import { definedEnv } from "../../pipeline/pipeline.ts";
@@ -43,7 +44,7 @@ export function findTarget(targets: Record<string, TargetConfig>, name: string):
 
 /** The engine of the target's manager: its `endpoint`, else the one the docker CLI would use. */
 export function targetIo(io: CliIo, target: TargetConfig): CliIo {
-  return target.endpoint ? { ...io, env: { ...io.env, DOCKER_HOST: target.endpoint } } : io;
+  return { ...io, env: targetEnv(io.env, target.endpoint) };
 }
 
 /** Who deploys, as the lock and the records say it: user@host. */

@@ -7,12 +7,12 @@ import { Command } from "commander";
 import { formatPlan } from "../../compose/runner/plan.ts";
 import { loadPipelineConfig } from "../../config/load-pipeline-config.ts";
 import { describeRelease, rollbackStack } from "../../deploy/rollback.ts";
+import { acquireLock } from "../../deploy/lock.ts";
 import { deploymentEntry } from "../../deploy/target.ts";
-import { targetEnv } from "../../engine/index.ts";
-import { SlipwayError } from "../../errors/index.ts";
 import { FileRecordStore } from "../../history/record-store.ts";
 import { engineAuth, findCredential } from "../../registry/credentials.ts";
 import { openRunContext } from "../context.ts";
+import { deployer, findTarget, lockWaitOption, targetIo } from "./deploy.ts";
 import type { CliIo } from "../io.ts";
 
 export function rollbackCommand(io: CliIo, signal: AbortSignal): Command {
@@ -21,16 +21,27 @@ export function rollbackCommand(io: CliIo, signal: AbortSignal): Command {
     .argument("[release]", "a run id, commit or version (`slipway releases --target NAME` lists them)")
     .requiredOption("--target <name>", "the target (slipway.yml's `targets:`)")
     .option("--dry-run", "print the release chosen and the plan; change nothing")
+    .option("--lock-wait <duration>", "when a deploy or rollback holds the stack's lock, wait up to this long for it (e.g. 10m) instead of failing at once (exit 13)", lockWaitOption)
     .option("-c, --config <file>", "slipway.yml to read", undefined)
-    .action(async (wanted: string | undefined, o: { target: string; dryRun?: boolean; config?: string }) => {
+    .action(async (wanted: string | undefined, o: { target: string; dryRun?: boolean; lockWait?: number; config?: string }) => {
       const { config, dir } = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
-      const target = config.targets[o.target];
-      if (!target) {
-        const known = Object.keys(config.targets);
-        throw new SlipwayError(`slipway.yml has no target ${JSON.stringify(o.target)}`, { code: "NO_SUCH_TARGET", kind: "config", hint: known.length ? `Its targets: ${known.join(", ")}.` : "Add one under `targets:` (docs/deploy.md)." });
-      }
-      const targetIo = { ...io, env: targetEnv(io.env, target.endpoint) };
-      await using ctx = await openRunContext(targetIo, signal);
+      const target = findTarget(config.targets, o.target);
+      await using ctx = await openRunContext(targetIo(io, target), signal);
+      // One deploy or rollback of a stack at a time (a dry run changes nothing and takes none).
+      await using _lock = o.dryRun
+        ? undefined
+        : await acquireLock(
+            { engine: ctx.engine, events: ctx.events, signal },
+            {
+              stack: target.stack,
+              holder: { holder: deployer(io, ctx.owner.host), pid: process.pid, runId: ctx.owner.runId },
+              operation: "rollback",
+              message: `target ${o.target}, rollback${wanted ? ` to ${wanted}` : ""}`,
+              ...(target.lock_expiry !== undefined ? { expiryMs: target.lock_expiry } : {}),
+              ...(o.lockWait ? { waitMs: o.lockWait } : {}),
+              target: o.target,
+            },
+          );
       const store = new FileRecordStore(dir);
       const started = Date.now();
       const at = new Date(started).toISOString();
@@ -48,7 +59,7 @@ export function rollbackCommand(io: CliIo, signal: AbortSignal): Command {
           onOutcome: async (outcome, release) => {
             // Recorded as this command's run, with the release's commit and version, and which release it went to.
             await store.put("deployments", {
-              ...deploymentEntry(outcome, { target: o.target, stack: target.stack, meta: { commit: release.commit, ...(release.version ? { version: release.version } : {}), runId: ctx.owner.runId, at }, by: `${io.env["USER"] ?? io.env["LOGNAME"] ?? "unknown"}@${ctx.owner.host}`, durationMs: Date.now() - started }),
+              ...deploymentEntry(outcome, { target: o.target, stack: target.stack, meta: { commit: release.commit, ...(release.version ? { version: release.version } : {}), runId: ctx.owner.runId, at }, by: deployer(io, ctx.owner.host), durationMs: Date.now() - started }),
               rollbackTo: release.runId,
             });
           },

@@ -17,6 +17,7 @@ import { loadProject } from "../../../src/compose/load/index.ts";
 import { applyPlan, observeStack } from "../../../src/deploy/apply.ts";
 import { deployStack } from "../../../src/deploy/deploy.ts";
 import { planRemoval } from "../../../src/deploy/plan.ts";
+import { acquireLock } from "../../../src/deploy/lock.ts";
 import { listReleases } from "../../../src/deploy/release-record.ts";
 import { rollbackStack } from "../../../src/deploy/rollback.ts";
 import type { Engine } from "../../../src/engine/index.ts";
@@ -125,6 +126,14 @@ export async function rollbackScenario(w: RollbackWorld): Promise<void> {
     assert.match(dry.out, new RegExp(`^would roll back ${stack} to run ${stack}-r1 \\(commit 100000000000, 1\\.0\\.0, deployed `));
     assert.match(dry.out, new RegExp(`update service ${stack}_web`));
     assert.equal((await web()).Version.Index, before, "a dry run changes nothing");
+    // A rollback takes the stack's lock: held by someone else, it is refused (exit 13), naming them, and changes nothing.
+    {
+      await using _held = await acquireLock({ engine: w.manager, events, signal: signal() }, { stack, holder: { holder: "someone@elsewhere", pid: 4242, runId: "held-by-test" }, operation: "deploy", message: "a deploy in progress" });
+      const locked = await cli(`${stack}-r2`);
+      assert.equal(locked.code, 13, locked.out + locked.err);
+      assert.match(locked.err, /someone@elsewhere \(pid 4242, run held-by-test\)/);
+      assert.equal((await web()).Version.Index, before);
+    }
     const real = await cli(`${stack}-r2`);
     assert.equal(real.code, 0, real.out + real.err);
     assert.match(real.out, new RegExp(`^rolled back ${stack} to run ${stack}-r2 `));
