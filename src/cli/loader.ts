@@ -6,10 +6,10 @@
  *
  * The cache is V8's own format, checked by V8 against this source, this node and these flags:
  * anything else is rejected and the bundle compiled as usual. It is written once per bundle,
- * node version and architecture, at the end of the first command that is not only help or the
- * version (so it holds the functions that command compiled too), to
- * `$XDG_CACHE_HOME/slipway/code-cache/` (else `~/.cache/…`); a folder that cannot be written is no
- * error. `SLIPWAY_CODE_CACHE=0` turns it off.
+ * node version and architecture, at the end of the first command (so it holds the functions that
+ * command compiled too), to `$XDG_CACHE_HOME/slipway/code-cache/` (else `~/.cache/…`); a folder
+ * that cannot be written is no error. A cache that help or the version wrote is replaced once, by
+ * the first command that is neither. `SLIPWAY_CODE_CACHE=0` turns it off.
  *
  * Built by scripts/bundle-cli.mjs, which defines the bundle's hash; never imported by sources.
  */
@@ -39,12 +39,19 @@ function cacheFolder(): string | undefined {
   return path.join(base, "slipway", "code-cache");
 }
 
+// The first byte of a cache file says what wrote it, V8's data follows.
+const WRITTEN_BY_HELP = 1;
+const WRITTEN_BY_COMMAND = 2;
+
 const folder = cacheFolder();
 const name = `${prefix}${__SLIPWAY_BUNDLE_HASH__.slice(0, 16)}-${process.version}-${process.arch}.v8`;
 let cachedData: Buffer | undefined;
+let cachedBy = 0;
 if (folder) {
   try {
-    cachedData = readFileSync(path.join(folder, name));
+    const file = readFileSync(path.join(folder, name));
+    cachedBy = file[0] ?? 0;
+    if (cachedBy === WRITTEN_BY_HELP || cachedBy === WRITTEN_BY_COMMAND) cachedData = file.subarray(1);
   } catch {
     // No cache yet (or none readable): compiled as usual, and written at exit.
   }
@@ -59,11 +66,12 @@ const script = new Script(`(function (exports, require, module, __filename, __di
 // thing run after an install often is) left later commands compiling their own code: `compose ps`
 // answered its last request at 352 ms with the cache `--version` wrote, at 307 ms with its own;
 // `compose up --dry-run` at 276 ms with the cache `compose up --help` wrote, at 252 ms with the
-// one an attached `up` wrote (medians of 20 runs at load 5–10, 2026-12-06). Such a run leaves the
-// writing to a command.
+// one an attached `up` wrote (medians of 20 runs at load 5–10, 2026-12-06). Such a cache is kept
+// only until a command writes its own; the command that replaces it still starts from it.
 const args = process.argv.slice(2);
 const onlyHelpOrVersion = args[0] === "help" || args[0] === "--version" || args[0] === "-V" || args.includes("--help") || args.includes("-h");
-if (folder && !onlyHelpOrVersion && (!cachedData || script.cachedDataRejected)) {
+const writtenBy = onlyHelpOrVersion ? WRITTEN_BY_HELP : WRITTEN_BY_COMMAND;
+if (folder && (!cachedData || script.cachedDataRejected || cachedBy < writtenBy)) {
   process.once("exit", () => {
     try {
       const data = script.createCachedData();
@@ -71,7 +79,7 @@ if (folder && !onlyHelpOrVersion && (!cachedData || script.cachedDataRejected)) 
       // This bundle's earlier builds' and other nodes' caches go: one file per bundle is enough.
       for (const old of readdirSync(folder)) if (old.startsWith(prefix) && old !== name) rmSync(path.join(folder, old), { force: true });
       const temporary = path.join(folder, `${name}.${process.pid}.tmp`);
-      writeFileSync(temporary, data);
+      writeFileSync(temporary, Buffer.concat([Buffer.from([writtenBy]), data]));
       renameSync(temporary, path.join(folder, name));
     } catch {
       // A cache that cannot be written only means the next start compiles again.
