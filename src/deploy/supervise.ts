@@ -83,46 +83,67 @@ export async function supervise(engine: Engine, events: EventBus, rollouts: read
     }),
   );
   const done: SupervisedService[] = [];
-  while (pending.size > 0) {
-    signal.throwIfAborted();
-    const [listed, tasks] = await Promise.all([
-      engine.services.list({ status: true, filters: { id: [...pending.keys()] }, signal }),
-      engine.tasks.list({ filters: { service: [...pending.keys()] }, signal }),
-    ]);
-    const now = Date.now();
-    for (const [id, p] of [...pending]) {
-      const service = listed.find((s) => s.ID === id);
-      const spec = p.rollout.service.spec;
-      const job = "ReplicatedJob" in spec.Mode || "GlobalJob" in spec.Mode;
-      const expected = "Replicated" in spec.Mode ? spec.Mode.Replicated.Replicas : (service?.ServiceStatus?.DesiredTasks ?? 1);
-      const u = service?.UpdateStatus;
-      const judgement = judgeRollout(
-        {
-          name: spec.Name,
-          expected,
-          job,
-          image: spec.TaskTemplate.ContainerSpec.Image,
-          since: p.rollout.since - 1000,
-          created: p.rollout.created,
-          ...(u?.State ? { updateStatus: { state: u.State, ...(u.Message ? { message: u.Message } : {}) } } : {}),
-          tasks: tasks.filter((t) => t.ServiceID === id).map(observedTask),
-        },
-        now,
-        p.deadline,
-      );
-      if (judgement.outcome === "in-progress") {
-        if (judgement.detail !== p.said) {
-          p.said = judgement.detail;
-          events.emit({ type: "log", level: "info", message: `${spec.Name}: ${judgement.detail}` });
+  // The manager's service events (an update's state changing, as the swarm records it) wake the
+  // next look at once; looking every interval stays, for what has no event (tasks on other nodes).
+  const watching = new AbortController();
+  const stopWatching = () => watching.abort();
+  signal.addEventListener("abort", stopWatching, { once: true });
+  let wake: (() => void) | undefined;
+  void (async () => {
+    for await (const _event of await engine.system.events({ filters: { type: ["service"], service: [...pending.keys()] }, signal: watching.signal })) wake?.();
+  })().catch(() => undefined);
+  try {
+    while (pending.size > 0) {
+      signal.throwIfAborted();
+      const [listed, tasks] = await Promise.all([
+        engine.services.list({ status: true, filters: { id: [...pending.keys()] }, signal }),
+        engine.tasks.list({ filters: { service: [...pending.keys()] }, signal }),
+      ]);
+      const now = Date.now();
+      for (const [id, p] of [...pending]) {
+        const service = listed.find((s) => s.ID === id);
+        const spec = p.rollout.service.spec;
+        const job = "ReplicatedJob" in spec.Mode || "GlobalJob" in spec.Mode;
+        const expected = "Replicated" in spec.Mode ? spec.Mode.Replicated.Replicas : (service?.ServiceStatus?.DesiredTasks ?? 1);
+        const u = service?.UpdateStatus;
+        const judgement = judgeRollout(
+          {
+            name: spec.Name,
+            expected,
+            job,
+            image: spec.TaskTemplate.ContainerSpec.Image,
+            since: p.rollout.since - 1000,
+            created: p.rollout.created,
+            ...(u?.State ? { updateStatus: { state: u.State, ...(u.Message ? { message: u.Message } : {}) } } : {}),
+            tasks: tasks.filter((t) => t.ServiceID === id).map(observedTask),
+          },
+          now,
+          p.deadline,
+        );
+        if (judgement.outcome === "in-progress") {
+          if (judgement.detail !== p.said) {
+            p.said = judgement.detail;
+            events.emit({ type: "log", level: "info", message: `${spec.Name}: ${judgement.detail}` });
+          }
+          continue;
         }
-        continue;
+        pending.delete(id);
+        const logs = judgement.outcome === "converged" ? [] : (await Promise.all(judgement.failing.slice(-2).map((t) => lastLines(engine, t.id)))).flat();
+        events.emit({ type: "log", level: judgement.outcome === "converged" ? "info" : "error", message: `${spec.Name}: ${judgement.outcome}: ${judgement.detail}` });
+        done.push({ name: spec.Name, judgement, durationMs: now - p.rollout.since, logs });
       }
-      pending.delete(id);
-      const logs = judgement.outcome === "converged" ? [] : (await Promise.all(judgement.failing.slice(-2).map((t) => lastLines(engine, t.id)))).flat();
-      events.emit({ type: "log", level: judgement.outcome === "converged" ? "info" : "error", message: `${spec.Name}: ${judgement.outcome}: ${judgement.detail}` });
-      done.push({ name: spec.Name, judgement, durationMs: now - p.rollout.since, logs });
+      if (pending.size > 0) {
+        const woken = new AbortController();
+        wake = () => woken.abort();
+        await delay(opts.intervalMs ?? 500, undefined, { signal: AbortSignal.any([signal, woken.signal]) }).catch((err: unknown) => {
+          if (signal.aborted) throw err;
+        });
+        wake = undefined;
+      }
     }
-    if (pending.size > 0) await delay(opts.intervalMs ?? 500, undefined, { signal });
+  } finally {
+    watching.abort();
+    signal.removeEventListener("abort", stopWatching);
   }
   return done;
 }
