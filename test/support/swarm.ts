@@ -14,7 +14,10 @@
  * Inside every node the host's registries answer under the names Slipway pins (127.0.0.1:5001 the
  * Docker Hub mirror, :5002 basic auth, :5003 plain, :5004 token auth), so `busybox:latest` and an
  * image pushed from the host to 127.0.0.1:5003 pull there as they do on the host. The swarm is
- * shared by every test process on the machine: name what you create uniquely and remove it.
+ * shared by every test process on the machine: name what you create uniquely and remove it. This
+ * repository's swarm scenarios all run in one file, test/integration/swarm/swarm.test.ts, one after
+ * another: its last one stops a node (then heals the swarm, healSwarm), which a test running
+ * beside it would see.
  *
  * With SLIPWAY_WORLD_STRICT=1 (or CI set) a host that cannot run the swarm is an error, never a skip.
  */
@@ -137,6 +140,17 @@ export function ensureSwarm(env: NodeJS.ProcessEnv = process.env): Promise<Swarm
     throw err;
   });
   return ensured;
+}
+
+/**
+ * Runs `up` again, whatever this process ran before, for a test that took the swarm apart (a node
+ * stopped): `up` starts a stopped node, waits until every node is a Ready manager again and
+ * answers on its socket, and probes the registries from inside every node. ensureSwarm() answers
+ * this from then on.
+ */
+export function healSwarm(env: NodeJS.ProcessEnv = process.env): Promise<SwarmWorld> {
+  ensured = undefined;
+  return ensureSwarm(env);
 }
 
 async function up(env: NodeJS.ProcessEnv): Promise<SwarmWorld> {
