@@ -1,7 +1,7 @@
 /**
  * The Swarm client's requests and its reading of the answers, against a local HTTP server on a unix
  * socket playing the engine: what goes on the wire (method, path, query, headers, body) and how
- * statuses are classified. What a real swarm answers is test/integration/swarm/engine-api.test.ts.
+ * statuses are classified. What a real swarm answers is test/integration/swarm/swarm.test.ts.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -16,7 +16,10 @@
  *    rolled back (non-zero, the task's error and last lines, the old spec runs); start-first
  *    keeps a client served; a missing image is refused before anything changes; a task the
  *    scheduler cannot place is reported with its message when the deadline comes.
- * 4. A node stopped mid-rollout and started again: the deploy reports an outcome that agrees with
+ * 4. `slipway ci` through deploy (the published digest, through a registry behind auth), and the
+ *    deploy operations: whole-stack rollback, secret rotation, the deploy lock, an ssh:// target
+ *    (scenario modules beside this file, and test/e2e/ci-deploy/scenario.ts).
+ * 5. A node stopped mid-rollout and started again: the deploy reports an outcome that agrees with
  *    the swarm's UpdateStatus, and once the node is back no task runs the other version. Then
  *    the swarm is healed (`swarm.sh up`) for whatever runs next.
  *
@@ -28,6 +31,11 @@
  */
 import { after, before, describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
+import { ciDeployScenario } from "../../e2e/ci-deploy/scenario.ts";
+import { killedDeployLockExpires, lockWaitThenProceeds, twoConcurrentDeploys } from "./lock.scenario.ts";
+import { remoteScenario, remoteSkipReason } from "./remote.scenario.ts";
+import { rollbackScenario } from "./rollback.scenario.ts";
+import { rotationScenario } from "./rotation.scenario.ts";
 import { randomBytes, randomInt } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -902,7 +910,24 @@ networks:
     assert.match(failure.message, /no suitable node/);
   });});
 
-// ---- 4. a node stopped mid-rollout ----------------------------------------------------------------
+// ---- 4. slipway ci through deploy, and the deploy operations: rollback, rotation, lock, remote ---
+
+describe("slipway ci through deploy; rollback, secret rotation, the deploy lock and an ssh:// target", { skip, concurrency: 1 }, () => {
+  const registry = "127.0.0.1:5003";
+  test("slipway ci: release → tag → publish → deploy of the published digest, through a registry behind auth", { timeout: TIMEOUT, skip: world.skipReason("auth-registry") }, () =>
+    ciDeployScenario({ host, manager, managerHost: swarm.nodes[0]!.dockerHost, registry: world.require("auth-registry") }),
+  );
+  test("rollback: to the previous converged release by default, by name, refused with nothing before it, refused before touching anything when its image is gone; through the CLI with the lock and the releases view", { timeout: TIMEOUT }, () =>
+    rollbackScenario({ host, manager, managerHost: swarm.nodes[0]!.dockerHost, registry }),
+  );
+  test("secret rotation: a new generation the service reads, the previous kept, older removed; rollback to before the rotation works", { timeout: TIMEOUT }, () => rotationScenario({ manager }));
+  test("deploy lock: two concurrent deploys, exactly one proceeds and the other names the holder", { timeout: TIMEOUT }, (t) => twoConcurrentDeploys(swarm, t.signal));
+  test("deploy lock: --lock-wait waits for the holder, then deploys", { timeout: TIMEOUT }, (t) => lockWaitThenProceeds(swarm, t.signal));
+  test("deploy lock: a SIGKILLed deploy's lock expires and is taken over; status and release", { timeout: TIMEOUT }, (t) => killedDeployLockExpires(swarm, t.signal));
+  test("an ssh:// target behaves exactly as the manager's local socket", { timeout: TIMEOUT, skip: remoteSkipReason() }, () => remoteScenario({ manager, managerHost: swarm.nodes[0]!.dockerHost }));
+});
+
+// ---- 5. a node stopped mid-rollout ----------------------------------------------------------------
 
 /**
  * Three replicas, at most one per node, so each node runs one; one task at a time with 3 s between
