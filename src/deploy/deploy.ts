@@ -227,7 +227,7 @@ export async function rollOut(ctx: DeployContext, opts: RollOutOptions): Promise
     const error = new SlipwayError(`The ${opts.what} of ${opts.stack} ${outcome === "rolled-back" ? "failed and was rolled back" : outcome === "paused" ? "failed and is paused" : outcome === "timed-out" ? "did not converge in time" : "failed"}:\n${detail}`, {
       code: `DEPLOY_${outcome.toUpperCase().replace("-", "_")}`,
       kind: RolloutKind[outcome],
-      hint: outcome === "rolled-back" ? "The previous version runs. Fix what the tasks say, publish, and deploy again." : `See \`docker service ps ${bad[0]!.name} --no-trunc\`; fix, publish and deploy again.`,
+      hint: outcome === "rolled-back" ? "The previous version runs. Fix what the tasks and the swarm say (a node that went away mid-update also rolls it back), publish, and deploy again." : `See \`docker service ps ${bad[0]!.name} --no-trunc\`; fix, publish and deploy again.`,
     });
     await opts.onOutcome?.({ outcome, model, plan, services, message: error.message });
     throw error;

@@ -79,7 +79,7 @@ export async function supervise(engine: Engine, events: EventBus, rollouts: read
             !r.created && spec.UpdateConfig.FailureAction === "rollback",
           ),
       );
-      return [r.id, { rollout: r, deadline, said: "" }] as [string, { rollout: Rollout; deadline: number; said: string }];
+      return [r.id, { rollout: r, deadline, said: "", cause: "" }] as [string, { rollout: Rollout; deadline: number; said: string; cause: string }];
     }),
   );
   const done: SupervisedService[] = [];
@@ -106,6 +106,9 @@ export async function supervise(engine: Engine, events: EventBus, rollouts: read
         const job = "ReplicatedJob" in spec.Mode || "GlobalJob" in spec.Mode;
         const expected = "Replicated" in spec.Mode ? spec.Mode.Replicated.Replicas : (service?.ServiceStatus?.DesiredTasks ?? 1);
         const u = service?.UpdateStatus;
+        // Why the swarm rolls back is in its message only while the rollback runs ("update rolled
+        // back due to failure or early termination of task …"); once done it says "rollback completed".
+        if (u?.State === "rollback_started" && u.Message) p.cause = u.Message;
         const judgement = judgeRollout(
           {
             name: spec.Name,
@@ -127,6 +130,7 @@ export async function supervise(engine: Engine, events: EventBus, rollouts: read
           }
           continue;
         }
+        if (judgement.outcome === "rolled-back" && p.cause && !judgement.detail.includes(p.cause)) judgement.detail = `${judgement.detail} (${p.cause})`;
         pending.delete(id);
         const logs = judgement.outcome === "converged" ? [] : (await Promise.all(judgement.failing.slice(-2).map((t) => lastLines(engine, t.id)))).flat();
         events.emit({ type: "log", level: judgement.outcome === "converged" ? "info" : "error", message: `${spec.Name}: ${judgement.outcome}: ${judgement.detail}` });
