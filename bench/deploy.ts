@@ -46,24 +46,18 @@
  *
  * About 3.5 minutes at the defaults on the shared 2-core VM.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { promisify } from "node:util";
-import { Engine, endpointFromEnv, type Service } from "../src/engine/index.ts";
-import { ensureSwarm } from "../test/support/swarm.ts";
+import type { Engine, Service } from "../src/engine/index.ts";
 import { buildPublishedCli } from "./published-cli.ts";
-import { flagValue, median, numberFlag, ratioStats, s } from "./rounds.ts";
+import { flagValue, median, numberFlag, ratioStats } from "./rounds.ts";
+import { composeFile, connectNode, exec, loads, NODE, onInterrupt, pinnedBusybox, recorded, runProcess, sec, spreadS, startupMs, stopping, sweep, workingTree, type Run } from "./swarm-runs.ts";
 
-const NODE = "slipway-swarm-1";
 const UPDATE_SLACK_MS = 1000;
 const ROLLBACK_TARGET_MS = 1000;
-/** A deploy slower than this is broken, not slow. */
-const PEER_TIMEOUT_MS = 180_000;
-const MONITOR = "4s"; // the healthcheck's worst case (1 s + 1 s × 2) + 1 s: what Slipway sets when unset
 
 type Peer = "slipway" | "docker";
 
@@ -86,101 +80,6 @@ function options(): Options {
   }
   if (rounds < 1 || replicas < 1 || replicas > 6) throw new Error("--rounds ≥ 1, --replicas 1 to 6");
   return { rounds, rollbacks, dockerRollbacks, replicas, cli: flagValue("cli"), json: process.argv.includes("--json") };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The compose file, the same for both tools
-
-function composeFile(image: string, replicas: number, version: string, healthy: boolean): string {
-  return `services:
-  web:
-    image: ${image}
-    init: true
-    stop_grace_period: 1s
-    command: ["sh", "-c", "echo web $$VERSION up; exec sleep 3600"]
-    environment: { VERSION: "${version}" }
-    healthcheck:
-      test: ["CMD-SHELL", "${healthy ? "true" : "exit 1"}"]
-      interval: 1s
-      retries: 2
-      start_period: 1s
-    deploy:
-      replicas: ${replicas}
-      endpoint_mode: dnsrr
-      update_config: { parallelism: 1, order: stop-first, failure_action: rollback, monitor: ${MONITOR} }
-      rollback_config: { parallelism: 1, order: stop-first, failure_action: pause, monitor: ${MONITOR} }
-`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-interface Run {
-  exitCode: number;
-  wallMs: number;
-  /** Epoch ms of the spawn and of the exit, on the machine's clock (the nodes share it). */
-  spawnEpochMs: number;
-  exitEpochMs: number;
-  /** Lines of stdout and stderr with ms since spawn. */
-  lines: { at: number; text: string }[];
-}
-
-const live = new Set<ChildProcess>();
-/** Set by Ctrl-C: no process is started after it. */
-let stopping = false;
-const epochOf = (perfMs: number) => performance.timeOrigin + perfMs;
-
-/** A process in a group of its own (so a Ctrl-C sweep can end all of it), timed from spawn to exit. */
-function runProcess(command: string, args: string[], cwd: string, stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    if (stopping) return reject(new Error("interrupted"));
-    const lines: { at: number; text: string }[] = [];
-    const t0 = performance.now();
-    const child = spawn(command, args, { cwd, detached: true, stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-    live.add(child);
-    const reader = () => {
-      let pending = "";
-      return (c: Buffer) => {
-        const at = performance.now() - t0;
-        const text = pending + c.toString("utf8");
-        const cut = text.lastIndexOf("\n");
-        pending = text.slice(cut + 1);
-        for (const line of text.slice(0, cut + 1).split("\n")) if (line) lines.push({ at, text: line });
-      };
-    };
-    child.stdout!.on("data", reader());
-    child.stderr!.on("data", reader());
-    if (stdin !== undefined) child.stdin!.end(stdin);
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, "SIGINT");
-      } catch {
-        // Already gone.
-      }
-    }, PEER_TIMEOUT_MS);
-    let exit: { code: number; at: number } | undefined;
-    // `exit`, not `close`: the moment the process ended, not when its pipes drained.
-    child.on("exit", (code, sig) => (exit = { code: code ?? (sig ? 128 : 1), at: performance.now() }));
-    child.on("error", reject);
-    child.on("close", () => {
-      clearTimeout(timer);
-      live.delete(child);
-      const e = exit ?? { code: 1, at: performance.now() };
-      resolve({ exitCode: e.code, wallMs: e.at - t0, spawnEpochMs: epochOf(t0), exitEpochMs: epochOf(e.at), lines });
-    });
-  });
-}
-
-async function exec(command: string, args: string[], cwd = process.cwd()): Promise<string> {
-  const { stdout } = await promisify(execFile)(command, args, { cwd, maxBuffer: 16 << 20 });
-  return stdout.trim();
-}
-
-/** The engine's RFC 3339 time with nanoseconds, as epoch ms with the sub-ms part kept. */
-function epochMsOf(rfc3339: string | undefined): number {
-  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(rfc3339 ?? "");
-  if (!m) return Number.NaN;
-  return Date.parse(`${m[1]}${m[3]}`) + Number(`0.${m[2] ?? "0"}`) * 1000;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,12 +106,12 @@ class Peers {
   }
 
   async slipway(target: "s" | "r", version: string, healthy: boolean): Promise<Run> {
-    await writeFile(path.join(this.dir, `${target}.yaml`), composeFile(this.image, this.replicas, version, healthy));
+    await writeFile(path.join(this.dir, `${target}.yaml`), composeFile({ image: this.image, replicas: this.replicas, version, healthy }));
     return runProcess(process.execPath, [this.cli, "deploy", "--target", target], this.dir);
   }
 
   docker(version: string, healthy: boolean): Promise<Run> {
-    return runProcess("docker", ["exec", "-i", NODE, "docker", "stack", "deploy", "--detach=false", "-c", "-", this.stack("d")], this.dir, composeFile(this.image, this.replicas, version, healthy));
+    return runProcess("docker", ["exec", "-i", NODE, "docker", "stack", "deploy", "--detach=false", "-c", "-", this.stack("d")], this.dir, { stdin: composeFile({ image: this.image, replicas: this.replicas, version, healthy }) });
   }
 
   run(peer: Peer, version: string): Promise<Run> {
@@ -221,20 +120,7 @@ class Peers {
 }
 
 // ---------------------------------------------------------------------------------------------
-// What the swarm recorded
-
-interface Recorded {
-  state: string;
-  startedEpochMs: number;
-  completedEpochMs: number;
-  env: string[];
-}
-
-async function recorded(engine: Engine, stack: string): Promise<Recorded> {
-  const svc = await engine.services.inspect(`${stack}_web`);
-  const u = svc.UpdateStatus;
-  return { state: u?.State ?? "(none)", startedEpochMs: epochMsOf(u?.StartedAt), completedEpochMs: epochMsOf(u?.CompletedAt), env: svc.Spec.TaskTemplate.ContainerSpec?.Env ?? [] };
-}
+// The two services' specs
 
 /** The parts of two services' specs that decide how an update runs, where they differ. */
 function specDifferences(a: Service, b: Service): string[] {
@@ -259,25 +145,6 @@ function specDifferences(a: Service, b: Service): string[] {
     const [va, vb] = [JSON.stringify(pa[k as keyof typeof pa]), JSON.stringify(pb[k as keyof typeof pb])];
     return va === vb ? [] : [`${k}: slipway ${va} / docker ${vb}`];
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Clean-up
-
-/** Every service, then every network, whose stack namespace starts with the run's prefix. */
-async function sweep(engine: Engine, prefix: string): Promise<string[]> {
-  const mine = (labels: Record<string, string> | null | undefined) => labels?.["com.docker.stack.namespace"]?.startsWith(prefix) ?? false;
-  for (const svc of (await engine.services.list()).filter((x) => mine(x.Spec.Labels))) await engine.services.remove(svc.ID);
-  // A network is refused while the removed services' tasks still hold it: a few tries.
-  let left: string[] = [];
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const networks = (await engine.networks.list()).filter((n) => mine(n.Labels));
-    left = [];
-    for (const n of networks) await engine.networks.remove(n.Id).catch(() => left.push(n.Name));
-    if (!left.length) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return [...(await engine.services.list()).filter((x) => mine(x.Spec.Labels)).map((x) => x.Spec.Name), ...left];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,70 +224,42 @@ async function timedRollback(peers: Peers, engine: Engine, peer: Peer, round: nu
   return run;
 }
 
-const sec = (ms: number) => (Number.isFinite(ms) ? s(ms) : "–");
-const spreadS = (ms: number[]) => {
-  const v = ms.filter(Number.isFinite);
-  return v.length ? `${(median(v) / 1000).toFixed(2)} s [${(Math.min(...v) / 1000).toFixed(2)}–${(Math.max(...v) / 1000).toFixed(2)}]` : "–";
-};
-const loads = () => loadavg().map((l) => l.toFixed(1)).join(" ");
-
 async function main(): Promise<void> {
   const began = performance.now();
   const o = options();
   const log = (line: string) => {
     if (!o.json) console.log(line);
   };
-  const swarm = await ensureSwarm();
-  const endpoint = swarm.nodes.find((n) => n.container === NODE)?.dockerHost;
-  if (!endpoint) throw new Error(`${swarm.path}: no node ${NODE}`);
-  const engine = await Engine.connect({ endpoint: endpointFromEnv({ DOCKER_HOST: endpoint }) });
+  const { swarm, endpoint, engine } = await connectNode();
   const prefix = `sbdeploy-${randomBytes(3).toString("hex")}`;
   const dir = await mkdtemp(path.join(tmpdir(), "slipway-bench-deploy-"));
   const cli = o.cli ? path.resolve(o.cli) : await buildPublishedCli("deploy");
-  const { Descriptor } = await engine.images.distribution("busybox:latest");
-  const peers = new Peers(cli, dir, prefix, `busybox:latest@${Descriptor.digest}`, o.replicas);
+  const peers = new Peers(cli, dir, prefix, await pinnedBusybox(engine), o.replicas);
   await peers.writeConfig(endpoint);
 
-  process.once("SIGINT", () => {
-    stopping = true;
-    for (const c of live) {
-      try {
-        process.kill(-c.pid!, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-    log("\ninterrupted: removing the run's stacks");
-    // Twice: a `docker stack deploy` inside the node outlives its `docker exec` and may still be
-    // creating what the first sweep removed.
-    void sweep(engine, prefix)
-      .then(() => new Promise((r) => setTimeout(r, 3000)))
-      .then(() => sweep(engine, prefix))
-      .then((left) => left.length && console.error(`left behind: ${left.join(", ")}`))
-      .then(() => rm(dir, { recursive: true, force: true }))
-      .finally(() => process.exit(130));
-  });
+  onInterrupt(
+    () => log("\ninterrupted: removing the run's stacks"),
+    async () => {
+      // Twice: a `docker stack deploy` inside the node outlives its `docker exec` and may still be
+      // creating what the first sweep removed.
+      await sweep(engine, { prefix });
+      await new Promise((r) => setTimeout(r, 3000));
+      const left = await sweep(engine, { prefix });
+      await rm(dir, { recursive: true, force: true });
+      return left;
+    },
+  );
 
-  const [revision, srcChanges, dockerVersion] = await Promise.all([
-    exec("git", ["rev-parse", "--short", "HEAD"]).catch(() => "unknown"),
-    exec("git", ["status", "--porcelain", "--", "src"]).catch(() => ""),
-    exec("docker", ["exec", NODE, "docker", "version", "--format", "{{.Client.Version}}"]),
-  ]);
-  // Start-up alone, for reading the figures: median of 3 after one warm-up.
-  const startup = async (cmd: string, args: string[]) => {
-    const walls: number[] = [];
-    for (let i = 0; i < 4; i++) walls.push((await runProcess(cmd, args, dir)).wallMs);
-    return median(walls.slice(1));
-  };
-  const startupMs = {
-    slipway: await startup(process.execPath, [cli, "--version"]),
-    dockerExec: await startup("docker", ["exec", "-i", NODE, "true"]),
-    dockerExecVersion: await startup("docker", ["exec", "-i", NODE, "docker", "stack", "--help"]),
+  const [{ revision, srcChanges }, dockerVersion] = await Promise.all([workingTree(), exec("docker", ["exec", NODE, "docker", "version", "--format", "{{.Client.Version}}"])]);
+  const startup = {
+    slipway: await startupMs(process.execPath, [cli, "--version"], dir),
+    dockerExec: await startupMs("docker", ["exec", "-i", NODE, "true"], dir),
+    dockerExecVersion: await startupMs("docker", ["exec", "-i", NODE, "docker", "stack", "--help"], dir),
   };
 
   log(`deploy: ${o.replicas}-replica update × ${o.rounds} round(s), slipway rollbacks × ${o.rollbacks}, docker rollbacks × ${o.dockerRollbacks}; stacks ${prefix}-{s,d,r} on ${NODE}; files in ${dir}`);
   log(`slipway at ${revision}${srcChanges ? " + uncommitted changes in src/" : ""} (${path.relative(process.cwd(), cli)}); swarm engine ${swarm.engine.version} (API ${swarm.engine.apiVersion}), docker CLI ${dockerVersion} in ${NODE}; node ${process.versions.node}; image ${peers.image}`);
-  log(`start-up alone (median of 3): slipway --version ${sec(startupMs.slipway)}; docker exec -i ${NODE} true ${sec(startupMs.dockerExec)}; … docker stack --help ${sec(startupMs.dockerExecVersion)}; load average ${loads()}`);
+  log(`start-up alone (median of 3): slipway --version ${sec(startup.slipway)}; docker exec -i ${NODE} true ${sec(startup.dockerExec)}; … docker stack --help ${sec(startup.dockerExecVersion)}; load average ${loads()}`);
 
   const updates: UpdateRun[] = [];
   const rollbacks: RollbackRun[] = [];
@@ -464,14 +303,14 @@ async function main(): Promise<void> {
         ...(["s", "r"] as const).map((t) => exec(process.execPath, [cli, "deploy", "--target", t, "--remove"], dir).catch(() => "")),
         exec("docker", ["exec", NODE, "docker", "stack", "rm", peers.stack("d")]).catch(() => ""),
       ]);
-      const left = await sweep(engine, prefix);
+      const left = await sweep(engine, { prefix });
       if (left.length) log(`left behind: ${left.join(", ")}`);
       await engine.close();
       await rm(dir, { recursive: true, force: true });
     }
   }
   if (stopping) return;
-  report(o, { updates, rollbacks, roundLoads, startupMs, specDiff, revision: `${revision}${srcChanges ? "+dirty" : ""}`, dockerVersion, engine: swarm.engine.version, tookMs: performance.now() - began });
+  report(o, { updates, rollbacks, roundLoads, startupMs: startup, specDiff, revision: `${revision}${srcChanges ? "+dirty" : ""}`, dockerVersion, engine: swarm.engine.version, tookMs: performance.now() - began });
 }
 
 function report(

@@ -6,10 +6,10 @@
  *
  * One stack, `sbrollback-<hex>`, deployed from a temporary folder whose slipway.yml has one target
  * `t` (the stack, compose.yaml, `endpoint` node 1's unix socket, timeout 3m). The compose file is
- * bench/deploy.ts's: a 2-replica busybox service pinned by digest (as node 1 resolves it once at the
- * start), `VERSION` in its environment, healthcheck every 1 s with 2 retries and a start period of
- * 1 s, init, stop_grace_period 1 s, update and rollback parallelism 1, stop-first, monitor 4 s,
- * endpoint_mode dnsrr, no ports.
+ * bench/deploy.ts's, from bench/swarm-runs.ts: a 2-replica busybox service pinned by digest (as
+ * node 1 resolves it once at the start), `VERSION` in its environment, healthcheck every 1 s with 2
+ * retries and a start period of 1 s, init, stop_grace_period 1 s, update and rollback parallelism
+ * 1, stop-first, monitor 4 s, endpoint_mode dnsrr, no ports.
  *
  * Setup, untimed: deploy version A, note its run id (`slipway releases --target t --json`), deploy
  * version B. Then each round runs, one after the other, each timed from the spawn to the exit:
@@ -55,24 +55,19 @@
  *
  * About 3 minutes at the defaults on the shared 2-core VM.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { promisify } from "node:util";
 import { lockName } from "../src/deploy/lock.ts";
 import { listReleases, RELEASES_KEPT } from "../src/deploy/release-record.ts";
-import { Engine, endpointFromEnv } from "../src/engine/index.ts";
-import { ensureSwarm } from "../test/support/swarm.ts";
+import type { Engine } from "../src/engine/index.ts";
 import { buildPublishedCli } from "./published-cli.ts";
 import { flagValue, median, numberFlag, ratioStats, type RatioStats } from "./rounds.ts";
+import { composeFile, connectNode, exec, loads, NODE, onInterrupt, pinnedBusybox, recorded, runProcess, sec, spreadS, startupMs, stopping, sweep, workingTree, type Run } from "./swarm-runs.ts";
 
-const NODE = "slipway-swarm-1";
 const TARGET_RATIO = 1.0;
-/** A deploy or rollback slower than this is broken, not slow. */
-const PEER_TIMEOUT_MS = 180_000;
 /** Rounds that keep A's release: setup records two, each round's deploy one more. */
 const MAX_ROUNDS = RELEASES_KEPT - 1;
 const VERSION_A = "a";
@@ -99,100 +94,9 @@ function options(): Options {
 // ---------------------------------------------------------------------------------------------
 // The files
 
-function composeFile(image: string, version: string): string {
-  return `services:
-  web:
-    image: ${image}
-    init: true
-    stop_grace_period: 1s
-    command: ["sh", "-c", "echo web $$VERSION up; exec sleep 3600"]
-    environment: { VERSION: "${version}" }
-    healthcheck:
-      test: ["CMD-SHELL", "true"]
-      interval: 1s
-      retries: 2
-      start_period: 1s
-    deploy:
-      replicas: 2
-      endpoint_mode: dnsrr
-      update_config: { parallelism: 1, order: stop-first, failure_action: rollback, monitor: 4s }
-      rollback_config: { parallelism: 1, order: stop-first, failure_action: pause, monitor: 4s }
-`;
-}
-
 function configFile(stack: string, endpoint: string): string {
   // slipway.yml needs an environment; nothing here uses it.
   return `environments:\n  unused: { compose: [compose.yaml], service: web }\ntargets:\n  t:\n    stack: ${stack}\n    compose: [compose.yaml]\n    endpoint: ${endpoint}\n    timeout: 3m\n`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-interface Run {
-  exitCode: number;
-  wallMs: number;
-  /** Epoch ms of the spawn and of the exit, on the machine's clock (the nodes share it). */
-  spawnEpochMs: number;
-  exitEpochMs: number;
-  /** Lines of stdout and stderr with ms since spawn. */
-  lines: { at: number; text: string }[];
-}
-
-const live = new Set<ChildProcess>();
-/** Set by Ctrl-C: no process is started after it. */
-let stopping = false;
-const epochOf = (perfMs: number) => performance.timeOrigin + perfMs;
-
-/** A process in a group of its own (so a Ctrl-C sweep can end all of it), timed from spawn to exit. */
-function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    if (stopping) return reject(new Error("interrupted"));
-    const lines: { at: number; text: string }[] = [];
-    const t0 = performance.now();
-    const child = spawn(command, args, { cwd, detached: true, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    live.add(child);
-    const reader = () => {
-      let pending = "";
-      return (c: Buffer) => {
-        const at = performance.now() - t0;
-        const text = pending + c.toString("utf8");
-        const cut = text.lastIndexOf("\n");
-        pending = text.slice(cut + 1);
-        for (const line of text.slice(0, cut + 1).split("\n")) if (line) lines.push({ at, text: line });
-      };
-    };
-    child.stdout!.on("data", reader());
-    child.stderr!.on("data", reader());
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, "SIGINT");
-      } catch {
-        // Already gone.
-      }
-    }, PEER_TIMEOUT_MS);
-    let exit: { code: number; at: number } | undefined;
-    // `exit`, not `close`: the moment the process ended, not when its pipes drained.
-    child.on("exit", (code, sig) => (exit = { code: code ?? (sig ? 128 : 1), at: performance.now() }));
-    child.on("error", reject);
-    child.on("close", () => {
-      clearTimeout(timer);
-      live.delete(child);
-      const e = exit ?? { code: 1, at: performance.now() };
-      resolve({ exitCode: e.code, wallMs: e.at - t0, spawnEpochMs: epochOf(t0), exitEpochMs: epochOf(e.at), lines });
-    });
-  });
-}
-
-async function exec(command: string, args: string[], cwd = process.cwd()): Promise<string> {
-  const { stdout } = await promisify(execFile)(command, args, { cwd, maxBuffer: 16 << 20 });
-  return stdout.trim();
-}
-
-/** The engine's RFC 3339 time with nanoseconds, as epoch ms with the sub-ms part kept. */
-function epochMsOf(rfc3339: string | undefined): number {
-  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(rfc3339 ?? "");
-  if (!m) return Number.NaN;
-  return Date.parse(`${m[1]}${m[3]}`) + Number(`0.${m[2] ?? "0"}`) * 1000;
 }
 
 const tail = (r: Run) =>
@@ -287,21 +191,19 @@ const TRACE_ENV = { SLIPWAY_TRACE: "1" };
 
 function runPeer(b: Bench, peer: Peer): Promise<Run> {
   const args = peer === "rollback" ? ["rollback", "--target", "t", b.runIdA] : ["deploy", "--target", "t"];
-  return runProcess(process.execPath, [b.cli, ...args], b.dir, TRACE_ENV);
+  return runProcess(process.execPath, [b.cli, ...args], b.dir, { env: TRACE_ENV });
 }
 
 async function timedRun(b: Bench, peer: Peer, round: number): Promise<Timed> {
   const r = await runPeer(b, peer);
   if (stopping) throw new Error("interrupted");
-  const svc = await b.engine.services.inspect(`${b.stack}_web`);
-  const u = svc.UpdateStatus;
-  const [started, completed] = [epochMsOf(u?.StartedAt), epochMsOf(u?.CompletedAt)];
-  const env = svc.Spec.TaskTemplate.ContainerSpec?.Env ?? [];
+  const rec = await recorded(b.engine, b.stack);
+  const { startedEpochMs: started, completedEpochMs: completed, env } = rec;
   const version = peer === "rollback" ? VERSION_A : VERSION_B;
-  const runLabel = svc.Spec.Labels?.[RUN_LABEL];
+  const runLabel = rec.service.Spec.Labels?.[RUN_LABEL];
   const problems = [
     r.exitCode !== 0 ? `exit ${r.exitCode}` : "",
-    u?.State !== "completed" ? `update ${u?.State ?? "(none)"}` : "",
+    rec.state !== "completed" ? `update ${rec.state}` : "",
     !(started >= r.spawnEpochMs) ? "no update started by this run" : "",
     !env.includes(`VERSION=${version}`) ? `runs ${env.find((e) => e.startsWith("VERSION=")) ?? "no VERSION"}, not ${version}` : "",
     peer === "rollback" && runLabel !== b.runIdA ? `labelled run ${runLabel}, not A's ${b.runIdA}` : "",
@@ -326,9 +228,9 @@ async function timedRun(b: Bench, peer: Peer, round: number): Promise<Timed> {
     swarmCompletedToExitMs: r.exitEpochMs - completed,
     phases: { startup: step(0), connectLock: step(1), toUpdate: step(2), rollout: step(3), seen: step(4), after: step(5) },
     beforeUpdate: requests.filter((q) => lock && update && q.endMs > lock.endMs && q.endMs <= update.endMs).map((q) => ({ name: q.name, startMs: q.startMs - lock!.endMs, endMs: q.endMs - lock!.endMs })),
-    state: u?.State ?? "(none)",
+    state: rec.state,
   };
-  if (run.ok) b.specs[peer] = svc.Spec;
+  if (run.ok) b.specs[peer] = rec.service.Spec;
   if (problems.length) run.error = `${problems.join(", ")}: ${tail(r)}`;
   else if (!run.ok) run.error = `no trace of the lock, the update or the verdict in its output: ${tail(r)}`;
   return run;
@@ -367,20 +269,6 @@ function differences(a: unknown, b: unknown, at = ""): string[] {
 // ---------------------------------------------------------------------------------------------
 // Clean-up
 
-/** Everything the stack left: services, then networks (refused while tasks hold them: a few tries). */
-async function sweep(engine: Engine, stack: string): Promise<string[]> {
-  const mine = (labels: Record<string, string> | null | undefined) => labels?.["com.docker.stack.namespace"] === stack;
-  for (const svc of (await engine.services.list()).filter((x) => mine(x.Spec.Labels))) await engine.services.remove(svc.ID);
-  let left: string[] = [];
-  for (let attempt = 0; attempt < 20; attempt++) {
-    left = [];
-    for (const n of (await engine.networks.list()).filter((x) => mine(x.Labels))) await engine.networks.remove(n.Id).catch(() => left.push(n.Name));
-    if (!left.length) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return [...(await engine.services.list()).filter((x) => mine(x.Spec.Labels)).map((x) => x.Spec.Name), ...left];
-}
-
 async function removeLock(engine: Engine, stack: string): Promise<void> {
   const lock = await engine.configs.find(lockName(stack));
   if (lock) await engine.configs.remove(lock.ID);
@@ -391,7 +279,7 @@ async function cleanUp(engine: Engine, cli: string | undefined, dir: string, sta
   // A run that was killed leaves its lock, which would refuse the removal.
   await removeLock(engine, stack).catch(() => undefined);
   if (cli) await exec(process.execPath, [cli, "deploy", "--target", "t", "--remove"], dir).catch(() => "");
-  const left = await sweep(engine, stack).catch((err: unknown) => [`(the sweep failed: ${String(err)})`]);
+  const left = await sweep(engine, { stack }).catch((err: unknown) => [`(the sweep failed: ${String(err)})`]);
   for (const r of await listReleases(engine, stack).catch(() => [])) await engine.configs.remove(r.id).catch(() => left.push(`release ${r.runId}`));
   await removeLock(engine, stack).catch(() => left.push(lockName(stack)));
   await rm(dir, { recursive: true, force: true });
@@ -401,14 +289,8 @@ async function cleanUp(engine: Engine, cli: string | undefined, dir: string, sta
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-const sec = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : "–");
 const finite = (ms: readonly number[]) => ms.filter(Number.isFinite);
 const medianS = (ms: readonly number[]) => (finite(ms).length ? (median(finite(ms)) / 1000).toFixed(2) : "–");
-const spreadS = (ms: readonly number[]) => {
-  const v = finite(ms);
-  return v.length ? `${(median(v) / 1000).toFixed(2)} s [${(Math.min(...v) / 1000).toFixed(2)}–${(Math.max(...v) / 1000).toFixed(2)}]` : "–";
-};
-const loads = () => loadavg().map((l) => l.toFixed(1)).join(" ");
 const phaseLine = (p: Phases) => PHASES.map(([k, name]) => `${name} ${sec(p[k])}`).join(", ");
 
 /** The requests between the lock and the update, by name and occurrence: median duration and median end after the lock (ms), over runs. */
@@ -434,28 +316,15 @@ async function main(): Promise<void> {
   const log = (line: string) => {
     if (!o.json) console.log(line);
   };
-  const swarm = await ensureSwarm();
-  const endpoint = swarm.nodes.find((n) => n.container === NODE)?.dockerHost;
-  if (!endpoint) throw new Error(`${swarm.path}: no node ${NODE}`);
-  const engine = await Engine.connect({ endpoint: endpointFromEnv({ DOCKER_HOST: endpoint }) });
+  const { swarm, endpoint, engine } = await connectNode();
   const stack = `sbrollback-${randomBytes(3).toString("hex")}`;
   const dir = await mkdtemp(path.join(tmpdir(), "slipway-bench-rollback-"));
   let cli: string | undefined;
 
-  process.once("SIGINT", () => {
-    stopping = true;
-    for (const c of live) {
-      try {
-        process.kill(-c.pid!, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-    log("\ninterrupted: removing the stack, its releases and its lock");
-    void cleanUp(engine, cli, dir, stack)
-      .then((left) => left.length && console.error(`left behind: ${left.join(", ")}`))
-      .finally(() => process.exit(130));
-  });
+  onInterrupt(
+    () => log("\ninterrupted: removing the stack, its releases and its lock"),
+    () => cleanUp(engine, cli, dir, stack),
+  );
 
   const runs: Timed[] = [];
   const restores: string[] = [];
@@ -464,30 +333,22 @@ async function main(): Promise<void> {
   const facts: Record<string, unknown> = {};
   try {
     cli = o.cli ? path.resolve(o.cli) : await buildPublishedCli("rollback");
-    const { Descriptor } = await engine.images.distribution("busybox:latest");
-    const image = `busybox:latest@${Descriptor.digest}`;
+    const image = await pinnedBusybox(engine);
     await writeFile(path.join(dir, "slipway.yml"), configFile(stack, endpoint));
 
-    const [revision, srcChanges, others] = await Promise.all([
-      exec("git", ["rev-parse", "--short", "HEAD"]).catch(() => "unknown"),
-      exec("git", ["status", "--porcelain", "--", "src"]).catch(() => ""),
-      engine.services.list(),
-    ]);
+    const [{ revision, srcChanges }, others] = await Promise.all([workingTree(), engine.services.list()]);
     const otherStacks = [...new Set(others.map((x) => x.Spec.Labels?.["com.docker.stack.namespace"] ?? x.Spec.Name))];
-    // Start-up alone, for reading the figures: median of 3 after one warm-up.
-    const walls: number[] = [];
-    for (let i = 0; i < 4; i++) walls.push((await runProcess(process.execPath, [cli, "--version"], dir)).wallMs);
-    const startupMs = median(walls.slice(1));
-    Object.assign(facts, { revision: `${revision}${srcChanges ? "+dirty" : ""}`, engine: swarm.engine.version, node: process.versions.node, image, stack, startupMs, loadavgAtStart: loadavg(), othersOnSwarm: { services: others.length, stacks: otherStacks } });
+    const startup = await startupMs(process.execPath, [cli, "--version"], dir);
+    Object.assign(facts, { revision: `${revision}${srcChanges ? "+dirty" : ""}`, engine: swarm.engine.version, node: process.versions.node, image, stack, startupMs: startup, loadavgAtStart: loadavg(), othersOnSwarm: { services: others.length, stacks: otherStacks } });
 
     log(`rollback: ${o.rounds} round(s) of \`slipway rollback --target t <A>\` then \`slipway deploy --target t\` (B); stack ${stack} on ${NODE}; files in ${dir}`);
     log(`slipway at ${revision}${srcChanges ? " + uncommitted changes in src/" : ""} (${path.relative(process.cwd(), cli)}); swarm engine ${swarm.engine.version} (API ${swarm.engine.apiVersion}); node ${process.versions.node}; image ${image}`);
-    log(`start-up alone: slipway --version ${sec(startupMs)} (median of 3); load average ${loads()}; others on the swarm: ${others.length} service(s)${otherStacks.length ? ` (${otherStacks.slice(0, 8).join(", ")}${otherStacks.length > 8 ? ", …" : ""})` : ""}`);
+    log(`start-up alone: slipway --version ${sec(startup)} (median of 3); load average ${loads()}; others on the swarm: ${others.length} service(s)${otherStacks.length ? ` (${otherStacks.slice(0, 8).join(", ")}${otherStacks.length > 8 ? ", …" : ""})` : ""}`);
 
     // Setup, untimed: A, its run id, then B.
     const t = performance.now();
     const deployVersion = async (version: string) => {
-      await writeFile(path.join(dir, "compose.yaml"), composeFile(image, version));
+      await writeFile(path.join(dir, "compose.yaml"), composeFile({ image, version }));
       const r = await runProcess(process.execPath, [cli!, "deploy", "--target", "t"], dir);
       if (r.exitCode !== 0) throw new Error(`deploying version ${version} failed: exit ${r.exitCode}: ${tail(r)}`);
     };
