@@ -212,7 +212,8 @@ export async function recorded(engine: Engine, stack: string): Promise<Recorded>
 
 /**
  * Every service, then every network, whose stack namespace is `stack` or starts with `prefix`,
- * through the engine API. Returns the names of what is still there.
+ * and the releases recorded for those stacks, through the engine API. Returns the names of the
+ * services and networks still there.
  */
 export async function sweep(engine: Engine, which: { stack: string } | { prefix: string }): Promise<string[]> {
   const mine = (labels: Record<string, string> | null | undefined) => {
@@ -227,6 +228,11 @@ export async function sweep(engine: Engine, which: { stack: string } | { prefix:
     for (const n of (await engine.networks.list()).filter((x) => mine(x.Labels))) await engine.networks.remove(n.Id).catch(() => left.push(n.Name));
     if (!left.length) break;
     await new Promise((r) => setTimeout(r, 500));
+  }
+  // The releases the deploys recorded (they carry no namespace label: the history outlives a stack).
+  for (const c of await engine.configs.list({ filters: { label: ["dev.slipway.release.stack"] } })) {
+    const stack = c.Spec.Labels?.["dev.slipway.release.stack"] ?? "";
+    if ("stack" in which ? stack === which.stack : stack.startsWith(which.prefix)) await engine.configs.remove(c.ID).catch(() => undefined);
   }
   return [...(await engine.services.list()).filter((x) => mine(x.Spec.Labels)).map((x) => x.Spec.Name), ...left];
 }
