@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chooseRelease, releaseLabels, releaseObjectName, releasesToRemove, releaseSummary, runningRelease, type ReleaseSummary } from "./release-record.ts";
+import { chooseRelease, parseRelease, releaseLabels, releaseObjectName, releasesToRemove, releaseSummary, runningRelease, type ReleaseSummary } from "./release-record.ts";
 
 const rel = (runId: string, at: string, outcome: ReleaseSummary["outcome"] = "converged", extra: Partial<ReleaseSummary> = {}): ReleaseSummary => ({ id: `cfg-${runId}`, stack: "shop", runId, commit: `c${runId}${"0".repeat(39 - runId.length)}`, at, outcome, ...extra });
 // Listed out of order on purpose: every function sorts newest first itself.
@@ -53,4 +53,12 @@ test("retention: beyond the newest N, never the one running", () => {
   assert.deepEqual(releasesToRemove(history, "r1", 2).map((r) => r.runId), ["r2"]);
   assert.deepEqual(releasesToRemove(history, undefined, 2).map((r) => r.runId), ["r2", "r1"]);
   assert.deepEqual(releasesToRemove(history, undefined, 10), []);
+});
+
+test("a release's data reads back; anything else (not JSON, another format) is none, so the caller says so instead of a SyntaxError", () => {
+  const record = { stack: "shop", meta: { commit: "c", runId: "r1", at: "2026-12-01T00:00:00Z" }, outcome: "converged", services: [], networks: [], secrets: [], configs: [] };
+  assert.deepEqual(parseRelease(JSON.stringify({ format: 1, release: record })), record);
+  assert.equal(parseRelease("{not json"), undefined);
+  assert.equal(parseRelease(JSON.stringify({ format: 2, release: record })), undefined);
+  assert.equal(parseRelease(JSON.stringify({ format: 1 })), undefined);
 });

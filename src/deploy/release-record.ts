@@ -10,6 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { decodeObjectData, type Engine } from "../engine/index.ts";
+import { SlipwayError } from "../errors/index.ts";
 import type { DeployMeta } from "./apply.ts";
 import type { RolloutOutcome } from "./rollout.ts";
 import type { DesiredFileObject, DesiredNetwork, DesiredService, StackModel } from "./stack-model.ts";
@@ -137,10 +138,26 @@ export async function listReleases(engine: Engine, stack: string, signal?: Abort
 
 export async function readRelease(engine: Engine, summary: ReleaseSummary, signal?: AbortSignal): Promise<ReleaseRecord> {
   const config = await engine.configs.inspect(summary.id, { ...(signal ? { signal } : {}) });
-  const data = decodeObjectData(config.Spec.Data).toString("utf8");
-  const parsed = JSON.parse(data) as { format?: number; release?: ReleaseRecord };
-  if (parsed.format !== FORMAT || !parsed.release) throw new Error(`release ${summary.runId} of ${summary.stack} (config ${summary.id}) is in an unknown format`);
-  return parsed.release;
+  const parsed = parseRelease(decodeObjectData(config.Spec.Data).toString("utf8"));
+  if (!parsed) {
+    // Labelled as a release but not one this version reads (a newer Slipway's, or edited by hand).
+    throw new SlipwayError(`Release ${summary.runId} of ${summary.stack} (config ${summary.id}) is not in a format this Slipway reads`, {
+      code: "RELEASE_UNREADABLE",
+      kind: "usage",
+      hint: "Roll back to another release (`slipway releases --target T`), or use the Slipway version that deployed it; nothing was changed.",
+    });
+  }
+  return parsed;
+}
+
+/** A release record's data, or undefined when it is not JSON of this format. */
+export function parseRelease(data: string): ReleaseRecord | undefined {
+  try {
+    const parsed = JSON.parse(data) as { format?: unknown; release?: unknown };
+    return parsed.format === FORMAT && parsed.release && typeof parsed.release === "object" ? (parsed.release as ReleaseRecord) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
