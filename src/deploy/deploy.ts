@@ -16,7 +16,7 @@ import { preflight } from "./preflight.ts";
 import { releaseRecord, runningRelease, writeRelease } from "./release-record.ts";
 import { RolloutKind, type RolloutOutcome } from "./rollout.ts";
 import { describePin, pinToPublished, type PublishedImage } from "./published.ts";
-import { buildStackModel, type Locate, type StackIssue, type StackModel } from "./stack-model.ts";
+import { buildStackModel, StackLabel, type Locate, type StackIssue, type StackModel } from "./stack-model.ts";
 import { supervise, type SupervisedService } from "./supervise.ts";
 
 export interface DeployStackOptions {
@@ -232,7 +232,9 @@ export async function rollOut(ctx: DeployContext, opts: RollOutOptions): Promise
     await opts.onOutcome?.({ outcome, model, plan, services, message: error.message });
     throw error;
   }
-  if (opts.what === "deploy") {
+  // Only a stack with generations (secrets or configs named by content) has old ones to look for.
+  const rotates = [...model.secrets, ...model.configs].some((o) => o.labels[StackLabel.contentHash] !== undefined);
+  if (opts.what === "deploy" && rotates) {
     // The generations of secrets and configs beyond the one in use and the one before it (what a rollback needs).
     for (const { kind, object: o } of generationsToRemove(model, await observeStack(ctx.engine, opts.stack, ctx.signal))) {
       await (kind === "secret" ? ctx.engine.secrets : ctx.engine.configs).remove(o.id, { signal: ctx.signal }).then(
