@@ -21,6 +21,7 @@ import { findCredential } from "../../registry/credentials.ts";
 import { insecureRegistry } from "../../registry/insecure.ts";
 import { formatReference, parseReference } from "../../registry/reference.ts";
 import type { CliIo } from "../io.ts";
+import { findTarget } from "./deploy.ts";
 
 export function releasesCommand(io: CliIo, signal: AbortSignal): Command {
   return new Command("releases")
@@ -49,11 +50,7 @@ export function releasesCommand(io: CliIo, signal: AbortSignal): Command {
 
 /** The releases of a target: its swarm's release records, joined with this repository's deployment records. */
 async function targetReleases(io: CliIo, signal: AbortSignal, dir: string, targets: PipelineConfig["targets"], o: { target: string; json?: boolean; limit?: number }): Promise<void> {
-  const target = targets[o.target];
-  if (!target) {
-    const known = Object.keys(targets);
-    throw new SlipwayError(`slipway.yml has no target ${JSON.stringify(o.target)}`, { code: "NO_SUCH_TARGET", kind: "config", hint: known.length ? `Its targets: ${known.join(", ")}.` : "Add one under `targets:` (docs/deploy.md)." });
-  }
+  const target = findTarget(targets, o.target);
   await using engine = await Engine.connect({ endpoint: endpointFromEnv(targetEnv(io.env, target.endpoint)), signal });
   const [observed, summaries, deployments] = await Promise.all([observeStack(engine, target.stack, signal), listReleases(engine, target.stack, signal), new FileRecordStore(dir).list("deployments")]);
   const shown = o.limit ? summaries.slice(0, o.limit) : summaries;

@@ -74,3 +74,13 @@ test("slipway ci --target whose manager does not answer: the deploy stage's verd
   assert.match(String(verdict["message"]), /slipway-e2e-manager\.sock/);
   assert.doesNotMatch(r.out + r.err, /\n\s+at /, "no stack trace");
 });
+
+test("releases, rollback and lock with a target slipway.yml does not have: exit 3 naming the targets it has, before any engine is asked", async () => {
+  for (const args of [["releases", "--target", "nope"], ["rollback", "--target", "nope"], ["lock", "status", "--target", "nope"]]) {
+    const r = await run(args, { DOCKER_HOST: "unix:///nonexistent/slipway-e2e.sock" });
+    assert.equal(r.code, 3, `${args.join(" ")}: ${r.out}${r.err}`);
+    assert.match(r.err, /slipway\.yml has no target "nope"/);
+    assert.match(r.err, /Its targets: production, unreachable/);
+    assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
+  }
+});
