@@ -207,9 +207,17 @@ services:
   assert.deepEqual(Object.keys(await states(ctx.engine, name)).sort(), [`${name}-web-1`, `${name}-web-2`, `${name}-web-3`]);
   const first = await ctx.engine.containers.inspect(`${name}-web-1`);
 
-  const seen = new Captured();
   const containers = await logContainers(ctx.engine, name, { services: ["web"] });
   assert.deepEqual(containers.map((c) => c.index), [1, 2, 3]);
+  // Started is not the same as written: wait until every replica has written both lines (CI once
+  // read "first\n" as the last line of a replica that had not yet written "second").
+  for (;;) {
+    const all = new Captured();
+    await composeLogs(ctx.engine, containers, all.output, {});
+    if (containers.every((c) => all.of(c.name) === "first\nsecond\n")) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const seen = new Captured();
   await composeLogs(ctx.engine, containers, seen.output, { tail: 1 });
   for (const c of containers) assert.equal(seen.of(c.name), "second\n");
 
