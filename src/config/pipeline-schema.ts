@@ -82,6 +82,26 @@ export const tagsSchema = object("tags", "How release images are tagged when the
   extra: field(list(string(), { acceptSingle: true }), "Tags added to every publish, as written.", { default: [] }),
 });
 
+const SIZE = /^\d+(\.\d+)? ?[kmgtp]?i?b?$/i;
+
+export const baseSchema = object("base", "A versioned base image (seed 003): built from its own Dockerfile by `slipway base build` as `REPOSITORY:base-VERSION`, where REPOSITORY is the app image's; the app image's Dockerfile takes the current base through the build argument `arg` (`ARG BASE_IMAGE` then `FROM ${BASE_IMAGE}`), which Slipway sets (see docs/base-images.md).", {
+  image: field(string(), "The image of `images:` that is built on the base.", { defaultText: "the only image of `images:`" }),
+  build: field(buildSchema, "How the base is built.", { required: true, example: "{ dockerfile: Dockerfile.base }" }),
+  version_file: field(string(), "A file, relative to slipway.yml, whose first line is the base's version: the current base is that version's. Without it, `slipway base build` versions by the UTC date (`20261206`, then `20261206.2`, …) and the current base is the newest one built or published.", { example: "BASE_VERSION" }),
+  arg: field(string(), "The build argument of the app image's Dockerfile that receives the current base (`REPOSITORY:base-VERSION`).", { default: "BASE_IMAGE" }),
+  rebuild_after_layers: field(integer(1), "`slipway base status` suggests a new base once the app image has this many layers on top of it.", { default: 10 }),
+  rebuild_after_size: field(string({ pattern: SIZE, rule: "a byte size like 200MB or 1g" }), "… or this many bytes on top of it.", { default: "200MB" }),
+});
+
+/** `prune: true` is short for `{ after_ci: true }`. */
+const pruneShorthand = (node: YNode): YNode | undefined =>
+  node.kind === "scalar" && typeof node.value === "boolean" ? { kind: "map", pos: node.pos, entries: [{ key: "after_ci", keyPos: node.pos, value: node }] } : undefined;
+
+export const pruneSchema = object("prune", "What `slipway prune` keeps, and whether `slipway ci` prunes at its end (see docs/prune.md). Only images and volumes Slipway made are ever removed, chosen by their labels. `true` is short for `{ after_ci: true }`.", {
+  keep: field(integer(0), "How many of the newest published releases stay (their local images), on top of `latest`, the current commit's, every deployed release and what a container or a live run uses.", { default: 5 }),
+  after_ci: field(boolean(), "`slipway ci` prunes when it ends (whatever its verdict), as `slipway prune` does.", { default: false }),
+}, { shorthand: pruneShorthand });
+
 export const historySchema = object("history", "Evidence kept under .slipway/runs/ for every run.", {
   keep: field(integer(1), "How many runs to keep; older ones are pruned.", { default: 20 }),
 });
@@ -170,6 +190,8 @@ export const pipelineSchema = object("slipway.yml", "The pipeline file at the ro
     defaultText: "short commit, version, branch and `latest` rules",
   }),
   history: field(historySchema, "Run history.", { default: { keep: 20 } }),
+  base: field(baseSchema, "A versioned base image for the app image (`slipway base build`, `slipway base status`)."),
+  prune: field(pruneSchema, "Pruning of the images the pipeline made (`slipway prune`).", { default: { keep: 5, after_ci: false } }),
 });
 
 export type PipelineConfig = Infer<typeof pipelineSchema>;
@@ -187,3 +209,5 @@ export type ImageConfig = Infer<typeof imageSchema>;
 export type RegistryConfig = Infer<typeof registrySchema>;
 export type TagsConfig = Infer<typeof tagsSchema>;
 export type TargetConfig = Infer<typeof targetSchema>;
+export type BaseConfig = Infer<typeof baseSchema>;
+export type PruneConfig = Infer<typeof pruneSchema>;

@@ -31,6 +31,22 @@ export const Label = {
   oneoff: "dev.slipway.oneoff",
   /** On a release image built from a work tree that differs from its commit (`true`). */
   dirty: "dev.slipway.dirty",
+  /**
+   * On every image a pipeline builds: the hash of what it was built from (its context's files,
+   * Dockerfile, arguments, base images); an image with the hash asked for is reused.
+   */
+  contextHash: "dev.slipway.context-hash",
+  /** On every image a pipeline builds: the pipeline's name (slipway.yml's `name`), which `slipway prune` selects by. */
+  pipeline: "dev.slipway.pipeline",
+  /** On a base image (`slipway base build`): its version. */
+  baseVersion: "dev.slipway.base.version",
+  /** On an app image built on a base: the base's reference (`REPOSITORY:base-VERSION`). */
+  base: "dev.slipway.base",
+  /**
+   * On a container that is never started: it holds an image a live run made (a release image
+   * between its acceptance and its publish) so that no prune removes it; it goes with the run.
+   */
+  hold: "dev.slipway.hold",
 } as const;
 export type LabelKey = (typeof Label)[keyof typeof Label];
 

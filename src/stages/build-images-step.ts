@@ -15,10 +15,10 @@ import { contextFilesDigest, contextHash } from "../images/context-hash.ts";
 import type { BuildRequest, ImageResolver } from "../images/image-resolver.ts";
 import { runStep, type Step, type StepStatus } from "./step.ts";
 import { serviceBuildRequest } from "../compose/runner/build-request.ts";
-import { LABEL_PREFIX } from "../run/labels.ts";
+import { Label } from "../run/labels.ts";
 import type { RunContext } from "../run/context.ts";
 
-export const CONTEXT_HASH_LABEL = `${LABEL_PREFIX}context-hash`;
+export const CONTEXT_HASH_LABEL = Label.contextHash;
 
 export interface BuiltImage {
   service: string;
@@ -68,6 +68,8 @@ export class ImageBuildStep implements Step<BuildInput, BuildOutcome> {
 export interface PipelineOutputs {
   /** slipway.yml's folder, which holds `.slipway/` (evidence, records) and `reports/`. */
   dir: string;
+  /** The pipeline's name: the images it builds carry it (Label.pipeline), for `slipway prune`. */
+  pipeline?: string;
   /** The build stage's artifacts folder, relative to `dir` (or absolute). Default `target`. */
   artifacts?: string;
   /**
@@ -83,7 +85,7 @@ export interface PipelineOutputs {
  */
 /** Where a pipeline's own outputs are: slipway.yml's folder, and the build stage's artifacts folder. */
 export function pipelineOutputs(pipeline: LoadedPipelineConfig): PipelineOutputs {
-  return { dir: pipeline.dir, artifacts: pipeline.config.stages?.build?.to ?? "target" };
+  return { dir: pipeline.dir, pipeline: pipeline.name, artifacts: pipeline.config.stages?.build?.to ?? "target" };
 }
 
 export function outputExclusions(context: string, outputs: PipelineOutputs): string[] {
@@ -120,7 +122,8 @@ export async function buildServiceImages(
         const build = project.services[name]!.build!;
         const tag = tagFor(name);
         const exclude = outputExclusions(build.context, { ...outputs, dir: outputs.dir ?? project.workingDir });
-        const request = { ...serviceBuildRequest(project, name, [tag]), ...(exclude.length ? { exclude } : {}) };
+        const plain = serviceBuildRequest(project, name, [tag]);
+        const request = { ...plain, labels: { ...plain.labels, ...pipelineLabels(outputs.pipeline) }, ...(exclude.length ? { exclude } : {}) };
         const text = request.dockerfileInline ?? (await readFile(path.resolve(build.context, build.dockerfile), "utf8").catch(() => ""));
         // The bases are pulled (fresh, once per run) while the context's files are hashed.
         const baseIds = Promise.all(baseImages(text, request.args).map((ref) => resolver.ensure(ref, "always", ctx.signal)));
@@ -169,6 +172,11 @@ export async function buildServiceImages(
       }),
   );
   return built;
+}
+
+/** The label that ties an image to the pipeline that built it (none outside a pipeline). */
+export function pipelineLabels(pipeline: string | undefined): Record<string, string> {
+  return pipeline ? { [Label.pipeline]: pipeline } : {};
 }
 
 /** Removes the untagged stage images a run's builds left behind; images in use or tagged stay. */

@@ -28,7 +28,7 @@ import type { RunContext } from "../run/context.ts";
 import { Label } from "../run/labels.ts";
 import { teardownSignal } from "../run/lifetimes.ts";
 import { passed, verdictForFailure, verdictOf, type Verdict } from "../run/verdict.ts";
-import { buildServiceImages, outputExclusions, type BuiltImage } from "./build-images-step.ts";
+import { buildServiceImages, outputExclusions, pipelineLabels, type BuiltImage } from "./build-images-step.ts";
 import { buildHashedImage } from "./release-image-step.ts";
 import { StartedEnvironment } from "./environment.ts";
 import { collectContainerEvidence } from "./evidence.ts";
@@ -340,7 +340,7 @@ export async function runBuildStage(ctx: RunContext, services: RunServices, conf
 
     const needed = withDependencies(project, [builder]);
     // The artifacts folder is left out of the builder's own context: the artifacts are its output, not its input.
-    const built = await buildServiceImages(stageCtx, project, needed, images, (name) => `${pipeline.name}-${environment}-${name}:slipway`.toLowerCase(), { dir: pipeline.dir, artifacts: config.to });
+    const built = await buildServiceImages(stageCtx, project, needed, images, (name) => `${pipeline.name}-${environment}-${name}:slipway`.toLowerCase(), { dir: pipeline.dir, pipeline: pipeline.name, artifacts: config.to });
     result.built = [...built.values()];
     env.built = result.built;
     const prebuilt = new Map([...built.values()].map((b) => [b.service, b.imageId]));
@@ -455,7 +455,7 @@ async function runTargetBuilder(ctx: RunContext, services: RunServices, config: 
       exclude: outputExclusions(context, { dir: pipeline.dir, artifacts: config.to }),
       tags: [tag],
       args: image.args,
-      labels: {},
+      labels: pipelineLabels(pipeline.name),
       ...(image.target ? { target: image.target } : {}),
     });
     const imageId = built.id;

@@ -16,7 +16,7 @@ import { commitTag, releaseImageLabels } from "../images/release-labels.ts";
 import { readRevision, type Revision } from "../images/revision.ts";
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import type { RunContext } from "../run/context.ts";
-import { CONTEXT_HASH_LABEL, ImageBuildStep, outputExclusions, type BuildOutcome } from "./build-images-step.ts";
+import { CONTEXT_HASH_LABEL, ImageBuildStep, outputExclusions, pipelineLabels, type BuildOutcome } from "./build-images-step.ts";
 import type { RunServices } from "./stage.ts";
 import { runStep } from "./step.ts";
 
@@ -99,7 +99,7 @@ export async function buildReleaseImage(ctx: RunContext, services: Pick<RunServi
     exclude,
     tags,
     args: buildArgs,
-    labels,
+    labels: { ...labels, ...pipelineLabels(pipeline.name) },
     ...(image.build.target ? { target: image.build.target } : {}),
   });
   // Also when the build was skipped: the tags may have moved to another image since.
