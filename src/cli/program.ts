@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, SlipwayError } from "../errors/index.ts";
 import { cleanCommand } from "./commands/clean.ts";
+import { pruneCommand } from "./commands/prune.ts";
 import { composeCommand } from "./compose/index.ts";
 import { installCommand } from "./commands/install.ts";
 import { dockerCliPluginCommand } from "./commands/docker-cli-plugin.ts";
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
   program.addCommand(testCommand(io, signal, setExit));
   program.addCommand(ciCommand(io, signal, setExit));
   program.addCommand(cleanCommand(io, signal));
+  program.addCommand(pruneCommand(io, signal));
   program.addCommand(loginCommand(io, signal));
   program.addCommand(logoutCommand(io, signal));
   program.addCommand(tagsCommand(io, signal));

@@ -15,6 +15,14 @@ export interface PingResult {
   swarm: string | undefined;
 }
 
+export interface BuildCacheRecord {
+  ID: string;
+  Type: string;
+  Size: number;
+  InUse: boolean;
+  Shared: boolean;
+}
+
 export class System {
   readonly #http: EngineHttp;
   constructor(http: EngineHttp) {
@@ -43,6 +51,20 @@ export class System {
 
   info(opts: Signal = {}): Promise<SystemInfo> {
     return this.#http.json("GET", "/info", { signal: opts.signal });
+  }
+
+  /**
+   * The builder's cache records (`GET /system/df`, their part). Engines before API 1.42 ignore
+   * `type` and compute every part, which is slower but the same answer.
+   */
+  async buildCache(opts: Signal = {}): Promise<BuildCacheRecord[]> {
+    const df = await this.#http.json<{ BuildCache?: BuildCacheRecord[] | null }>("GET", "/system/df", { query: { type: "build-cache" }, signal: opts.signal });
+    return df.BuildCache ?? [];
+  }
+
+  /** Removes the builder's whole cache that no build is using (`POST /build/prune?all=true`). */
+  pruneBuildCache(opts: Signal = {}): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.#http.json("POST", "/build/prune", { query: { all: true }, signal: opts.signal });
   }
 
   /**

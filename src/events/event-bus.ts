@@ -58,6 +58,8 @@ export type SlipwayEvent =
   /** An image is in the registry under these tags (all verified by digest). */
   | { type: "published"; image: string; name: string; digest: string; tags: string[]; /** Moving tags left at a higher version. */ kept?: string[] }
   | { type: "cleanup"; removed: { containers: number; networks: number; volumes: number; images: number }; kept?: string; /** Why not everything could be removed (the engine gone): the next sweep takes it. */ incomplete?: string }
+  /** `slipway ci` pruned at its end (slipway.yml's `prune.after_ci`): what it removed and how many images it kept. */
+  | { type: "pruned"; images: number; volumes: number; /** Bytes of the images removed. */ reclaimed: number; kept: number; /** Removals the engine refused (an image a container took meanwhile). */ failed: number }
   /** Always the last event of a run: what happened, as a kind that never collides with a test's own exit code. */
   | { type: "verdict"; kind: VerdictKind; exitCode: number; message: string; durationMs: number; runId: string; evidence?: string; hint?: string };
 

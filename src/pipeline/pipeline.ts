@@ -61,6 +61,8 @@ export interface RunPipelineOptions {
   publish?: PublishStageOptions;
   /** The deploy stage's: `targets` instead of slipway.yml's `stages.deploy.targets` (`slipway ci --target`). */
   deploy?: DeployStageOptions & { targets?: readonly string[] };
+  /** Prune the pipeline's images when the run ends, whatever its verdict (`slipway ci` does when slipway.yml's `prune.after_ci` is set). */
+  prune?: boolean;
 }
 
 /** The stages `slipway ci` runs for this pipeline: those slipway.yml has (or implies), in the workflow's order. */
@@ -95,7 +97,7 @@ export async function runPipeline(pipeline: LoadedPipelineConfig, opts: RunPipel
   const env = definedEnv(opts.env ?? process.env);
   const stages = stagesFor(pipeline, names, opts);
   const slice = { ...(opts.from ? { from: opts.from } : {}), ...(opts.until ? { until: opts.until } : {}) };
-  const run = { pipeline, stages, env, command: opts.command ?? names.join(" "), slice, ...(opts.keep ? { keep: true } : {}), ...(opts.store ? { store: opts.store } : {}) };
+  const run = { pipeline, stages, env, command: opts.command ?? names.join(" "), slice, ...(opts.keep ? { keep: true } : {}), ...(opts.store ? { store: opts.store } : {}), ...(opts.prune ? { prune: true } : {}) };
   if (opts.context) return runStages(opts.context, run);
 
   const signal = opts.signal ?? new AbortController().signal;

@@ -6,6 +6,9 @@
  * inside the run, the engine lost mid-run, Ctrl-C, or a bug (whose stack goes to the evidence).
  */
 import { setMaxListeners } from "node:events";
+import { releaseHolds } from "../cleanup/holds.ts";
+import { hostFacts } from "../cleanup/owner.ts";
+import { removeDisplacedImages } from "../cleanup/prune.ts";
 import { tearDownRun } from "../cleanup/teardown-policy.ts";
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import { EVENT_SCHEMA_VERSION } from "../events/index.ts";
@@ -13,9 +16,11 @@ import { FileRecordStore, type RecordStore, type RunEntry } from "../history/rec
 import { pruneRuns, RunRecord } from "../history/run-record.ts";
 import { ImageResolver } from "../images/image-resolver.ts";
 import type { RunContext } from "../run/context.ts";
+import { teardownSignal } from "../run/lifetimes.ts";
 import { Redactor } from "../run/redact.ts";
 import { passed, verdictForFailure, type Verdict } from "../run/verdict.ts";
 import { STAGE_NAMES, type RunServices, type Stage, type StageName, type StageOutcome } from "../stages/stage.ts";
+import { pruneAfterRun } from "./prune-pipeline.ts";
 import { planStages, preparationsAfter, skippedAfter, type SliceOptions } from "./stage-plan.ts";
 
 export interface PipelineRunOptions {
@@ -32,6 +37,8 @@ export interface PipelineRunOptions {
   store?: RecordStore;
   /** Only the stages from/until these (`--from`, `--until`). */
   slice?: SliceOptions;
+  /** Prune the pipeline's images at the end (`slipway ci` with slipway.yml's `prune.after_ci`). */
+  prune?: boolean;
 }
 
 export interface PipelineResult {
@@ -109,10 +116,18 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
   }
   // Whatever a stage could not tear down (a crash mid-stage) is still the run's, unless a failed
   // environment is kept on purpose.
+  // The run's holds on its images go first (they are no resource of the user's, and are not
+  // counted); then the images its rebuilds displaced, unless something still needs them.
+  await releaseHolds(ctx.engine, runId).catch(() => 0);
   if (!(opts.keep && verdict.kind !== "passed")) {
-    const left = await tearDownRun(ctx.engine, ctx.events, runId);
-    if (left.containers + left.networks + left.volumes > 0) ctx.events.emit({ type: "cleanup", removed: left });
+    const [left, displaced] = await Promise.all([
+      tearDownRun(ctx.engine, ctx.events, runId),
+      removeDisplacedImages(ctx.engine, { store, keep: opts.pipeline.config.prune.keep, host: hostFacts(ctx.owner), signal: teardownSignal("runMs") }).catch(() => []),
+    ]);
+    const removed = { ...left, images: displaced.length };
+    if (removed.containers + removed.networks + removed.volumes + removed.images > 0) ctx.events.emit({ type: "cleanup", removed });
   }
+  if (opts.prune) await pruneAfterRun(ctx, opts.pipeline, store);
   const keep = opts.pipeline.config.history.keep;
   await Promise.all([pruneRuns(opts.pipeline.dir, keep).catch(() => []), store.prune("runs", keep).catch(() => [])]);
 

@@ -16,6 +16,8 @@ import type { BuildRequest, ImageResolver } from "../images/image-resolver.ts";
 import { runStep, type Step, type StepStatus } from "./step.ts";
 import { serviceBuildRequest } from "../compose/runner/build-request.ts";
 import { Label } from "../run/labels.ts";
+import { holdImage } from "../cleanup/holds.ts";
+import { isNotFound } from "../engine/engine-error.ts";
 import type { RunContext } from "../run/context.ts";
 
 export const CONTEXT_HASH_LABEL = Label.contextHash;
@@ -54,12 +56,21 @@ export class ImageBuildStep implements Step<BuildInput, BuildOutcome> {
 
   async status(ctx: RunContext, input: BuildInput): Promise<StepStatus<BuildOutcome>> {
     const existing = await ctx.engine.images.list({ filters: { label: [`${CONTEXT_HASH_LABEL}=${input.hash}`] }, signal: ctx.signal });
-    if (existing[0]) return { state: "unchanged", reason: "an image of this exact context exists", result: { id: existing[0].Id, freshImages: [] } };
+    for (const image of existing) {
+      // Held at once: a prune (or another job's cleanup) could otherwise take it before it is used.
+      // One that went between the listing and the hold (a prune got there first) is no image to reuse.
+      const held = await holdImage(ctx, image.Id).then(() => true, (err: unknown) => {
+        if (isNotFound(err)) return false;
+        throw err;
+      });
+      if (held) return { state: "unchanged", reason: "an image of this exact context exists", result: { id: image.Id, freshImages: [] } };
+    }
     return { state: "needed", reason: "no image of this context yet" };
   }
 
   async run(ctx: RunContext, input: BuildInput): Promise<BuildOutcome> {
     const result = await this.#resolver.buildWithDetails(input.request, ctx.signal);
+    await holdImage(ctx, result.id);
     return { id: result.id, freshImages: result.freshImages.filter((id) => !result.id.includes(id)) };
   }
 }

@@ -46,6 +46,7 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
   const urls: string[] = [];
   const published: string[] = [];
   let cleanup: Extract<Event, { type: "cleanup" }> | undefined;
+  let pruned: Extract<Event, { type: "pruned" }> | undefined;
   const stages: { stage: string; status: string; durationMs?: number }[] = [];
 
   const clearProgress = () => {
@@ -142,13 +143,24 @@ export function pipelineRenderer(opts: PipelineRendererOptions): Listener {
         published.push(`${event.name}@${event.digest.slice(0, 19)}: ${event.tags.join(", ")}${event.kept?.length ? ` (left at a higher version: ${event.kept.join(", ")})` : ""}`);
         break;
       case "cleanup":
-        cleanup = event;
+        // A run cleans up after each environment and once more at its end: the summary says it all.
+        cleanup = cleanup ? mergeCleanup(cleanup, event) : event;
+        break;
+      case "pruned":
+        pruned = event;
         break;
       case "verdict":
-        line(summary(event, reports, cleanup, steps, style, stages, urls, published));
+        line(summary(event, reports, cleanup, steps, style, stages, urls, published, pruned));
         break;
     }
   };
+}
+
+function mergeCleanup(a: Extract<Event, { type: "cleanup" }>, b: Extract<Event, { type: "cleanup" }>): Extract<Event, { type: "cleanup" }> {
+  const removed = { containers: a.removed.containers + b.removed.containers, networks: a.removed.networks + b.removed.networks, volumes: a.removed.volumes + b.removed.volumes, images: a.removed.images + b.removed.images };
+  const kept = a.kept ?? b.kept;
+  const incomplete = a.incomplete ?? b.incomplete;
+  return { type: "cleanup", time: b.time, removed, ...(kept ? { kept } : {}), ...(incomplete ? { incomplete } : {}) };
 }
 
 function summary(
@@ -160,6 +172,7 @@ function summary(
   stages: { stage: string; status: string; durationMs?: number }[] = [],
   urls: string[] = [],
   published: string[] = [],
+  pruned?: Extract<Event, { type: "pruned" }>,
 ): string {
   const out: string[] = ["", style.bold("Summary")];
   // A run of several stages gets a line per stage, in the order they ran or were skipped.
@@ -192,6 +205,7 @@ function summary(
   if (cleanup?.kept) out.push(`  ${style.yellow(cleanup.kept)}`);
   else if (cleanup?.incomplete) out.push(`  ${style.yellow(`cleanup incomplete: ${cleanup.incomplete}`)}`);
   else if (cleanup) out.push(`  cleanup: removed ${cleanup.removed.containers} containers, ${cleanup.removed.networks} networks, ${cleanup.removed.volumes} volumes, ${cleanup.removed.images} images`);
+  if (pruned) out.push(`  prune: removed ${pruned.images} images (${(pruned.reclaimed / 1e6).toFixed(1)} MB), ${pruned.volumes} volumes; kept ${pruned.kept}${pruned.failed ? style.yellow(`; ${pruned.failed} refused by the engine`) : ""}`);
   for (const u of urls) out.push(`  url: ${u}`);
   for (const p of published) out.push(`  published: ${p}`);
   if (verdict.evidence) out.push(`  evidence: ${verdict.evidence}`);

@@ -46,6 +46,7 @@ export function ciCommand(io: CliIo, signal: AbortSignal, setExit: (code: number
       return {
         stages,
         command: "ci",
+        ...(pipeline.config.prune.after_ci ? { prune: true } : {}),
         ...(o.target?.length || o.lockWait ? { deploy: { ...(o.target?.length ? { targets: o.target } : {}), ...(o.lockWait ? { lockWaitMs: o.lockWait } : {}) } } : {}),
         ...(o.from ? { from: o.from } : {}),
         ...(o.until ? { until: o.until } : {}),

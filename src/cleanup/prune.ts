@@ -1,0 +1,171 @@
+/**
+ * `slipway prune`, the displaced-image cleanup at the end of every run and in `slipway clean`:
+ * read what the engine and the record store say, decide with planPrune (pure), then remove only
+ * what was decided, tag by tag, so that an image another container or run took in the meantime is
+ * refused by the engine rather than forced. Never `docker system prune`: nothing is selected but
+ * by Slipway's labels.
+ */
+import type { Engine } from "../engine/index.ts";
+import { isConflict } from "../engine/engine-error.ts";
+import type { EventBus } from "../events/index.ts";
+import type { RecordStore } from "../history/record-store.ts";
+import { Label } from "../run/labels.ts";
+import { judgeOwner, type HostFacts } from "./owner.ts";
+import { planPrune, type ImageDecision, type ImageUser, type PruneFacts, type PruneImage } from "./prune-plan.ts";
+import { findAbandonedRuns, type SweepCandidate } from "./sweep.ts";
+import { teardownRun } from "./teardown-run.ts";
+
+export interface PruneOptions {
+  /** This repository's pipeline; without it only displaced (untagged) images are candidates. */
+  pipeline?: string;
+  /** Where publishes and deployments are recorded: what they reference stays. */
+  store?: RecordStore;
+  commit?: string;
+  currentBase?: string;
+  /** How many of the newest published releases stay. */
+  keep: number;
+  dryRun?: boolean;
+  /** Also prune the builder's cache (it cannot be told apart by who made it). */
+  buildCache?: boolean;
+  host: HostFacts;
+  /** Sweep the runs whose owner is gone first (their holds and volumes). Default true. */
+  sweep?: boolean;
+  events?: EventBus;
+  signal?: AbortSignal;
+}
+
+export interface PruneReport {
+  dryRun: boolean;
+  /** Every candidate, with what was decided and why. */
+  images: (ImageDecision & { removed?: boolean; failure?: string })[];
+  /** Slipway's volumes no container uses that are anonymous, or of runs whose owner is gone. */
+  volumes: { name: string; reason: string; removed?: boolean; failure?: string }[];
+  /** Runs whose owner is gone, swept first. */
+  runs: SweepCandidate[];
+  buildCache: { size: number; records: number; pruned?: { reclaimed: number; records: number } };
+  /** Bytes of the images removed (or that would be). */
+  reclaimed: number;
+}
+
+/** What the engine holds that Slipway built, and who uses it. */
+export async function readPruneFacts(engine: Engine, opts: Omit<PruneOptions, "dryRun" | "buildCache" | "sweep" | "events">, sweptRuns: Set<string> = new Set()): Promise<PruneFacts> {
+  const { signal } = opts;
+  const [images, containers, publishes, deployments] = await Promise.all([
+    engine.images.list({ filters: { label: [Label.contextHash] }, signal }),
+    engine.containers.list({ all: true, signal }),
+    opts.store?.list("publishes") ?? [],
+    opts.store?.list("deployments") ?? [],
+  ]);
+  const users: ImageUser[] = containers.map((c) => {
+    const name = (c.Names[0] ?? c.Id).replace(/^\//, "");
+    if (!c.Labels?.[Label.hold]) return { imageId: c.ImageID, name };
+    const runId = c.Labels[Label.run] ?? "";
+    return { imageId: c.ImageID, name, holdOf: { runId, live: !sweptRuns.has(runId) && !judgeOwner(c.Labels, opts.host).gone } };
+  });
+  return {
+    ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}),
+    images: images.map(
+      (i): PruneImage => ({
+        id: i.Id,
+        // Old engines list an untagged image as `<none>:<none>`.
+        tags: (i.RepoTags ?? []).filter((t) => t !== "<none>:<none>"),
+        digests: (i.RepoDigests ?? []).filter((d) => d !== "<none>@<none>"),
+        labels: i.Labels ?? {},
+        size: i.Size,
+        created: i.Created,
+      }),
+    ),
+    users,
+    ...(opts.commit ? { commit: opts.commit } : {}),
+    ...(opts.currentBase ? { currentBase: opts.currentBase } : {}),
+    publishes,
+    deployments,
+    keep: opts.keep,
+  };
+}
+
+export async function prune(engine: Engine, opts: PruneOptions): Promise<PruneReport> {
+  const { signal } = opts;
+  const dryRun = !!opts.dryRun;
+  // Runs whose owner is gone go first: their holds no longer protect anything.
+  const runs = opts.sweep === false ? [] : await findAbandonedRuns(engine, opts.host, signal);
+  if (!dryRun && opts.events) for (const r of runs) await teardownRun(engine, opts.events, r.runId, { timeout: 1, ...(signal ? { signal } : {}) });
+  const facts = await readPruneFacts(engine, opts, new Set(runs.map((r) => r.runId)));
+  const images: PruneReport["images"] = planPrune(facts);
+  const volumes = await danglingVolumes(engine, opts.host, signal);
+  const cache = await engine.system.buildCache({ signal }).catch(() => []);
+  const report: PruneReport = {
+    dryRun,
+    images,
+    volumes,
+    runs,
+    buildCache: { size: cache.reduce((n, r) => n + (r.Shared ? 0 : r.Size), 0), records: cache.length },
+    reclaimed: images.filter((d) => d.remove).reduce((n, d) => n + d.image.size, 0),
+  };
+  if (dryRun) return report;
+  for (const d of images.filter((d) => d.remove)) {
+    const failure = await removeImage(engine, d.image, signal);
+    if (failure) d.failure = failure;
+    else d.removed = true;
+  }
+  report.reclaimed = images.filter((d) => d.removed).reduce((n, d) => n + d.image.size, 0);
+  for (const v of volumes) {
+    try {
+      await engine.volumes.remove(v.name, { signal });
+      v.removed = true;
+    } catch (err) {
+      v.failure = isConflict(err) ? "in use (a container took it meanwhile)" : err instanceof Error ? err.message.split("\n")[0]! : String(err);
+    }
+  }
+  if (opts.buildCache) {
+    const pruned = await engine.system.pruneBuildCache({ signal });
+    report.buildCache.pruned = { reclaimed: pruned.SpaceReclaimed, records: pruned.CachesDeleted?.length ?? 0 };
+  }
+  return report;
+}
+
+/**
+ * Removes one image without force: each tag, then the image. The engine refuses (409) an image a
+ * container took since the facts were read, or one that is the parent of another image; that is
+ * said, and the image stays.
+ */
+async function removeImage(engine: Engine, image: PruneImage, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    for (const tag of image.tags) await engine.images.remove(tag, { ...(signal ? { signal } : {}) });
+    await engine.images.remove(image.id, { ...(signal ? { signal } : {}) });
+    return undefined;
+  } catch (err) {
+    if (isConflict(err)) return `the engine refused: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
+    throw err;
+  }
+}
+
+/**
+ * Slipway's volumes that no container uses and that nobody could want back: anonymous ones
+ * (a name of 64 hex digits, which nothing refers to), and those of runs whose owner is gone.
+ * A named volume of `slipway compose up` stays, as `docker compose down` leaves it.
+ */
+async function danglingVolumes(engine: Engine, host: HostFacts, signal?: AbortSignal): Promise<PruneReport["volumes"]> {
+  const [volumes, containers] = await Promise.all([engine.volumes.list({ filters: { label: [Label.run] }, ...(signal ? { signal } : {}) }), engine.containers.list({ all: true, ...(signal ? { signal } : {}) })]);
+  const used = new Set(containers.flatMap((c) => (c.Mounts ?? []).map((m) => m.Name).filter((n): n is string => !!n)));
+  const out: PruneReport["volumes"] = [];
+  for (const v of volumes) {
+    if (used.has(v.Name)) continue;
+    if (/^[0-9a-f]{64}$/.test(v.Name)) out.push({ name: v.Name, reason: "anonymous, used by no container" });
+    else if (judgeOwner(v.Labels, host).gone) out.push({ name: v.Name, reason: `its run is over (${judgeOwner(v.Labels, host).reason})` });
+  }
+  return out;
+}
+
+/**
+ * The displaced images (untagged by a rebuild) that nothing needs: what a run's cleanup and
+ * `slipway clean` remove. With a record store, what its publishes and deployments reference stays.
+ */
+export async function removeDisplacedImages(engine: Engine, opts: { store?: RecordStore; keep: number; host: HostFacts; dryRun?: boolean; signal?: AbortSignal }): Promise<ImageDecision[]> {
+  const facts = await readPruneFacts(engine, { keep: opts.keep, host: opts.host, ...(opts.store ? { store: opts.store } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  const doomed = planPrune(facts).filter((d) => d.remove);
+  if (opts.dryRun) return doomed;
+  const removed: ImageDecision[] = [];
+  for (const d of doomed) if ((await removeImage(engine, d.image, opts.signal)) === undefined) removed.push(d);
+  return removed;
+}

@@ -1,0 +1,125 @@
+/**
+ * `slipway prune` against the real engine: across a matrix of images — published, deployed on a
+ * target, used by a container, made by a live run or by a dead one, displaced by a rebuild, a
+ * user's own look-alike — it keeps exactly what it should and removes the rest, and `--dry-run`
+ * decides the same while changing nothing.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { holdImage, releaseHolds } from "../../../src/cleanup/holds.ts";
+import { hostFacts } from "../../../src/cleanup/owner.ts";
+import { prune, removeDisplacedImages } from "../../../src/cleanup/prune.ts";
+import { builtImageId, tarFromEntries } from "../../../src/engine/streams/index.ts";
+import type { Engine } from "../../../src/engine/index.ts";
+import { EventBus } from "../../../src/events/index.ts";
+import { FileRecordStore, type DeploymentEntry, type PublishEntry } from "../../../src/history/record-store.ts";
+import { bootId } from "../../../src/run/identity.ts";
+import { Label, runLabels } from "../../../src/run/labels.ts";
+import { testContext } from "../../support/run-context.ts";
+
+const HEAD = randomBytes(20).toString("hex");
+const OLD = randomBytes(20).toString("hex");
+
+/** An image as a pipeline's build makes it: Slipway's labels, a name of the pipeline's. */
+async function image(engine: Engine, tags: string[], labels: Record<string, string>): Promise<string> {
+  const messages = await engine.images.build({
+    context: await tarFromEntries([{ name: "Dockerfile", content: `FROM busybox:latest\nLABEL unique=${randomBytes(8).toString("hex")}\n` }]),
+    labels,
+    builder: "classic",
+  });
+  const id = builtImageId(messages);
+  assert.ok(id, JSON.stringify(messages));
+  for (const t of tags) await engine.images.tag(id, t);
+  return id;
+}
+
+const exists = async (engine: Engine, id: string) => (await engine.images.find(id)) !== undefined;
+
+test("prune keeps exactly what it should across the matrix and removes the rest; --dry-run decides the same and changes nothing", { timeout: 180_000 }, async () => {
+  await using ctx = await testContext();
+  const { engine } = ctx;
+  const pipeline = `prune-${randomBytes(3).toString("hex")}`;
+  const slipway = (more: Record<string, string> = {}) => ({ [Label.contextHash]: randomBytes(8).toString("hex"), [Label.pipeline]: pipeline, ...more });
+  const revision = (commit: string) => slipway({ "org.opencontainers.image.revision": commit });
+  const dir = await mkdtemp(path.join(tmpdir(), "slipway-prune-"));
+  const made: string[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    const ids = {
+      oldRelease: await image(engine, [`${pipeline}-app:old1234`], revision(OLD)),
+      headRelease: await image(engine, [`${pipeline}-app:${HEAD.slice(0, 7)}`], revision(HEAD)),
+      latest: await image(engine, [`127.0.0.1:5000/${pipeline}:latest`], revision(OLD)),
+      newestBuild: await image(engine, [`${pipeline}-test-web:slipway`], slipway()),
+      publishedNew: await image(engine, [`${pipeline}-app:new1234`], revision(OLD)),
+      publishedOld: await image(engine, [`${pipeline}-app:pub1234`], revision(OLD)),
+      deployed: await image(engine, [`${pipeline}-app:dep1234`], revision(OLD)),
+      usedByContainer: await image(engine, [`${pipeline}-app:use1234`], revision(OLD)),
+      liveRun: await image(engine, [], slipway()),
+      deadRun: await image(engine, [], slipway()),
+      displaced: await image(engine, [], slipway()),
+      // Another pipeline's tagged image is not this repository's to prune.
+      otherPipeline: await image(engine, [`other-${pipeline}-app:abc1234`], { [Label.contextHash]: randomBytes(8).toString("hex"), [Label.pipeline]: `other-${pipeline}` }),
+      // A user's own image under a name like the pipeline's, without Slipway's labels: never touched.
+      lookalike: await image(engine, [`${pipeline}-app:mine`, `${pipeline}-app:other`], {}),
+    };
+    made.push(...Object.values(ids));
+
+    // Records: three publishes (keep 1 keeps only the newest); a deployment of the oldest one.
+    const store = new FileRecordStore(dir);
+    const publish = (runId: string, imageId: string, digest: string, at: string): PublishEntry => ({ id: `${runId}-app`, at, runId, image: "app", imageId, registry: "127.0.0.1:5000", repository: `127.0.0.1:5000/${pipeline}`, digest, tags: [runId], commit: OLD });
+    await store.put("publishes", publish("r-new", ids.publishedNew, `sha256:${"1".repeat(64)}`, "2026-12-03T00:00:00.000Z"));
+    await store.put("publishes", publish("r-old", ids.publishedOld, `sha256:${"2".repeat(64)}`, "2026-12-02T00:00:00.000Z"));
+    await store.put("publishes", publish("r-dep", ids.deployed, `sha256:${"3".repeat(64)}`, "2026-12-01T00:00:00.000Z"));
+    const deployment: DeploymentEntry = {
+      id: "r-dep-staging", at: "2026-12-01T01:00:00.000Z", runId: "r-dep", target: "staging", stack: pipeline, commit: OLD, by: "ci@host", outcome: "converged", durationMs: 1,
+      services: [{ service: "app", name: `${pipeline}_app`, image: `127.0.0.1:5000/${pipeline}:r-dep@sha256:${"3".repeat(64)}`, specHash: "x", change: "created" }],
+    };
+    await store.put("deployments", deployment);
+
+    // A container of someone else's uses one image; a live run (this one) holds another.
+    const { Id: user } = await engine.containers.create({ Image: ids.usedByContainer, Cmd: ["true"] });
+    cleanups.push(() => engine.containers.remove(user, { force: true }));
+    await holdImage(ctx, ids.liveRun);
+    // A run whose owner is gone (a pid that cannot exist) left a hold: it protects nothing.
+    const dead = { runId: `test-dead-${randomBytes(4).toString("hex")}`, host: hostname(), bootId: bootId(), pid: 4_194_304 + 4242, expires: new Date(Date.now() + 3_600_000).toISOString() };
+    const { Id: deadHold } = await engine.containers.create({ Image: ids.deadRun, Cmd: ["slipway-hold"], Labels: { ...runLabels(dead, "ephemeral", "test"), [Label.hold]: "true" } });
+    cleanups.push(() => engine.containers.remove(deadHold, { force: true }));
+
+    const options = { pipeline, store, commit: HEAD, keep: 1, host: hostFacts(), events: new EventBus() };
+    const mine = (report: Awaited<ReturnType<typeof prune>>) => report.images.filter((d) => made.includes(d.image.id));
+    const name = (id: string) => Object.entries(ids).find(([, v]) => v === id)![0];
+    const expectRemoved = ["oldRelease", "publishedOld", "deadRun", "displaced"].sort();
+
+    const dry = await prune(engine, { ...options, dryRun: true });
+    assert.deepEqual(mine(dry).filter((d) => d.remove).map((d) => name(d.image.id)).sort(), expectRemoved);
+    assert.deepEqual(mine(dry).filter((d) => !d.remove).map((d) => name(d.image.id)).sort(), ["deployed", "headRelease", "latest", "liveRun", "newestBuild", "publishedNew", "usedByContainer"]);
+    assert.ok(dry.runs.some((r) => r.runId === dead.runId), "the dead run is listed to be swept");
+    for (const id of made) assert.ok(await exists(engine, id), `--dry-run removed nothing (${name(id)})`);
+    assert.ok(await engine.containers.find(deadHold), "--dry-run swept nothing");
+    const why = new Map(mine(dry).map((d) => [name(d.image.id), d.reasons]));
+    assert.deepEqual(why.get("deployed"), [`deployed to staging by run r-dep (converged)`]);
+    assert.deepEqual(why.get("usedByContainer"), [`used by container ${(await engine.containers.inspect(user)).Name.replace(/^\//, "")}`]);
+    assert.deepEqual(why.get("liveRun"), [`made by run ${ctx.owner.runId}, which is still running`]);
+
+    const real = await prune(engine, options);
+    assert.deepEqual(mine(real).filter((d) => d.remove).map((d) => name(d.image.id)).sort(), expectRemoved, "the same decisions as the dry run");
+    assert.deepEqual(mine(real).filter((d) => d.remove && !d.removed).map((d) => [name(d.image.id), d.failure]), []);
+    for (const [key, id] of Object.entries(ids)) assert.equal(await exists(engine, id), !expectRemoved.includes(key), key);
+    assert.equal(await engine.containers.find(deadHold), undefined, "the dead run's hold was swept with its run");
+    const lookalike = await engine.images.inspect(ids.lookalike);
+    assert.deepEqual(lookalike.RepoTags?.sort(), [`${pipeline}-app:mine`, `${pipeline}-app:other`], "the look-alike keeps its tags");
+
+    // Once the live run ends, its image is a displaced one like any other.
+    await releaseHolds(engine, ctx.owner.runId);
+    const after = await removeDisplacedImages(engine, { keep: 0, host: hostFacts(), dryRun: true });
+    assert.ok(after.some((d) => d.image.id === ids.liveRun), "no longer held");
+  } finally {
+    for (const c of cleanups) await c().catch(() => undefined);
+    for (const id of made) await engine.images.remove(id, { force: true }).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
