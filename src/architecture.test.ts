@@ -34,6 +34,8 @@ const LAYER: Record<string, number> = {
   // Swarm deploys: the stack model over compose's project, executed on the compose runner's DAG.
   deploy: 5,
   config: 5,
+  // Versioned base images (seed 003): over config's types; the release stage builds on them.
+  base: 5.5,
   stages: 6,
   pipeline: 7,
   cli: 8,

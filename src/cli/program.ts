@@ -13,6 +13,7 @@ import { doctorCommand } from "./commands/doctor.ts";
 import { loginCommand, logoutCommand } from "./commands/login.ts";
 import { tagsCommand } from "./commands/tags.ts";
 import { buildtagCommand, publishCommand, tagCommand } from "./commands/publish.ts";
+import { baseCommand } from "./commands/base.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { lockCommand } from "./commands/lock.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): Program {
   program.addCommand(tagCommand(io, signal, setExit));
   program.addCommand(buildtagCommand(io, signal, setExit));
   program.addCommand(publishCommand(io, signal, setExit));
+  program.addCommand(baseCommand(io, signal));
   program.addCommand(deployCommand(io, signal));
   program.addCommand(lockCommand(io, signal));
   program.addCommand(rollbackCommand(io, signal));

@@ -101,10 +101,34 @@ export interface DeploymentEntry {
   rollbackTo?: string;
 }
 
+/** A versioned base image (`slipway base build`, seed 003): one record per version, updated when it is published. */
+export interface BaseEntry {
+  /** `base-<version>`. */
+  id: string;
+  /** When it was built (or last found unchanged), ISO-8601. */
+  at: string;
+  /** The run of `slipway base build` that built it. */
+  runId: string;
+  version: string;
+  /** The local reference the app image is built on: `<repository>:base-<version>`. */
+  ref: string;
+  imageId: string;
+  repository: string;
+  /** The commit it was built from ("unknown" outside git). */
+  commit: string;
+  /** Where it was published, once it was. */
+  registry?: string;
+  /** The manifest digest its tag points at in `registry`. */
+  digest?: string;
+  /** Its tags in `registry`. */
+  tags?: string[];
+}
+
 export interface RecordKinds {
   runs: RunEntry;
   publishes: PublishEntry;
   deployments: DeploymentEntry;
+  bases: BaseEntry;
 }
 export type RecordKind = keyof RecordKinds;
 
