@@ -162,3 +162,41 @@ test("slipway ci before any base was built: one config error (exit 3) naming `sl
   assert.equal(await status.exit, 0, status.stderr());
   assert.match(status.stdout(), /not in the engine[^\n]*\n(?:.*\n)*→ the current base .* is not in the engine: run `slipway base build`/);
 });
+
+test("base build --publish puts base-VERSION in the registry and records it; a checkout without the base pulls it from there for ci, never from Docker Hub", { skip: world.skipReason("engine", "image:busybox:latest", "auth-registry") }, async () => {
+  const registry = world.require("auth-registry");
+  await using engine = await Engine.connect({ endpoint: endpointFromEnv(process.env) });
+  await using copy = await fixtureCopy(engine);
+  const config = path.join(copy.dir, "slipway.yml");
+  await writeFile(config, `${await readFile(config, "utf8")}registry: { address: "${registry.address}", username_env: E2E_BASE_USER, password_env: E2E_BASE_PASSWORD }\n`);
+  await copy.git("commit", "-q", "-am", "registry");
+  const env = { E2E_BASE_USER: registry.username, E2E_BASE_PASSWORD: registry.password };
+  const ref = `${copy.repository}:base-1`;
+  const remote = `${registry.address}/${ref}`;
+  await using _remote = { [Symbol.asyncDispose]: () => engine.images.remove(remote, { noprune: true }).catch(() => undefined) };
+
+  const built = slipway(["base", "build", "--publish", "--json"], { cwd: copy.dir, env });
+  assert.equal(await built.exit, 0, built.stdout() + built.stderr());
+  const result = JSON.parse(built.stdout()) as { imageId: string; published: string; record: { registry: string; digest: string; tags: string[] } };
+  assert.equal(result.published, remote);
+  assert.deepEqual([result.record.registry, result.record.tags], [registry.address, ["base-1"]]);
+  assert.match(result.record.digest, /^sha256:[0-9a-f]{64}$/);
+  assert.ok(!(built.stdout() + built.stderr()).includes(registry.password), "the password is printed nowhere");
+  // Publishing again changes nothing: the tag is on this image already.
+  const again = slipway(["base", "publish", "--json"], { cwd: copy.dir, env });
+  assert.equal(await again.exit, 0, again.stdout() + again.stderr());
+  assert.equal((JSON.parse(again.stdout()) as { digest: string }).digest, result.record.digest);
+
+  // Another machine: no local base, no records. ci pulls the published base and builds on it.
+  await engine.images.remove(ref, { noprune: true });
+  await rm(path.join(copy.dir, ".slipway"), { recursive: true, force: true });
+  assert.equal(await engine.images.find(ref), undefined);
+  const ci = slipway(["ci", "--output", "plain"], { cwd: copy.dir, env });
+  assert.equal(await ci.exit, 0, ci.stdout().slice(-4000) + ci.stderr());
+  assert.match(ci.stdout(), new RegExp(`pulling the base ${remote.replace(/\./g, "\\.")} \\(not in the engine\\)`));
+  const base = await copy.inspect(ref);
+  assert.equal(base.Id, result.imageId, "the very image that was published");
+  const app = await copy.inspect(copy.appTag);
+  assert.equal(app.Config.Labels?.["dev.slipway.base"], ref);
+  assert.ok(startsWith(app.RootFS.Layers, base.RootFS.Layers));
+});
