@@ -3,10 +3,13 @@
  * the facts only a pipeline knows — its name, HEAD's commit, its records and current base — given
  * to the one prune (cleanup/prune.ts).
  */
+import { baseSetup } from "../base/base-ref.ts";
+import { currentBase } from "../base/current-base.ts";
 import { hostFacts } from "../cleanup/owner.ts";
 import { prune, type PruneReport } from "../cleanup/prune.ts";
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import type { Engine } from "../engine/index.ts";
+import { SlipwayError } from "../errors/index.ts";
 import type { EventBus } from "../events/index.ts";
 import { FileRecordStore, type RecordStore } from "../history/record-store.ts";
 import { readRevision } from "../images/revision.ts";
@@ -19,21 +22,22 @@ export interface PipelinePruneOptions {
   dryRun?: boolean;
   buildCache?: boolean;
   store?: RecordStore;
-  /** The current base's reference, which stays (`slipway base`). */
+  /** The current base's reference, which stays. Default: slipway.yml's base's (`slipway base`). */
   currentBase?: string;
   events?: EventBus;
   signal?: AbortSignal;
 }
 
 export async function prunePipeline(engine: Engine, pipeline: LoadedPipelineConfig, opts: PipelinePruneOptions = {}): Promise<PruneReport> {
-  const revision = await readRevision(pipeline.dir, { ...(opts.signal ? { signal: opts.signal } : {}) });
+  const store = opts.store ?? new FileRecordStore(pipeline.dir);
+  const [revision, base] = await Promise.all([readRevision(pipeline.dir, { ...(opts.signal ? { signal: opts.signal } : {}) }), opts.currentBase ?? currentBaseRef(pipeline, store)]);
   return prune(engine, {
     pipeline: pipeline.name,
-    store: opts.store ?? new FileRecordStore(pipeline.dir),
+    store,
     commit: revision.commit,
     keep: opts.keep ?? pipeline.config.prune.keep,
     host: hostFacts(),
-    ...(opts.currentBase ? { currentBase: opts.currentBase } : {}),
+    ...(base ? { currentBase: base } : {}),
     ...(opts.dryRun ? { dryRun: true } : {}),
     ...(opts.buildCache ? { buildCache: true } : {}),
     ...(opts.events ? { events: opts.events } : {}),
@@ -41,10 +45,25 @@ export async function prunePipeline(engine: Engine, pipeline: LoadedPipelineConf
   });
 }
 
-/** The end of a run that slipway.yml asks to prune: after its own cleanup, on teardown's clock (a Ctrl-C'd run still prunes). */
-export async function pruneAfterRun(ctx: RunContext, pipeline: LoadedPipelineConfig, store: RecordStore, currentBase?: string): Promise<void> {
+/**
+ * The current base's reference when slipway.yml has a base, which prune keeps. A base that cannot
+ * be named (its version file is gone) protects nothing, and prune says nothing of it either: the
+ * next `slipway base` or `slipway ci` says what is wrong.
+ */
+async function currentBaseRef(pipeline: LoadedPipelineConfig, store: RecordStore): Promise<string | undefined> {
+  if (!pipeline.config.base) return undefined;
   try {
-    const report = await prunePipeline(ctx.engine, pipeline, { store, events: ctx.events, signal: teardownSignal("runMs"), ...(currentBase ? { currentBase } : {}) });
+    return (await currentBase(pipeline, baseSetup(pipeline.config), store))?.ref;
+  } catch (err) {
+    if (err instanceof SlipwayError) return undefined;
+    throw err;
+  }
+}
+
+/** The end of a run that slipway.yml asks to prune: after its own cleanup, on teardown's clock (a Ctrl-C'd run still prunes). */
+export async function pruneAfterRun(ctx: RunContext, pipeline: LoadedPipelineConfig, store: RecordStore): Promise<void> {
+  try {
+    const report = await prunePipeline(ctx.engine, pipeline, { store, events: ctx.events, signal: teardownSignal("runMs") });
     ctx.events.emit(prunedEvent(report));
   } catch (err) {
     ctx.events.emit({ type: "warning", message: `prune after the run failed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}; run \`slipway prune\` to try again` });

@@ -31,14 +31,12 @@ export function pruneCommand(io: CliIo, signal: AbortSignal): Command {
     .action(async (o: { config?: string; dryRun?: boolean; keep?: number; buildCache?: boolean; json?: boolean }) => {
       const pipeline = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
       await using engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal });
-      const currentBase: string | undefined = undefined;
       const report = await prunePipeline(engine, pipeline, {
         events: new EventBus(),
         signal,
         ...(o.keep !== undefined ? { keep: o.keep } : {}),
         ...(o.dryRun ? { dryRun: true } : {}),
         ...(o.buildCache ? { buildCache: true } : {}),
-        ...(currentBase ? { currentBase } : {}),
       });
       if (o.json) return void io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       io.stdout.write(renderPrune(report, !!o.buildCache));

@@ -145,6 +145,19 @@ test("base build → ci builds the app on it → base status reports the drift �
   // The records: one per version.
   const records = (await run("ls", [path.join(copy.dir, ".slipway/records/bases")])).stdout.split("\n").filter(Boolean).sort();
   assert.deepEqual(records, ["base-1.json", "base-2.json"]);
+
+  // 5. prune keeps the current base and the app built on it; the old base, which no image that
+  // stays was built on, goes with the old commit's app image.
+  const plan = slipway(["prune", "--dry-run", "--json"], { cwd: copy.dir });
+  assert.equal(await plan.exit, 0, plan.stderr());
+  const decisions = new Map((JSON.parse(plan.stdout()) as { images: { image: { id: string }; remove: boolean; reasons: string[] }[] }).images.map((d) => [d.image.id, d]));
+  assert.deepEqual([decisions.get(base2.Id)?.remove, decisions.get(base2.Id)?.reasons.includes("the current base image")], [false, true]);
+  assert.equal(decisions.get(app2.Id)?.remove, false);
+  assert.deepEqual([decisions.get(base1.Id)?.remove, decisions.get(app1.Id)?.remove], [true, true]);
+  const pruned = slipway(["prune"], { cwd: copy.dir });
+  assert.equal(await pruned.exit, 0, pruned.stderr());
+  const left = async (id: string) => (await engine.images.find(id)) !== undefined;
+  assert.deepEqual([await left(base1.Id), await left(app1.Id), await left(base2.Id), await left(app2.Id)], [false, false, true, true]);
 });
 
 test("slipway ci before any base was built: one config error (exit 3) naming `slipway base build`; base status says the same", { skip }, async () => {
