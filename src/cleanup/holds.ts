@@ -32,11 +32,32 @@ export function holdImage(ctx: RunContext, imageId: string): Promise<void> {
   return pending;
 }
 
+/** Per run, the images its builds displaced: the tags they had now name the run's builds. */
+const displaced = new Map<string, Set<string>>();
+
+/**
+ * An image this run displaced (a build of the run took its tag): held like the run's own until the
+ * run ends, so that the run itself is the one that removes it then, and counts it (displacedBy).
+ */
+export function holdDisplaced(ctx: RunContext, imageId: string): Promise<void> {
+  const runId = ctx.owner.runId;
+  let ids = displaced.get(runId);
+  if (!ids) displaced.set(runId, (ids = new Set()));
+  ids.add(imageId);
+  return holdImage(ctx, imageId);
+}
+
+/** The images the run displaced (see holdDisplaced). */
+export function displacedBy(runId: string): ReadonlySet<string> {
+  return displaced.get(runId) ?? new Set();
+}
+
 /** Removes the run's holds (its images may then be pruned); returns how many. Teardown's own clock, not the run's signal. */
 export async function releaseHolds(engine: Engine, runId: string): Promise<number> {
   const signal = teardownSignal("runMs");
   await Promise.allSettled([...(held.get(runId)?.values() ?? [])]);
   held.delete(runId);
+  displaced.delete(runId);
   const holds = await engine.containers.list({ all: true, filters: { label: [`${Label.run}=${runId}`, Label.hold] }, signal });
   const removed = await Promise.all(holds.map((c) => engine.containers.remove(c.Id, { force: true, signal }).then(() => 1, () => 0)));
   return removed.reduce<number>((a, b) => a + b, 0);

@@ -6,10 +6,11 @@
  * by Slipway's labels.
  */
 import type { Engine } from "../engine/index.ts";
-import { isConflict } from "../engine/engine-error.ts";
+import { EngineApiError, isConflict } from "../engine/engine-error.ts";
 import type { EventBus } from "../events/index.ts";
 import type { RecordStore } from "../history/record-store.ts";
 import { Label } from "../run/labels.ts";
+import { displacedBy, releaseHolds } from "./holds.ts";
 import { judgeOwner, type HostFacts } from "./owner.ts";
 import { planPrune, type ImageDecision, type ImageUser, type PruneFacts, type PruneImage } from "./prune-plan.ts";
 import { findAbandonedRuns, type SweepCandidate } from "./sweep.ts";
@@ -90,10 +91,14 @@ export async function prune(engine: Engine, opts: PruneOptions): Promise<PruneRe
   // Runs whose owner is gone go first: their holds no longer protect anything.
   const runs = opts.sweep === false ? [] : await findAbandonedRuns(engine, opts.host, signal);
   if (!dryRun && opts.events) for (const r of runs) await teardownRun(engine, opts.events, r.runId, { timeout: 1, ...(signal ? { signal } : {}) });
-  const facts = await readPruneFacts(engine, opts, new Set(runs.map((r) => r.runId)));
+  // The builder's cache is costly to size on engines before API 1.42 (they size everything): read
+  // only when it is reported (--dry-run) or pruned.
+  const [facts, volumes, cache] = await Promise.all([
+    readPruneFacts(engine, opts, new Set(runs.map((r) => r.runId))),
+    danglingVolumes(engine, opts.host, signal),
+    dryRun || opts.buildCache ? engine.system.buildCache({ signal }).catch(() => []) : [],
+  ]);
   const images: PruneReport["images"] = planPrune(facts);
-  const volumes = await danglingVolumes(engine, opts.host, signal);
-  const cache = await engine.system.buildCache({ signal }).catch(() => []);
   const report: PruneReport = {
     dryRun,
     images,
@@ -103,11 +108,7 @@ export async function prune(engine: Engine, opts: PruneOptions): Promise<PruneRe
     reclaimed: images.filter((d) => d.remove).reduce((n, d) => n + d.image.size, 0),
   };
   if (dryRun) return report;
-  for (const d of images.filter((d) => d.remove)) {
-    const failure = await removeImage(engine, d.image, signal);
-    if (failure) d.failure = failure;
-    else d.removed = true;
-  }
+  await removeImages(engine, images.filter((d) => d.remove), signal);
   report.reclaimed = images.filter((d) => d.removed).reduce((n, d) => n + d.image.size, 0);
   for (const v of volumes) {
     try {
@@ -124,19 +125,35 @@ export async function prune(engine: Engine, opts: PruneOptions): Promise<PruneRe
   return report;
 }
 
+/** Removes the decided images a few at a time (the engine serves deletes in parallel); each says whether it went. */
+async function removeImages(engine: Engine, decisions: (ImageDecision & { removed?: boolean; failure?: string })[], signal?: AbortSignal): Promise<void> {
+  const queue = [...decisions];
+  const worker = async () => {
+    for (let d = queue.shift(); d; d = queue.shift()) {
+      const failure = await removeImage(engine, d.image, signal);
+      if (failure) d.failure = failure;
+      else d.removed = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REMOVALS_AT_ONCE, queue.length) }, worker));
+}
+
+const REMOVALS_AT_ONCE = 4;
+
 /**
- * Removes one image without force: each tag, then the image. The engine refuses (409) an image a
- * container took since the facts were read, or one that is the parent of another image; that is
- * said, and the image stays.
+ * Removes one image without force: each of its tags (the last one deletes the image), or the image
+ * itself when it has none. The engine refuses (409) an image a container took since the facts were
+ * read, or one that is the parent of another image; that, or any other refusal of the engine about
+ * this one image (another client removing it at the same moment), is said, and the rest go on.
  */
 async function removeImage(engine: Engine, image: PruneImage, signal?: AbortSignal): Promise<string | undefined> {
   try {
+    if (image.tags.length === 0) await engine.images.remove(image.id, { ...(signal ? { signal } : {}) });
     for (const tag of image.tags) await engine.images.remove(tag, { ...(signal ? { signal } : {}) });
-    await engine.images.remove(image.id, { ...(signal ? { signal } : {}) });
     return undefined;
   } catch (err) {
-    if (isConflict(err)) return `the engine refused: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
-    throw err;
+    if (!(err instanceof EngineApiError)) throw err;
+    return `the engine refused: ${err.message.split("\n")[0]}`;
   }
 }
 
@@ -163,9 +180,24 @@ async function danglingVolumes(engine: Engine, host: HostFacts, signal?: AbortSi
  */
 export async function removeDisplacedImages(engine: Engine, opts: { store?: RecordStore; keep: number; host: HostFacts; dryRun?: boolean; signal?: AbortSignal }): Promise<ImageDecision[]> {
   const facts = await readPruneFacts(engine, { keep: opts.keep, host: opts.host, ...(opts.store ? { store: opts.store } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
-  const doomed = planPrune(facts).filter((d) => d.remove);
+  const doomed: (ImageDecision & { removed?: boolean })[] = planPrune(facts).filter((d) => d.remove);
   if (opts.dryRun) return doomed;
-  const removed: ImageDecision[] = [];
-  for (const d of doomed) if ((await removeImage(engine, d.image, opts.signal)) === undefined) removed.push(d);
-  return removed;
+  await removeImages(engine, doomed, opts.signal);
+  return doomed.filter((d) => d.removed);
+}
+
+/**
+ * The end of a run: its holds go, and the images its builds displaced (holdDisplaced) with them,
+ * unless something else needs them — a container, another live run, a publish or deployment record.
+ * Returns how many images went.
+ */
+export async function releaseRunImages(engine: Engine, runId: string, opts: { store?: RecordStore; keep: number; host: HostFacts; signal?: AbortSignal }): Promise<number> {
+  const mine = displacedBy(runId);
+  if (mine.size === 0) return (await releaseHolds(engine, runId), 0);
+  // The run's own holds protect nothing from the run itself.
+  const facts = await readPruneFacts(engine, { keep: opts.keep, host: opts.host, ...(opts.store ? { store: opts.store } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }, new Set([runId]));
+  const doomed: (ImageDecision & { removed?: boolean })[] = planPrune(facts).filter((d) => d.remove && mine.has(d.image.id));
+  await releaseHolds(engine, runId);
+  await removeImages(engine, doomed, opts.signal);
+  return doomed.filter((d) => d.removed).length;
 }

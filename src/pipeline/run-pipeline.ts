@@ -6,9 +6,8 @@
  * inside the run, the engine lost mid-run, Ctrl-C, or a bug (whose stack goes to the evidence).
  */
 import { setMaxListeners } from "node:events";
-import { releaseHolds } from "../cleanup/holds.ts";
 import { hostFacts } from "../cleanup/owner.ts";
-import { removeDisplacedImages } from "../cleanup/prune.ts";
+import { releaseRunImages } from "../cleanup/prune.ts";
 import { tearDownRun } from "../cleanup/teardown-policy.ts";
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import { EVENT_SCHEMA_VERSION } from "../events/index.ts";
@@ -117,14 +116,11 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
   // Whatever a stage could not tear down (a crash mid-stage) is still the run's, unless a failed
   // environment is kept on purpose.
   // The run's holds on its images go first (they are no resource of the user's, and are not
-  // counted); then the images its rebuilds displaced, unless something still needs them.
-  await releaseHolds(ctx.engine, runId).catch(() => 0);
+  // counted), and with them the images its rebuilds displaced, unless something still needs them.
+  const displaced = await releaseRunImages(ctx.engine, runId, { store, keep: opts.pipeline.config.prune.keep, host: hostFacts(ctx.owner), signal: teardownSignal("runMs") }).catch(() => 0);
   if (!(opts.keep && verdict.kind !== "passed")) {
-    const [left, displaced] = await Promise.all([
-      tearDownRun(ctx.engine, ctx.events, runId),
-      removeDisplacedImages(ctx.engine, { store, keep: opts.pipeline.config.prune.keep, host: hostFacts(ctx.owner), signal: teardownSignal("runMs") }).catch(() => []),
-    ]);
-    const removed = { ...left, images: displaced.length };
+    const left = await tearDownRun(ctx.engine, ctx.events, runId);
+    const removed = { ...left, images: displaced };
     if (removed.containers + removed.networks + removed.volumes + removed.images > 0) ctx.events.emit({ type: "cleanup", removed });
   }
   if (opts.prune) await pruneAfterRun(ctx, opts.pipeline, store);

@@ -16,7 +16,7 @@ import type { BuildRequest, ImageResolver } from "../images/image-resolver.ts";
 import { runStep, type Step, type StepStatus } from "./step.ts";
 import { serviceBuildRequest } from "../compose/runner/build-request.ts";
 import { Label } from "../run/labels.ts";
-import { holdImage } from "../cleanup/holds.ts";
+import { holdDisplaced, holdImage } from "../cleanup/holds.ts";
 import { isNotFound } from "../engine/engine-error.ts";
 import type { RunContext } from "../run/context.ts";
 
@@ -63,14 +63,33 @@ export class ImageBuildStep implements Step<BuildInput, BuildOutcome> {
         if (isNotFound(err)) return false;
         throw err;
       });
-      if (held) return { state: "unchanged", reason: "an image of this exact context exists", result: { id: image.Id, freshImages: [] } };
+      if (held) {
+        // The caller tags it: what those tags name now is displaced.
+        await this.#holdDisplaced(ctx, await this.#named(ctx, input.request.tags), image.Id);
+        return { state: "unchanged", reason: "an image of this exact context exists", result: { id: image.Id, freshImages: [] } };
+      }
     }
     return { state: "needed", reason: "no image of this context yet" };
   }
 
+  /** The images `tags` name now (before this build takes them). */
+  async #named(ctx: RunContext, tags: readonly string[]): Promise<string[]> {
+    const ids = await Promise.all(tags.map((t) => ctx.engine.images.find(t, { signal: ctx.signal }).then((i) => i?.Id, () => undefined)));
+    return [...new Set(ids.filter((id): id is string => id !== undefined))];
+  }
+
+  /** Images the build displaces: the run removes them when it ends, if nothing else needs them. A gone one is no matter. */
+  async #holdDisplaced(ctx: RunContext, before: string[], now: string): Promise<void> {
+    await Promise.all(before.filter((id) => id !== now).map((id) => holdDisplaced(ctx, id).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    })));
+  }
+
   async run(ctx: RunContext, input: BuildInput): Promise<BuildOutcome> {
+    const before = await this.#named(ctx, input.request.tags);
     const result = await this.#resolver.buildWithDetails(input.request, ctx.signal);
     await holdImage(ctx, result.id);
+    await this.#holdDisplaced(ctx, before, result.id);
     return { id: result.id, freshImages: result.freshImages.filter((id) => !result.id.includes(id)) };
   }
 }
