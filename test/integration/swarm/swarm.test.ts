@@ -63,7 +63,7 @@ import {
   type ServiceUpdateStatus,
   type Task,
 } from "../../../src/engine/index.ts";
-import { demuxStream, pushedDigest, splitLines } from "../../../src/engine/streams/index.ts";
+import { builtImageId, demuxStream, pushedDigest, splitLines, tarFromEntries } from "../../../src/engine/streams/index.ts";
 import { SlipwayError, exitCodeForKind } from "../../../src/errors/index.ts";
 import { EventBus } from "../../../src/events/index.ts";
 import { slipway } from "../../e2e/support.ts";
@@ -370,7 +370,41 @@ describe("the swarm test world", { skip, concurrency: 1 }, () => {
     }
     const services = await manager.http.json<{ ID: string }[]>("GET", "/services", { query: { filters: { name: [name] } } });
     assert.deepEqual(services, []);
-  });});
+  });
+
+  test("a node's own engine (Engine 26, BuildKit): prune --dry-run sizes the build cache and leaves it; prune --build-cache removes all of it no build uses", { timeout: TIMEOUT }, async () => {
+    // A node, not the host: pruning the host's whole build cache would slow every other test's builds.
+    const node = swarm.nodes.at(-1)!;
+    const engine = engineOf(node);
+    const messages = await engine.images.build({
+      context: await tarFromEntries([{ name: "Dockerfile", content: `FROM ${BUSYBOX}\nRUN echo ${randomBytes(8).toString("hex")} > /x\n` }]),
+      labels: testLabels(),
+      builder: "buildkit",
+    });
+    const id = builtImageId(messages);
+    assert.ok(id, JSON.stringify(messages.slice(-5)));
+    const dir = await mkdtemp(path.join(tmpdir(), "slipway-prune-cache-"));
+    try {
+      await writeFile(path.join(dir, "slipway.yml"), `name: prune-cache-${randomBytes(3).toString("hex")}\n`);
+      const env = { DOCKER_HOST: node.dockerHost };
+      const prune = async (...args: string[]) => {
+        const run = slipway(["prune", "--json", ...args], { cwd: dir, env });
+        assert.equal(await run.exit, 0, run.stdout() + run.stderr());
+        return JSON.parse(run.stdout()) as { buildCache: { size: number; records: number; pruned?: { records: number; reclaimed: number } } };
+      };
+      const dry = await prune("--dry-run");
+      assert.ok(dry.buildCache.records > 0 && dry.buildCache.size > 0, JSON.stringify(dry.buildCache));
+      assert.equal(dry.buildCache.pruned, undefined);
+      assert.equal((await prune("--dry-run")).buildCache.records, dry.buildCache.records, "--dry-run left the cache as it was");
+      const pruned = await prune("--build-cache");
+      assert.ok((pruned.buildCache.pruned?.records ?? 0) > 0, JSON.stringify(pruned.buildCache));
+      assert.deepEqual((await engine.system.buildCache()).filter((r) => !r.InUse), [], "no cache record that no build uses is left");
+    } finally {
+      await engine.images.remove(id, { force: true });
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 // ---- 2. the engine client's Swarm API -------------------------------------------------------------
 
