@@ -102,19 +102,21 @@ test("a container's image stays; a live run's hold keeps it, a dead run's hold d
   assert.deepEqual(d.get(heldDead.id)!.reasons, ["displaced by a newer build (no tags left)"]);
 });
 
-test("another pipeline's tagged images are not candidates; its displaced ones are (Slipway built them, nothing names them)", () => {
+test("another pipeline's images, displaced or not, are its own prune's to judge; a displaced image of no pipeline (built before the label) is a candidate", () => {
   const theirs = image(["other-app:c1"], { pipeline: "other", commit: OLD });
   const theirsDisplaced = image([], { pipeline: "other" });
   const legacy = image([], { pipeline: null });
-  const ids = planPrune(facts([theirs, theirsDisplaced, legacy])).map((d) => d.image.id);
-  assert.deepEqual(ids.sort(), [theirsDisplaced.id, legacy.id].sort());
+  const legacyTagged = image(["shop-app:c1"], { pipeline: null, commit: OLD });
+  const ids = planPrune(facts([theirs, theirsDisplaced, legacy, legacyTagged])).map((d) => d.image.id);
+  assert.deepEqual(ids, [legacy.id]);
 });
 
-test("without a pipeline (slipway clean, a run's end) only displaced images are candidates", () => {
+test("without a pipeline (slipway clean outside a repository) every displaced image is a candidate, whatever its pipeline, and no tagged one", () => {
   const tagged = image(["shop-app:c1"], { commit: OLD });
   const displaced = image([]);
-  const plan = planPrune(facts([tagged, displaced], { pipeline: undefined }));
-  assert.deepEqual(plan.map((d) => [d.image.id, d.remove]), [[displaced.id, true]]);
+  const theirs = image([], { pipeline: "other" });
+  const plan = planPrune(facts([tagged, displaced, theirs], { pipeline: undefined }));
+  assert.deepEqual(plan.map((d) => [d.image.id, d.remove]), [[theirs.id, true], [displaced.id, true]]);
   assert.ok(isDangling(displaced) && !isDangling(tagged));
 });
 

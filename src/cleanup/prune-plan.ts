@@ -30,7 +30,7 @@ export interface ImageUser {
 }
 
 export interface PruneFacts {
-  /** This repository's pipeline: its images are candidates. Undefined: only displaced images are (`slipway clean`). */
+  /** This repository's pipeline: its images are candidates. Undefined: every displaced image is (`slipway clean` outside a repository). */
   pipeline?: string;
   /** Every image the engine has with Slipway's context-hash label. */
   images: PruneImage[];
@@ -61,15 +61,15 @@ export function isDangling(image: Pick<PruneImage, "tags">): boolean {
 const short = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
 
 /**
- * Candidates: the pipeline's images (Label.pipeline), and every displaced (untagged) image
- * Slipway built whatever its pipeline. Kept, for each reason that holds: in use by a container;
+ * Candidates: the pipeline's images (Label.pipeline) and displaced (untagged) images of no other
+ * pipeline; without a pipeline, every displaced image Slipway built. Kept, for each reason that holds: in use by a container;
  * held by a live run; tagged `latest`; built from HEAD's commit; the newest build of a name the
  * pipeline works with (`:slipway`, which the next run reuses); among the newest `keep` published
  * releases; referenced by any deployment record (rollback must find it); the current base, or the
  * base of an image that stays.
  */
 export function planPrune(facts: PruneFacts): ImageDecision[] {
-  const candidates = facts.images.filter((i) => (facts.pipeline !== undefined && i.labels[Label.pipeline] === facts.pipeline) || isDangling(i));
+  const candidates = facts.images.filter((i) => isCandidate(i, facts.pipeline));
   const published = newestReleases(facts.publishes, facts.keep);
   const deployed = deployedImages(facts.deployments, facts.publishes);
   const decisions = candidates.map((image): ImageDecision => {
@@ -100,6 +100,18 @@ export function planPrune(facts: PruneFacts): ImageDecision[] {
   }
   for (const d of decisions) if (d.remove) d.reasons = [isDangling(d.image) ? "displaced by a newer build (no tags left)" : "not latest, not the current commit's, not among the kept releases, not deployed, not in use"];
   return decisions.sort((a, b) => Number(b.remove) - Number(a.remove) || b.image.created - a.image.created || (a.image.id < b.image.id ? -1 : 1));
+}
+
+/**
+ * A pipeline's own images, and displaced ones that name no other pipeline (built before images
+ * carried their pipeline's name): another repository's displaced images are its own prune's to
+ * judge — its records may keep them. Without a pipeline (`slipway clean` outside a repository),
+ * every displaced image.
+ */
+function isCandidate(image: PruneImage, pipeline: string | undefined): boolean {
+  const of = image.labels[Label.pipeline];
+  if (pipeline === undefined) return isDangling(image);
+  return of === pipeline || (of === undefined && isDangling(image));
 }
 
 /** The tag part of `repo:tag` (a registry port is not a tag). */

@@ -12,7 +12,7 @@ import type { RecordStore } from "../history/record-store.ts";
 import { Label } from "../run/labels.ts";
 import { displacedBy, releaseHolds } from "./holds.ts";
 import { judgeOwner, type HostFacts } from "./owner.ts";
-import { planPrune, type ImageDecision, type ImageUser, type PruneFacts, type PruneImage } from "./prune-plan.ts";
+import { isDangling, planPrune, type ImageDecision, type ImageUser, type PruneFacts, type PruneImage } from "./prune-plan.ts";
 import { findAbandonedRuns, type SweepCandidate } from "./sweep.ts";
 import { teardownRun } from "./teardown-run.ts";
 
@@ -175,12 +175,14 @@ async function danglingVolumes(engine: Engine, host: HostFacts, signal?: AbortSi
 }
 
 /**
- * The displaced images (untagged by a rebuild) that nothing needs: what a run's cleanup and
- * `slipway clean` remove. With a record store, what its publishes and deployments reference stays.
+ * The displaced images (untagged by a rebuild) that nothing needs: what `slipway clean` removes —
+ * a repository's own (and those of no pipeline) inside one, every one outside. With a record
+ * store, what its publishes and deployments reference stays.
  */
-export async function removeDisplacedImages(engine: Engine, opts: { store?: RecordStore; keep: number; host: HostFacts; dryRun?: boolean; signal?: AbortSignal }): Promise<ImageDecision[]> {
-  const facts = await readPruneFacts(engine, { keep: opts.keep, host: opts.host, ...(opts.store ? { store: opts.store } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
-  const doomed: (ImageDecision & { removed?: boolean })[] = planPrune(facts).filter((d) => d.remove);
+export async function removeDisplacedImages(engine: Engine, opts: { pipeline?: string; store?: RecordStore; keep: number; host: HostFacts; dryRun?: boolean; signal?: AbortSignal }): Promise<ImageDecision[]> {
+  const { dryRun: _, ...read } = opts;
+  const facts = await readPruneFacts(engine, read);
+  const doomed: (ImageDecision & { removed?: boolean })[] = planPrune(facts).filter((d) => d.remove && isDangling(d.image));
   if (opts.dryRun) return doomed;
   await removeImages(engine, doomed, opts.signal);
   return doomed.filter((d) => d.removed);

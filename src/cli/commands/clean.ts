@@ -2,6 +2,8 @@
 import { Command } from "commander";
 import { hostFacts } from "../../cleanup/owner.ts";
 import { removeDisplacedImages } from "../../cleanup/prune.ts";
+import { findPipelineConfig, loadPipelineConfig } from "../../config/load-pipeline-config.ts";
+import { FileRecordStore } from "../../history/record-store.ts";
 import { findAbandonedRuns } from "../../cleanup/sweep.ts";
 import { observeRun, teardownRun } from "../../cleanup/teardown-run.ts";
 import { Engine, endpointFromEnv } from "../../engine/index.ts";
@@ -26,7 +28,18 @@ export function cleanCommand(io: CliIo, signal: AbortSignal): Command {
       }
       if (!o.dryRun) for (const t of targets) await teardownRun(engine, events, t.runId, { timeout: 1 });
       // Then the images rebuilds displaced (untagged, Slipway's label) that no container or live run uses.
-      const images = o.run ? [] : await removeDisplacedImages(engine, { keep: 0, host: hostFacts(), signal, ...(o.dryRun ? { dryRun: true } : {}) });
+      // Inside a repository, its own (its records keep what they name); outside, every one.
+      const file = o.run ? undefined : await findPipelineConfig(io.cwd);
+      const pipeline = file ? await loadPipelineConfig({ cwd: io.cwd, file }) : undefined;
+      const images = o.run
+        ? []
+        : await removeDisplacedImages(engine, {
+            keep: pipeline?.config.prune.keep ?? 0,
+            host: hostFacts(),
+            signal,
+            ...(pipeline ? { pipeline: pipeline.name, store: new FileRecordStore(pipeline.dir) } : {}),
+            ...(o.dryRun ? { dryRun: true } : {}),
+          });
       if (o.json) {
         io.stdout.write(`${JSON.stringify({ dryRun: !!o.dryRun, runs: targets, images: images.map((d) => ({ id: d.image.id, size: d.image.size, reason: d.reasons[0] })) })}\n`);
         return;

@@ -11,22 +11,11 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Engine, endpointFromEnv } from "../../../src/engine/index.ts";
-import { builtImageId, tarFromEntries } from "../../../src/engine/streams/index.ts";
+import { labelledImage } from "../../support/images.ts";
 import { Label } from "../../../src/run/labels.ts";
 import { assertRunEnded, type JsonEvent } from "../failures/run-assertions.ts";
 import { scenario, slipway } from "../support.ts";
 
-async function image(engine: Engine, tags: string[], labels: Record<string, string>): Promise<string> {
-  const messages = await engine.images.build({
-    context: await tarFromEntries([{ name: "Dockerfile", content: `FROM busybox:latest\nLABEL unique=${randomBytes(8).toString("hex")}\n` }]),
-    labels,
-    builder: "classic",
-  });
-  const id = builtImageId(messages);
-  assert.ok(id, JSON.stringify(messages));
-  for (const t of tags) await engine.images.tag(id, t);
-  return id;
-}
 
 const cleanupImages = (events: JsonEvent[]) => events.filter((e) => e.type === "cleanup").reduce((n, e) => n + Number((e["removed"] as { images: number }).images), 0);
 
@@ -44,8 +33,8 @@ test("ci prunes at its end; a rebuild's displaced image is counted and removed; 
   const exists = async (id: string) => (await engine.images.find(id)) !== undefined;
 
   // An old release image of this pipeline, and a user's own image named like the pipeline's.
-  const old = await image(engine, [`${name}-app:0ld1234`], { [Label.contextHash]: randomBytes(8).toString("hex"), [Label.pipeline]: name, "org.opencontainers.image.revision": "0".repeat(40) });
-  const lookalike = await image(engine, [`${name}-app:mine`], {});
+  const old = await labelledImage(engine, [`${name}-app:0ld1234`], { [Label.contextHash]: randomBytes(8).toString("hex"), [Label.pipeline]: name, "org.opencontainers.image.revision": "0".repeat(40) });
+  const lookalike = await labelledImage(engine, [`${name}-app:mine`], {});
   made.push(old, lookalike);
 
   const first = await assertRunEnded(slipway(["ci", "--json"], { cwd: dir }), { dir, kind: "passed" });
@@ -69,7 +58,7 @@ test("ci prunes at its end; a rebuild's displaced image is counted and removed; 
   assert.equal(await exists(firstTest), false, "the displaced image is gone");
 
   // A displaced image left from before: clean --dry-run lists it, clean removes it.
-  const displaced = await image(engine, [], { [Label.contextHash]: randomBytes(8).toString("hex"), [Label.pipeline]: name });
+  const displaced = await labelledImage(engine, [], { [Label.contextHash]: randomBytes(8).toString("hex"), [Label.pipeline]: name });
   made.push(displaced);
   const short = displaced.replace(/^sha256:/, "").slice(0, 12);
   const dry = slipway(["clean", "--dry-run"], { cwd: dir });

@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { holdImage, releaseHolds } from "../../../src/cleanup/holds.ts";
 import { hostFacts } from "../../../src/cleanup/owner.ts";
 import { prune, removeDisplacedImages } from "../../../src/cleanup/prune.ts";
-import { builtImageId, tarFromEntries } from "../../../src/engine/streams/index.ts";
+import { labelledImage } from "../../support/images.ts";
 import type { Engine } from "../../../src/engine/index.ts";
 import { EventBus } from "../../../src/events/index.ts";
 import { FileRecordStore, type DeploymentEntry, type PublishEntry } from "../../../src/history/record-store.ts";
@@ -23,19 +23,6 @@ import { testContext } from "../../support/run-context.ts";
 
 const HEAD = randomBytes(20).toString("hex");
 const OLD = randomBytes(20).toString("hex");
-
-/** An image as a pipeline's build makes it: Slipway's labels, a name of the pipeline's. */
-async function image(engine: Engine, tags: string[], labels: Record<string, string>): Promise<string> {
-  const messages = await engine.images.build({
-    context: await tarFromEntries([{ name: "Dockerfile", content: `FROM busybox:latest\nLABEL unique=${randomBytes(8).toString("hex")}\n` }]),
-    labels,
-    builder: "classic",
-  });
-  const id = builtImageId(messages);
-  assert.ok(id, JSON.stringify(messages));
-  for (const t of tags) await engine.images.tag(id, t);
-  return id;
-}
 
 const exists = async (engine: Engine, id: string) => (await engine.images.find(id)) !== undefined;
 
@@ -50,21 +37,21 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
     const ids = {
-      oldRelease: await image(engine, [`${pipeline}-app:old1234`], revision(OLD)),
-      headRelease: await image(engine, [`${pipeline}-app:${HEAD.slice(0, 7)}`], revision(HEAD)),
-      latest: await image(engine, [`127.0.0.1:5000/${pipeline}:latest`], revision(OLD)),
-      newestBuild: await image(engine, [`${pipeline}-test-web:slipway`], slipway()),
-      publishedNew: await image(engine, [`${pipeline}-app:new1234`], revision(OLD)),
-      publishedOld: await image(engine, [`${pipeline}-app:pub1234`], revision(OLD)),
-      deployed: await image(engine, [`${pipeline}-app:dep1234`], revision(OLD)),
-      usedByContainer: await image(engine, [`${pipeline}-app:use1234`], revision(OLD)),
-      liveRun: await image(engine, [], slipway()),
-      deadRun: await image(engine, [], slipway()),
-      displaced: await image(engine, [], slipway()),
+      oldRelease: await labelledImage(engine, [`${pipeline}-app:old1234`], revision(OLD)),
+      headRelease: await labelledImage(engine, [`${pipeline}-app:${HEAD.slice(0, 7)}`], revision(HEAD)),
+      latest: await labelledImage(engine, [`127.0.0.1:5000/${pipeline}:latest`], revision(OLD)),
+      newestBuild: await labelledImage(engine, [`${pipeline}-test-web:slipway`], slipway()),
+      publishedNew: await labelledImage(engine, [`${pipeline}-app:new1234`], revision(OLD)),
+      publishedOld: await labelledImage(engine, [`${pipeline}-app:pub1234`], revision(OLD)),
+      deployed: await labelledImage(engine, [`${pipeline}-app:dep1234`], revision(OLD)),
+      usedByContainer: await labelledImage(engine, [`${pipeline}-app:use1234`], revision(OLD)),
+      liveRun: await labelledImage(engine, [], slipway()),
+      deadRun: await labelledImage(engine, [], slipway()),
+      displaced: await labelledImage(engine, [], slipway()),
       // Another pipeline's tagged image is not this repository's to prune.
-      otherPipeline: await image(engine, [`other-${pipeline}-app:abc1234`], { [Label.contextHash]: randomBytes(8).toString("hex"), [Label.pipeline]: `other-${pipeline}` }),
+      otherPipeline: await labelledImage(engine, [`other-${pipeline}-app:abc1234`], { [Label.contextHash]: randomBytes(8).toString("hex"), [Label.pipeline]: `other-${pipeline}` }),
       // A user's own image under a name like the pipeline's, without Slipway's labels: never touched.
-      lookalike: await image(engine, [`${pipeline}-app:mine`, `${pipeline}-app:other`], {}),
+      lookalike: await labelledImage(engine, [`${pipeline}-app:mine`, `${pipeline}-app:other`], {}),
     };
     made.push(...Object.values(ids));
 
