@@ -54,6 +54,8 @@ export function displacedBy(runId: string): ReadonlySet<string> {
 
 /** Removes the run's holds (its images may then be pruned); returns how many. Teardown's own clock, not the run's signal. */
 export async function releaseHolds(engine: Engine, runId: string): Promise<number> {
+  // Holds are made by the run's own process: none made, none to look for.
+  if (!held.has(runId)) return 0;
   const signal = teardownSignal("runMs");
   await Promise.allSettled([...(held.get(runId)?.values() ?? [])]);
   held.delete(runId);

@@ -3,6 +3,7 @@
  * here, once. Every Slipway start sweeps what dead or expired runs left behind (crash safety
  * without a privileged reaper).
  */
+import { releaseHolds } from "../cleanup/holds.ts";
 import { hostFacts } from "../cleanup/owner.ts";
 import { sweepAbandonedRuns } from "../cleanup/sweep.ts";
 import { Engine, builderFromEnv, endpointFromEnv, type TraceRecord } from "../engine/index.ts";
@@ -61,6 +62,8 @@ export async function openRunContext(io: CliIo, signal: AbortSignal, mode: Outpu
   return {
     ...ctx,
     async [Symbol.asyncDispose]() {
+      // A command that built images outside a pipeline run (`slipway base build`) holds them until it ends.
+      await releaseHolds(engine, ctx.owner.runId).catch(() => 0);
       await sweeping;
       await engine.close();
     },

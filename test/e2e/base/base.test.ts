@@ -82,6 +82,8 @@ test("base build → ci builds the app on it → base status reports the drift �
   assert.equal(base1.Config.Labels?.["dev.slipway.base.version"], "1");
   assert.equal(base1.Config.Labels?.["dev.slipway.pipeline"], copy.name);
   assert.match(base1.Config.Labels?.["dev.slipway.context-hash"] ?? "", /\S/);
+  // The build held its image while it ran; nothing of that hold is left once the command ended.
+  assert.deepEqual(await engine.containers.list({ all: true, filters: { ancestor: [base1.Id], label: ["dev.slipway.hold"] } }), []);
   // A version is built once: again, it exists and nothing moves.
   const again = slipway(["base", "build", "--json"], { cwd: copy.dir });
   assert.equal(await again.exit, 0, again.stdout() + again.stderr());
