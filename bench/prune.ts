@@ -23,8 +23,9 @@
  *   slipway        `node <bundle> prune` in the folder: the published CLI, bundled from the working
  *                  tree at the start by scripts/bundle-cli.mjs into bench/.out/prune/ (`--cli PATH`
  *                  runs a given bundle instead). It reads (abandoned runs, images, containers,
- *                  records, volumes, the build cache's size), plans, then removes each image: its
- *                  tag, then its id, one request after the other, never forced
+ *                  records, volumes; the build cache's size only with --dry-run or
+ *                  --build-cache), plans, then removes the images 4 at a time, each by its tags
+ *                  (or its id when it has none), never forced
  *   docker-rmi     `docker image rm <the N tags>`: one process told the tags in advance, one request
  *                  an image: the floor (the oracle) the target is against
  *   slipway-dry    `node <bundle> prune --dry-run`: the same reads and plan, nothing removed
@@ -40,9 +41,9 @@
  * Beside the peers, each round times the reads slipway makes before removing anything, with curl
  * (the CLI's start-up, `node <bundle> --version`; `GET /system/df?type=build-cache` — an engine before API 1.42 ignores `type` and sizes every
  * image, container and volume — `/images/json` by label, `/containers/json?all=1`, `/volumes`),
- * to say where the time goes. The engine is shared: slipway prune also removes any displaced
- * (untagged) Slipway image of anyone's pipeline and Slipway's dangling volumes; such extra
- * removals are counted and said, not failed.
+ * to say where the time goes. The engine is shared: slipway prune also removes displaced
+ * (untagged) Slipway images that name no pipeline (built before images carried one) and
+ * Slipway's dangling volumes; such extra removals are counted and said, not failed.
  *
  * Everything the run made carries `dev.slipway.bench.run=<hex>` (images and containers) and its
  * names start with the run's prefix; it is removed at the end, on failure and on Ctrl-C. Exit code

@@ -10,6 +10,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { holdImage, releaseHolds } from "../../../src/cleanup/holds.ts";
 import { hostFacts } from "../../../src/cleanup/owner.ts";
 import { prune, removeDisplacedImages } from "../../../src/cleanup/prune.ts";
@@ -46,6 +48,7 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
       deployed: await labelledImage(engine, [`${pipeline}-app:dep1234`], revision(OLD)),
       usedByContainer: await labelledImage(engine, [`${pipeline}-app:use1234`], revision(OLD)),
       liveRun: await labelledImage(engine, [], slipway()),
+      otherProcessRun: await labelledImage(engine, [], slipway()),
       deadRun: await labelledImage(engine, [], slipway()),
       displaced: await labelledImage(engine, [], slipway()),
       // Another pipeline's tagged image is not this repository's to prune.
@@ -71,6 +74,12 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
     const { Id: user } = await engine.containers.create({ Image: ids.usedByContainer, Cmd: ["true"] });
     cleanups.push(() => engine.containers.remove(user, { force: true }));
     await holdImage(ctx, ids.liveRun);
+    // A concurrent run of another process (alive while this test runs) holds another.
+    const other = spawn("sleep", ["300"], { stdio: "ignore" });
+    cleanups.push(async () => other.kill("SIGKILL"));
+    const otherOwner = { runId: `test-other-${randomBytes(4).toString("hex")}`, host: hostname(), bootId: bootId(), pid: other.pid!, expires: new Date(Date.now() + 3_600_000).toISOString() };
+    const { Id: otherHold } = await engine.containers.create({ Image: ids.otherProcessRun, Cmd: ["slipway-hold"], Labels: { ...runLabels(otherOwner, "ephemeral", "test"), [Label.hold]: "true" } });
+    cleanups.push(() => engine.containers.remove(otherHold, { force: true }));
     // A run whose owner is gone (a pid that cannot exist) left a hold: it protects nothing.
     const dead = { runId: `test-dead-${randomBytes(4).toString("hex")}`, host: hostname(), bootId: bootId(), pid: 4_194_304 + 4242, expires: new Date(Date.now() + 3_600_000).toISOString() };
     const { Id: deadHold } = await engine.containers.create({ Image: ids.deadRun, Cmd: ["slipway-hold"], Labels: { ...runLabels(dead, "ephemeral", "test"), [Label.hold]: "true" } });
@@ -83,7 +92,7 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
 
     const dry = await prune(engine, { ...options, dryRun: true });
     assert.deepEqual(mine(dry).filter((d) => d.remove).map((d) => name(d.image.id)).sort(), expectRemoved);
-    assert.deepEqual(mine(dry).filter((d) => !d.remove).map((d) => name(d.image.id)).sort(), ["deployed", "headRelease", "latest", "liveRun", "newestBuild", "publishedNew", "usedByContainer"]);
+    assert.deepEqual(mine(dry).filter((d) => !d.remove).map((d) => name(d.image.id)).sort(), ["deployed", "headRelease", "latest", "liveRun", "newestBuild", "otherProcessRun", "publishedNew", "usedByContainer"]);
     assert.ok(dry.runs.some((r) => r.runId === dead.runId), "the dead run is listed to be swept");
     for (const id of made) assert.ok(await exists(engine, id), `--dry-run removed nothing (${name(id)})`);
     assert.ok(await engine.containers.find(deadHold), "--dry-run swept nothing");
@@ -100,10 +109,13 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
     const lookalike = await engine.images.inspect(ids.lookalike);
     assert.deepEqual(lookalike.RepoTags?.sort(), [`${pipeline}-app:mine`, `${pipeline}-app:other`], "the look-alike keeps its tags");
 
-    // Once the live run ends, its image is a displaced one like any other.
+    // Once the live runs end, their images are displaced ones like any other: this one's holds
+    // released, the other process killed (its hold judged by its owner's pid, as the sweep does).
     await releaseHolds(engine, ctx.owner.runId);
-    const after = await removeDisplacedImages(engine, { keep: 0, host: hostFacts(), dryRun: true });
-    assert.ok(after.some((d) => d.image.id === ids.liveRun), "no longer held");
+    other.kill("SIGKILL");
+    await once(other, "exit");
+    const after = await removeDisplacedImages(engine, { pipeline, keep: 0, host: hostFacts(), dryRun: true });
+    assert.deepEqual(after.filter((d) => made.includes(d.image.id)).map((d) => name(d.image.id)).sort(), ["liveRun", "otherProcessRun"], "no longer held");
   } finally {
     for (const c of cleanups) await c().catch(() => undefined);
     for (const id of made) await engine.images.remove(id, { force: true }).catch(() => undefined);
