@@ -146,3 +146,21 @@ test("an unknown commit keeps nothing by commit", () => {
   const img = image(["shop-app:c1"], { commit: "unknown" });
   assert.equal(planPrune(facts([img], { commit: "unknown" }))[0]!.remove, true);
 });
+
+test("an image built FROM a Slipway image inherits its labels, yet is not Slipway's: of the images sharing a context hash, only the first made is a candidate", () => {
+  const slipwayBuild = image(["shop-app:c1"], { commit: OLD });
+  const child = { ...image(["shop/app:dev"], { commit: OLD }), labels: { ...slipwayBuild.labels }, created: slipwayBuild.created + 10 };
+  const ids = planPrune(facts([child, slipwayBuild])).map((d) => d.image.id);
+  assert.deepEqual(ids, [slipwayBuild.id]);
+  // Made in the same second, which came first cannot be told: neither is taken.
+  const twin = { ...child, id: "sha256:twin", created: slipwayBuild.created };
+  assert.deepEqual(planPrune(facts([twin, slipwayBuild])), []);
+});
+
+test("a pipeline whose current base cannot be named keeps every base image", () => {
+  const base = image(["shop:base-1"], { labels: { "dev.slipway.base.version": "1" } });
+  const app = image(["shop-app:c1"], { commit: OLD, labels: { "dev.slipway.base.version": "" } });
+  const d = decided(facts([base, app], { keepBases: true }));
+  assert.deepEqual(d.get(base.id)!.reasons, ["a base image (the current base could not be named)"]);
+  assert.equal(d.get(app.id)!.remove, true, "an app image's inherited, emptied version label is no base's");
+});

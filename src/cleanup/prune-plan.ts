@@ -44,6 +44,8 @@ export interface PruneFacts {
   deployments: DeploymentEntry[];
   /** How many of the newest published releases stay. */
   keep: number;
+  /** The pipeline has a base whose current version cannot be named: every base image stays. */
+  keepBases?: boolean;
 }
 
 export interface ImageDecision {
@@ -69,7 +71,8 @@ const short = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
  * base of an image that stays.
  */
 export function planPrune(facts: PruneFacts): ImageDecision[] {
-  const candidates = facts.images.filter((i) => isCandidate(i, facts.pipeline));
+  const own = ownBuilds(facts.images);
+  const candidates = facts.images.filter((i) => own.has(i.id) && isCandidate(i, facts.pipeline));
   const published = newestReleases(facts.publishes, facts.keep);
   const deployed = deployedImages(facts.deployments, facts.publishes);
   const decisions = candidates.map((image): ImageDecision => {
@@ -87,6 +90,7 @@ export function planPrune(facts: PruneFacts): ImageDecision[] {
     for (const d of deployed.get(image.id) ?? []) reasons.push(d);
     for (const digest of image.digests) for (const d of deployed.get(digest) ?? []) reasons.push(d);
     if (facts.currentBase && image.tags.includes(facts.currentBase)) reasons.push("the current base image");
+    if (facts.keepBases && image.labels[Label.baseVersion]) reasons.push("a base image (the current base could not be named)");
     return { image, remove: reasons.length === 0, reasons: [...new Set(reasons)] };
   });
   // The base an image that stays was built on stays too (its layers are that image's anyway).
@@ -100,6 +104,25 @@ export function planPrune(facts: PruneFacts): ImageDecision[] {
   }
   for (const d of decisions) if (d.remove) d.reasons = [isDangling(d.image) ? "displaced by a newer build (no tags left)" : "not latest, not the current commit's, not among the kept releases, not deployed, not in use"];
   return decisions.sort((a, b) => Number(b.remove) - Number(a.remove) || b.image.created - a.image.created || (a.image.id < b.image.id ? -1 : 1));
+}
+
+/**
+ * The images Slipway built itself. Labels pass from a base image to every image built FROM it: a
+ * user's `docker build` on a Slipway image carries its context hash and pipeline too. A build's
+ * context hash names one build, so of the images sharing one, only the first made is Slipway's;
+ * the later ones were built from it (or are twins of a race, which are then left alone too).
+ */
+export function ownBuilds(images: readonly PruneImage[]): Set<string> {
+  const first = new Map<string, PruneImage[]>();
+  for (const image of images) {
+    const hash = image.labels[Label.contextHash];
+    if (!hash) continue;
+    const group = first.get(hash);
+    if (!group || image.created < group[0]!.created) first.set(hash, [image]);
+    else if (image.created === group[0]!.created) group.push(image);
+  }
+  // Made in the same second: which came first cannot be told, and none is taken for Slipway's.
+  return new Set([...first.values()].filter((g) => g.length === 1).map((g) => g[0]!.id));
 }
 
 /**

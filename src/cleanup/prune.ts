@@ -7,7 +7,7 @@
  */
 import type { Engine } from "../engine/index.ts";
 import { EngineApiError, isConflict } from "../engine/engine-error.ts";
-import type { EventBus } from "../events/index.ts";
+import { EventBus } from "../events/index.ts";
 import type { RecordStore } from "../history/record-store.ts";
 import { Label } from "../run/labels.ts";
 import { displacedBy, releaseHolds } from "./holds.ts";
@@ -23,6 +23,8 @@ export interface PruneOptions {
   store?: RecordStore;
   commit?: string;
   currentBase?: string;
+  /** The pipeline has a base whose current version cannot be named: every base image stays. */
+  keepBases?: boolean;
   /** How many of the newest published releases stay. */
   keep: number;
   dryRun?: boolean;
@@ -43,7 +45,7 @@ export interface PruneReport {
   volumes: { name: string; reason: string; removed?: boolean; failure?: string }[];
   /** Runs whose owner is gone, swept first. */
   runs: SweepCandidate[];
-  buildCache: { size: number; records: number; pruned?: { reclaimed: number; records: number } };
+  buildCache: { size: number; records: number; pruned?: { reclaimed: number; records: number }; /** Why it could not be sized or pruned. */ failure?: string };
   /** Bytes of the images removed (or that would be). */
   reclaimed: number;
 }
@@ -79,6 +81,7 @@ export async function readPruneFacts(engine: Engine, opts: Omit<PruneOptions, "d
     users,
     ...(opts.commit ? { commit: opts.commit } : {}),
     ...(opts.currentBase ? { currentBase: opts.currentBase } : {}),
+    ...(opts.keepBases ? { keepBases: true } : {}),
     publishes,
     deployments,
     keep: opts.keep,
@@ -90,13 +93,14 @@ export async function prune(engine: Engine, opts: PruneOptions): Promise<PruneRe
   const dryRun = !!opts.dryRun;
   // Runs whose owner is gone go first: their holds no longer protect anything.
   const runs = opts.sweep === false ? [] : await findAbandonedRuns(engine, opts.host, signal);
-  if (!dryRun && opts.events) for (const r of runs) await teardownRun(engine, opts.events, r.runId, { timeout: 1, ...(signal ? { signal } : {}) });
+  const events = opts.events ?? new EventBus();
+  if (!dryRun) for (const r of runs) await teardownRun(engine, events, r.runId, { timeout: 1, ...(signal ? { signal } : {}) });
   // The builder's cache is costly to size on engines before API 1.42 (they size everything): read
   // only when it is reported (--dry-run) or pruned.
   const [facts, volumes, cache] = await Promise.all([
     readPruneFacts(engine, opts, new Set(runs.map((r) => r.runId))),
     danglingVolumes(engine, opts.host, signal),
-    dryRun || opts.buildCache ? engine.system.buildCache({ signal }).catch(() => []) : [],
+    dryRun || opts.buildCache ? engine.system.buildCache({ signal }).catch((err: unknown) => errorLine(err)) : [],
   ]);
   const images: PruneReport["images"] = planPrune(facts);
   const report: PruneReport = {
@@ -104,7 +108,7 @@ export async function prune(engine: Engine, opts: PruneOptions): Promise<PruneRe
     images,
     volumes,
     runs,
-    buildCache: { size: cache.reduce((n, r) => n + (r.Shared ? 0 : r.Size), 0), records: cache.length },
+    buildCache: typeof cache === "string" ? { size: 0, records: 0, failure: cache } : { size: cache.reduce((n, r) => n + (r.Shared ? 0 : r.Size), 0), records: cache.length },
     reclaimed: images.filter((d) => d.remove).reduce((n, d) => n + d.image.size, 0),
   };
   if (dryRun) return report;
@@ -115,12 +119,18 @@ export async function prune(engine: Engine, opts: PruneOptions): Promise<PruneRe
       await engine.volumes.remove(v.name, { signal });
       v.removed = true;
     } catch (err) {
-      v.failure = isConflict(err) ? "in use (a container took it meanwhile)" : err instanceof Error ? err.message.split("\n")[0]! : String(err);
+      v.failure = isConflict(err) ? "in use (a container took it meanwhile)" : errorLine(err);
     }
   }
   if (opts.buildCache) {
-    const pruned = await engine.system.pruneBuildCache({ signal });
-    report.buildCache.pruned = { reclaimed: pruned.SpaceReclaimed, records: pruned.CachesDeleted?.length ?? 0 };
+    // After the images and volumes: a refusal here must not hide what went before it.
+    try {
+      const pruned = await engine.system.pruneBuildCache({ signal });
+      report.buildCache.pruned = { reclaimed: pruned.SpaceReclaimed, records: pruned.CachesDeleted?.length ?? 0 };
+    } catch (err) {
+      if (!(err instanceof EngineApiError)) throw err;
+      report.buildCache.failure = errorLine(err);
+    }
   }
   return report;
 }
@@ -147,15 +157,24 @@ const REMOVALS_AT_ONCE = 4;
  * this one image (another client removing it at the same moment), is said, and the rest go on.
  */
 async function removeImage(engine: Engine, image: PruneImage, signal?: AbortSignal): Promise<string | undefined> {
+  const opts = signal ? { signal } : {};
   try {
-    if (image.tags.length === 0) await engine.images.remove(image.id, { ...(signal ? { signal } : {}) });
-    for (const tag of image.tags) await engine.images.remove(tag, { ...(signal ? { signal } : {}) });
+    if (image.tags.length === 0) await engine.images.remove(image.id, opts);
+    for (const tag of image.tags) {
+      // A tag another build took since the facts were read names an image that is not to go.
+      if ((await engine.images.find(tag, opts))?.Id !== image.id) continue;
+      await engine.images.remove(tag, opts);
+    }
+    // Untagged but kept: a child image or another repository's digest still refers to it.
+    if (await engine.images.find(image.id, opts)) return "untagged, but the engine keeps it (another image refers to it)";
     return undefined;
   } catch (err) {
     if (!(err instanceof EngineApiError)) throw err;
-    return `the engine refused: ${err.message.split("\n")[0]}`;
+    return `the engine refused: ${errorLine(err)}`;
   }
 }
+
+const errorLine = (err: unknown): string => (err instanceof Error ? err.message.split("\n")[0]! : String(err));
 
 /**
  * Slipway's volumes that no container uses and that nobody could want back: anonymous ones
@@ -195,11 +214,17 @@ export async function removeDisplacedImages(engine: Engine, opts: { pipeline?: s
  */
 export async function releaseRunImages(engine: Engine, runId: string, opts: { store?: RecordStore; keep: number; host: HostFacts; signal?: AbortSignal }): Promise<number> {
   const mine = displacedBy(runId);
-  if (mine.size === 0) return (await releaseHolds(engine, runId), 0);
-  // The run's own holds protect nothing from the run itself.
-  const facts = await readPruneFacts(engine, { keep: opts.keep, host: opts.host, ...(opts.store ? { store: opts.store } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }, new Set([runId]));
-  const doomed: (ImageDecision & { removed?: boolean })[] = planPrune(facts).filter((d) => d.remove && mine.has(d.image.id));
-  await releaseHolds(engine, runId);
+  let doomed: (ImageDecision & { removed?: boolean })[] = [];
+  try {
+    // The run's own holds protect nothing from the run itself.
+    if (mine.size > 0) {
+      const facts = await readPruneFacts(engine, { keep: opts.keep, host: opts.host, ...(opts.store ? { store: opts.store } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }, new Set([runId]));
+      doomed = planPrune(facts).filter((d) => d.remove && mine.has(d.image.id));
+    }
+  } finally {
+    // Whatever the reading met (a damaged record), the holds go: they are no resource of the user's.
+    await releaseHolds(engine, runId);
+  }
   await removeImages(engine, doomed, opts.signal);
   return doomed.filter((d) => d.removed).length;
 }

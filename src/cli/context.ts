@@ -3,7 +3,7 @@
  * here, once. Every Slipway start sweeps what dead or expired runs left behind (crash safety
  * without a privileged reaper).
  */
-import { releaseHolds } from "../cleanup/holds.ts";
+import { releaseRunImages } from "../cleanup/prune.ts";
 import { hostFacts } from "../cleanup/owner.ts";
 import { sweepAbandonedRuns } from "../cleanup/sweep.ts";
 import { Engine, builderFromEnv, endpointFromEnv, type TraceRecord } from "../engine/index.ts";
@@ -62,8 +62,9 @@ export async function openRunContext(io: CliIo, signal: AbortSignal, mode: Outpu
   return {
     ...ctx,
     async [Symbol.asyncDispose]() {
-      // A command that built images outside a pipeline run (`slipway base build`) holds them until it ends.
-      await releaseHolds(engine, ctx.owner.runId).catch(() => 0);
+      // A command that built images outside a pipeline run (`slipway base build`) holds them until
+      // it ends, and the images its builds displaced (`--force`) go then too.
+      await releaseRunImages(engine, ctx.owner.runId, { keep: 0, host: hostFacts(ctx.owner), signal: teardownSignal("runMs") }).catch(() => 0);
       await sweeping;
       await engine.close();
     },

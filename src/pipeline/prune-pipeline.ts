@@ -30,14 +30,16 @@ export interface PipelinePruneOptions {
 
 export async function prunePipeline(engine: Engine, pipeline: LoadedPipelineConfig, opts: PipelinePruneOptions = {}): Promise<PruneReport> {
   const store = opts.store ?? new FileRecordStore(pipeline.dir);
-  const [revision, base] = await Promise.all([readRevision(pipeline.dir, { ...(opts.signal ? { signal: opts.signal } : {}) }), opts.currentBase ?? currentBaseRef(pipeline, store)]);
+  const [revision, base] = await Promise.all([readRevision(pipeline.dir, { ...(opts.signal ? { signal: opts.signal } : {}) }), opts.currentBase !== undefined ? ({ ref: opts.currentBase } as BaseFact) : currentBaseRef(pipeline, store)]);
+  if (base?.unknown) opts.events?.emit({ type: "warning", message: `${base.unknown}: every base image of the pipeline is kept` });
   return prune(engine, {
     pipeline: pipeline.name,
     store,
     commit: revision.commit,
     keep: opts.keep ?? pipeline.config.prune.keep,
     host: hostFacts(),
-    ...(base ? { currentBase: base } : {}),
+    ...(base?.ref ? { currentBase: base.ref } : {}),
+    ...(base?.unknown ? { keepBases: true } : {}),
     ...(opts.dryRun ? { dryRun: true } : {}),
     ...(opts.buildCache ? { buildCache: true } : {}),
     ...(opts.events ? { events: opts.events } : {}),
@@ -46,16 +48,23 @@ export async function prunePipeline(engine: Engine, pipeline: LoadedPipelineConf
 }
 
 /**
- * The current base's reference when slipway.yml has a base, which prune keeps. A base that cannot
- * be named (its version file is gone) protects nothing, and prune says nothing of it either: the
- * next `slipway base` or `slipway ci` says what is wrong.
+ * The current base's reference when slipway.yml has a base, which prune keeps. When it cannot be
+ * named (its version file is gone, base.image is ambiguous), prune fails safe: `unknown` says why,
+ * and every base image stays.
  */
-async function currentBaseRef(pipeline: LoadedPipelineConfig, store: RecordStore): Promise<string | undefined> {
+interface BaseFact {
+  ref?: string;
+  /** Why the current base cannot be named. */
+  unknown?: string;
+}
+
+async function currentBaseRef(pipeline: LoadedPipelineConfig, store: RecordStore): Promise<BaseFact | undefined> {
   if (!pipeline.config.base) return undefined;
   try {
-    return (await currentBase(pipeline, baseSetup(pipeline.config), store))?.ref;
+    const current = await currentBase(pipeline, baseSetup(pipeline.config), store);
+    return current ? { ref: current.ref } : undefined;
   } catch (err) {
-    if (err instanceof SlipwayError) return undefined;
+    if (err instanceof SlipwayError) return { unknown: `The current base cannot be named (${err.message})` };
     throw err;
   }
 }

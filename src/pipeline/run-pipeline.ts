@@ -113,17 +113,16 @@ export async function runStages(ctx: RunContext, opts: PipelineRunOptions): Prom
     // Not even the evidence folder could be made: the run still starts and ends in the event stream.
     if (!record) ctx.events.emit({ type: "run.start", runId, command: opts.command });
   }
+  // The run's holds on its images go first (they are no resource of the user's, and are not
+  // counted), and with them the images its builds displaced, unless something still needs them.
+  const displaced = await releaseRunImages(ctx.engine, runId, { store, keep: opts.pipeline.config.prune.keep, host: hostFacts(ctx.owner), signal: teardownSignal("runMs") }).catch(() => 0);
   // Whatever a stage could not tear down (a crash mid-stage) is still the run's, unless a failed
   // environment is kept on purpose.
-  // The run's holds on its images go first (they are no resource of the user's, and are not
-  // counted), and with them the images its rebuilds displaced, unless something still needs them.
-  const displaced = await releaseRunImages(ctx.engine, runId, { store, keep: opts.pipeline.config.prune.keep, host: hostFacts(ctx.owner), signal: teardownSignal("runMs") }).catch(() => 0);
-  if (!(opts.keep && verdict.kind !== "passed")) {
-    const left = await tearDownRun(ctx.engine, ctx.events, runId);
-    const removed = { ...left, images: displaced };
-    if (removed.containers + removed.networks + removed.volumes + removed.images > 0) ctx.events.emit({ type: "cleanup", removed });
-  }
-  if (opts.prune) await pruneAfterRun(ctx, opts.pipeline, store);
+  const left = opts.keep && verdict.kind !== "passed" ? { containers: 0, networks: 0, volumes: 0, images: 0 } : await tearDownRun(ctx.engine, ctx.events, runId);
+  const removed = { ...left, images: displaced };
+  if (removed.containers + removed.networks + removed.volumes + removed.images > 0) ctx.events.emit({ type: "cleanup", removed });
+  // A cancelled run starts no new work: the prune waits for the next run (or `slipway prune`).
+  if (opts.prune && !ctx.signal.aborted) await pruneAfterRun(ctx, opts.pipeline, store);
   const keep = opts.pipeline.config.history.keep;
   await Promise.all([pruneRuns(opts.pipeline.dir, keep).catch(() => []), store.prune("runs", keep).catch(() => [])]);
 

@@ -43,8 +43,9 @@ export const Label = {
   /** On an app image built on a base: the base's reference (`REPOSITORY:base-VERSION`). */
   base: "dev.slipway.base",
   /**
-   * On a container that is never started: it holds an image a live run made (a release image
-   * between its acceptance and its publish) so that no prune removes it; it goes with the run.
+   * On a container that is never started: it holds an image a live run built, reused or displaced
+   * (a test image before its container, a release image between acceptance and publish) so that
+   * no prune removes it; it goes with the run.
    */
   hold: "dev.slipway.hold",
 } as const;

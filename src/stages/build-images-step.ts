@@ -56,7 +56,8 @@ export class ImageBuildStep implements Step<BuildInput, BuildOutcome> {
 
   async status(ctx: RunContext, input: BuildInput): Promise<StepStatus<BuildOutcome>> {
     const existing = await ctx.engine.images.list({ filters: { label: [`${CONTEXT_HASH_LABEL}=${input.hash}`] }, signal: ctx.signal });
-    for (const image of existing) {
+    // The first made: images built FROM it (by a user's own `docker build`) carry its hash too.
+    for (const image of existing.sort((a, b) => a.Created - b.Created)) {
       // Held at once: a prune (or another job's cleanup) could otherwise take it before it is used.
       // One that went between the listing and the hold (a prune got there first) is no image to reuse.
       const held = await holdImage(ctx, image.Id).then(() => true, (err: unknown) => {

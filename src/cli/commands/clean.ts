@@ -17,6 +17,10 @@ export function cleanCommand(io: CliIo, signal: AbortSignal): Command {
     .option("--run <id>", "remove every resource of this run (e.g. one kept with --keep)")
     .option("--json", "print the list as JSON")
     .action(async (o: { dryRun?: boolean; run?: string; json?: boolean }) => {
+      // Inside a repository, the displaced images are its own (its records keep what they name);
+      // outside, every one. A broken slipway.yml is said before anything is removed.
+      const file = o.run ? undefined : await findPipelineConfig(io.cwd);
+      const pipeline = file ? await loadPipelineConfig({ cwd: io.cwd, file }) : undefined;
       await using engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal });
       const events = new EventBus();
       let targets;
@@ -28,9 +32,6 @@ export function cleanCommand(io: CliIo, signal: AbortSignal): Command {
       }
       if (!o.dryRun) for (const t of targets) await teardownRun(engine, events, t.runId, { timeout: 1 });
       // Then the images rebuilds displaced (untagged, Slipway's label) that no container or live run uses.
-      // Inside a repository, its own (its records keep what they name); outside, every one.
-      const file = o.run ? undefined : await findPipelineConfig(io.cwd);
-      const pipeline = file ? await loadPipelineConfig({ cwd: io.cwd, file }) : undefined;
       const images = o.run
         ? []
         : await removeDisplacedImages(engine, {

@@ -31,8 +31,10 @@ export function pruneCommand(io: CliIo, signal: AbortSignal): Command {
     .action(async (o: { config?: string; dryRun?: boolean; keep?: number; buildCache?: boolean; json?: boolean }) => {
       const pipeline = await loadPipelineConfig({ cwd: io.cwd, ...(o.config ? { file: o.config } : {}) });
       await using engine = await Engine.connect({ endpoint: endpointFromEnv(io.env), signal });
+      const events = new EventBus();
+      events.on((e) => void (e.type === "warning" && io.stderr.write(`warning: ${e.message}\n`)));
       const report = await prunePipeline(engine, pipeline, {
-        events: new EventBus(),
+        events,
         signal,
         ...(o.keep !== undefined ? { keep: o.keep } : {}),
         ...(o.dryRun ? { dryRun: true } : {}),
@@ -55,7 +57,8 @@ export function renderPrune(report: PruneReport, buildCache: boolean): string {
   }
   for (const v of report.volumes) out.push(v.failure ? `not removed   volume ${v.name}: ${v.failure}` : `${would.padEnd(13)} volume ${v.name}: ${v.reason}`);
   const cache = report.buildCache;
-  if (cache.pruned) out.push(`build cache   removed ${cache.pruned.records} records, ${mb(cache.pruned.reclaimed)}`);
+  if (cache.failure) out.push(`build cache   ${buildCache && !report.dryRun ? "not pruned" : "size unknown"}: ${cache.failure}`);
+  else if (cache.pruned) out.push(`build cache   removed ${cache.pruned.records} records, ${mb(cache.pruned.reclaimed)}`);
   else if (cache.records > 0) out.push(`build cache   ${mb(cache.size)} in ${cache.records} records: kept${buildCache ? "" : " (the builder's cache cannot be told apart by who made it; --build-cache prunes all of it)"}`);
   const images = report.images.filter((d) => d.remove && !d.failure).length;
   const volumes = report.volumes.filter((v) => !v.failure).length;

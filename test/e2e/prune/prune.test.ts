@@ -82,7 +82,19 @@ test("ci prunes at its end; a rebuild's displaced image is counted and removed; 
   assert.equal(report.dryRun, true);
   assert.ok(report.images.some((d) => d.image.id === secondTest && !d.remove));
 
+  const keepNone = slipway(["prune", "--dry-run", "--keep", "0", "--json"], { cwd: dir });
+  assert.equal(await keepNone.exit, 0, keepNone.stderr());
+  assert.ok((JSON.parse(keepNone.stdout()) as { images: { image: { id: string }; remove: boolean }[] }).images.some((d) => d.image.id === secondTest && !d.remove), "--keep counts releases only: the newest build stays");
+
   const bad = slipway(["prune", "--keep", "some"], { cwd: dir });
   assert.equal(await bad.exit, 2, "a wrong --keep is a usage error");
   assert.match(bad.stderr(), /--keep/);
+
+  // Outside a repository there is no pipeline to prune: one clear message, exit 3.
+  const outside = await mkdtemp(path.join(tmpdir(), "slipway-e2e-prune-none-"));
+  t.after(() => rm(outside, { recursive: true, force: true }));
+  const none = slipway(["prune", "--dry-run"], { cwd: outside });
+  assert.equal(await none.exit, 3, none.stdout() + none.stderr());
+  assert.match(none.stderr(), /No slipway\.yml/);
+  assert.doesNotMatch(none.stderr(), /^ {4}at /m, "no stack trace");
 });
