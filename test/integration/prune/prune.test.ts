@@ -12,6 +12,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { holdImage, releaseHolds } from "../../../src/cleanup/holds.ts";
 import { hostFacts } from "../../../src/cleanup/owner.ts";
 import { prune, removeDisplacedImages } from "../../../src/cleanup/prune.ts";
@@ -57,6 +58,11 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
       lookalike: await labelledImage(engine, [`${pipeline}-app:mine`, `${pipeline}-app:other`], {}),
     };
     made.push(...Object.values(ids));
+    // A user's own image built FROM one of the pipeline's: it inherits every label, and is still not Slipway's.
+    await sleep(1100); // a later second than its base's: the engines' image lists count creation in seconds
+    const userChild = await labelledImage(engine, [`${pipeline}-user:dev`], {}, ids.newestBuild);
+    made.push(userChild);
+    assert.equal((await engine.images.inspect(userChild)).Config?.Labels?.[Label.pipeline], pipeline, "the child inherited the pipeline's label");
 
     // Records: three publishes (keep 1 keeps only the newest); a deployment of the oldest one.
     const store = new FileRecordStore(dir);
@@ -87,7 +93,7 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
 
     const options = { pipeline, store, commit: HEAD, keep: 1, host: hostFacts(), events: new EventBus() };
     const mine = (report: Awaited<ReturnType<typeof prune>>) => report.images.filter((d) => made.includes(d.image.id));
-    const name = (id: string) => Object.entries(ids).find(([, v]) => v === id)![0];
+    const name = (id: string) => Object.entries(ids).find(([, v]) => v === id)?.[0] ?? (id === userChild ? "userChild" : id);
     const expectRemoved = ["oldRelease", "publishedOld", "deadRun", "displaced"].sort();
 
     const dry = await prune(engine, { ...options, dryRun: true });
@@ -106,6 +112,7 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
     assert.deepEqual(mine(real).filter((d) => d.remove && !d.removed).map((d) => [name(d.image.id), d.failure]), []);
     for (const [key, id] of Object.entries(ids)) assert.equal(await exists(engine, id), !expectRemoved.includes(key), key);
     assert.equal(await engine.containers.find(deadHold), undefined, "the dead run's hold was swept with its run");
+    assert.ok(!mine(dry).some((d) => d.image.id === userChild) && (await exists(engine, userChild)), "the user's child image is no candidate, and stays");
     const lookalike = await engine.images.inspect(ids.lookalike);
     assert.deepEqual(lookalike.RepoTags?.sort(), [`${pipeline}-app:mine`, `${pipeline}-app:other`], "the look-alike keeps its tags");
 
