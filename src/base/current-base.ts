@@ -12,7 +12,7 @@ import { SlipwayError } from "../errors/index.ts";
 import type { RecordStore } from "../history/record-store.ts";
 import type { ImageResolver } from "../images/image-resolver.ts";
 import { RegistryClient } from "../registry/client.ts";
-import { engineAuth, findCredential } from "../registry/credentials.ts";
+import { configuredCredential, engineAuth } from "../registry/credentials.ts";
 import { insecureRegistry } from "../registry/insecure.ts";
 import type { RegistryCredential } from "../registry/types.ts";
 import type { RunContext } from "../run/context.ts";
@@ -91,14 +91,8 @@ export async function ensureBase(ctx: RunContext, services: BaseServices, setup:
   });
 }
 
-export async function registryCredential(services: Pick<BaseServices, "env" | "addSecret">, registry: RegistryConfig): Promise<RegistryCredential> {
-  const credential = await findCredential(registry.address, {
-    env: services.env,
-    ...(registry.username_env ? { usernameEnv: registry.username_env } : {}),
-    ...(registry.password_env ? { passwordEnv: registry.password_env } : {}),
-  });
-  for (const secret of [credential.password, credential.identityToken]) if (secret) services.addSecret?.(secret);
-  return credential;
+export function registryCredential(services: Pick<BaseServices, "env" | "addSecret">, registry: RegistryConfig): Promise<RegistryCredential> {
+  return configuredCredential(registry, services.env, services.addSecret);
 }
 
 async function connectRegistry(ctx: RunContext, registry: string, credential: RegistryCredential): Promise<RegistryClient> {

@@ -102,6 +102,20 @@ function fromEnvironment(opts: CredentialOptions): RegistryCredential | undefine
   });
 }
 
+/**
+ * The credential for slipway.yml's `registry:` (its address, and the variables it names), each
+ * secret in it handed to `addSecret` so that it is redacted wherever it could appear.
+ */
+export async function configuredCredential(registry: { address: string; username_env?: string | undefined; password_env?: string | undefined }, env: Record<string, string | undefined>, addSecret?: (secret: string) => void): Promise<RegistryCredential> {
+  const credential = await findCredential(registry.address, {
+    env,
+    ...(registry.username_env ? { usernameEnv: registry.username_env } : {}),
+    ...(registry.password_env ? { passwordEnv: registry.password_env } : {}),
+  });
+  for (const secret of [credential.password, credential.identityToken]) if (secret) addSecret?.(secret);
+  return credential;
+}
+
 /** The credential for `registry` (host[:port], or any name of Docker Hub), and where it came from. */
 export async function findCredential(registry: string, opts: CredentialOptions): Promise<RegistryCredential> {
   const fromEnv = fromEnvironment(opts);

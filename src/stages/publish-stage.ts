@@ -8,7 +8,7 @@ import type { PublishStageConfig } from "../config/pipeline-schema.ts";
 import { SlipwayError, isSlipwayError } from "../errors/index.ts";
 import type { PublishEntry } from "../history/record-store.ts";
 import { publishImage, type PublishImageResult } from "../publish/publisher.ts";
-import { findCredential } from "../registry/credentials.ts";
+import { configuredCredential } from "../registry/credentials.ts";
 import type { RunContext } from "../run/context.ts";
 import { passed, verdictForFailure, type Verdict } from "../run/verdict.ts";
 import { acceptedImagesFor, runTagPlan } from "./accepted-images.ts";
@@ -52,12 +52,7 @@ export async function runPublishStage(ctx: RunContext, services: RunServices, co
         { code: "DIRTY_TREE", kind: "usage", hint: "Commit (or stash) the changes and run `slipway ci` again, or pass --allow-dirty." },
       );
     }
-    const credential = await findCredential(registry.address, {
-      env: services.env,
-      ...(registry.username_env ? { usernameEnv: registry.username_env } : {}),
-      ...(registry.password_env ? { passwordEnv: registry.password_env } : {}),
-    });
-    for (const secret of [credential.password, credential.identityToken]) if (secret) services.redactor.add(secret);
+    const credential = await configuredCredential(registry, services.env, (secret) => services.redactor.add(secret));
     const lines: string[] = [];
     for (const image of images) {
       const repository = services.pipeline.config.images[image.name]?.repository ?? image.name;
