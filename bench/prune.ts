@@ -24,7 +24,7 @@
  *                  tree at the start by scripts/bundle-cli.mjs into bench/.out/prune/ (`--cli PATH`
  *                  runs a given bundle instead). It reads (abandoned runs, images, containers,
  *                  records, volumes; the build cache's size only with --dry-run or
- *                  --build-cache), plans, then removes the images 4 at a time, each by its tags
+ *                  --build-cache), plans, then removes the images 8 at a time, each by its tags
  *                  (or its id when it has none), never forced
  *   docker-rmi     `docker image rm <the N tags>`: one process told the tags in advance, one request
  *                  an image: the floor (the oracle) the target is against

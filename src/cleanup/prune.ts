@@ -135,7 +135,7 @@ export async function prune(engine: Engine, opts: PruneOptions): Promise<PruneRe
   return report;
 }
 
-/** Removes the decided images a few at a time (the engine serves deletes in parallel); each says whether it went. */
+/** Removes the decided images 8 at a time (the engine serves deletes in parallel); each says whether it went. */
 async function removeImages(engine: Engine, decisions: (ImageDecision & { removed?: boolean; failure?: string })[], signal?: AbortSignal): Promise<void> {
   const queue = [...decisions];
   const worker = async () => {
@@ -148,7 +148,7 @@ async function removeImages(engine: Engine, decisions: (ImageDecision & { remove
   await Promise.all(Array.from({ length: Math.min(REMOVALS_AT_ONCE, queue.length) }, worker));
 }
 
-const REMOVALS_AT_ONCE = 4;
+const REMOVALS_AT_ONCE = 8;
 
 /**
  * Removes one image without force: each of its tags (the last one deletes the image), or the image
@@ -160,13 +160,16 @@ async function removeImage(engine: Engine, image: PruneImage, signal?: AbortSign
   const opts = signal ? { signal } : {};
   try {
     if (image.tags.length === 0) await engine.images.remove(image.id, opts);
+    let deleted = image.tags.length === 0;
     for (const tag of image.tags) {
       // A tag another build took since the facts were read names an image that is not to go.
       if ((await engine.images.find(tag, opts))?.Id !== image.id) continue;
-      await engine.images.remove(tag, opts);
+      const answer = await engine.images.remove(tag, opts);
+      deleted ||= answer.some((a) => a.Deleted === image.id);
     }
-    // Untagged but kept: a child image or another repository's digest still refers to it.
-    if (await engine.images.find(image.id, opts)) return "untagged, but the engine keeps it (another image refers to it)";
+    // Untagged but kept: a child image or another repository's digest still refers to it (or a
+    // tag moved to another image meanwhile).
+    if (!deleted && (await engine.images.find(image.id, opts))) return "untagged, but the engine keeps it (another image or tag refers to it)";
     return undefined;
   } catch (err) {
     if (!(err instanceof EngineApiError)) throw err;

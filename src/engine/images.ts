@@ -83,6 +83,12 @@ export interface BuildOptions extends Signal {
   onProgress?: OnProgress;
 }
 
+/** One entry of `DELETE /images/{name}`'s answer. */
+export interface ImageDeleteItem {
+  Untagged?: string;
+  Deleted?: string;
+}
+
 export class Images {
   readonly #http: EngineHttp;
   readonly #builder: Builder;
@@ -249,12 +255,16 @@ export class Images {
     await this.#http.none("POST", `/images/${source}/tag`, { query: { repo, tag }, signal: opts.signal });
   }
 
-  /** Removing an image that is already gone is success. */
-  async remove(ref: string, opts: Signal & { force?: boolean; noprune?: boolean } = {}): Promise<void> {
+  /**
+   * Removing an image that is already gone is success (nothing untagged or deleted). Says what the
+   * engine did: removing a tag untags it, and deletes the image only with its last reference.
+   */
+  async remove(ref: string, opts: Signal & { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
     try {
-      await this.#http.none("DELETE", `/images/${ref}`, { query: { force: opts.force, noprune: opts.noprune }, signal: opts.signal });
+      return (await this.#http.json<ImageDeleteItem[] | undefined>("DELETE", `/images/${ref}`, { query: { force: opts.force, noprune: opts.noprune }, signal: opts.signal })) ?? [];
     } catch (err) {
       if (!isNotFound(err)) throw err;
+      return [];
     }
   }
 }

@@ -188,7 +188,7 @@ test("base build --publish puts base-VERSION in the registry and records it; a c
   const env = { E2E_BASE_USER: registry.username, E2E_BASE_PASSWORD: registry.password };
   const ref = `${copy.repository}:base-1`;
   const remote = `${registry.address}/${ref}`;
-  await using _remote = { [Symbol.asyncDispose]: () => engine.images.remove(remote, { noprune: true }).catch(() => undefined) };
+  await using _remote = { [Symbol.asyncDispose]: async () => void (await engine.images.remove(remote, { noprune: true }).catch(() => undefined)) };
 
   const built = slipway(["base", "build", "--publish", "--json"], { cwd: copy.dir, env });
   assert.equal(await built.exit, 0, built.stdout() + built.stderr());

@@ -35,7 +35,7 @@ async function image(engine: Engine, version: string): Promise<TestImage> {
     builder: "classic",
   });
   const id = builtImageId(messages)!;
-  return { id, version, [Symbol.asyncDispose]: () => engine.images.remove(id, { force: true }).catch(() => undefined) };
+  return { id, version, [Symbol.asyncDispose]: async () => void (await engine.images.remove(id, { force: true }).catch(() => undefined)) };
 }
 
 function tags(version: string, commit: string): PlannedTag[] {
