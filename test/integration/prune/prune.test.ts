@@ -1,5 +1,5 @@
 /**
- * `slipway prune` against the real engine: across a matrix of images — published, deployed on a
+ * `slipway prune` against the real engine: across a matrix of images (and volumes) — published, deployed on a
  * target, used by a container, made by a live run or by a dead one, displaced by a rebuild, a
  * user's own look-alike — it keeps exactly what it should and removes the rest, and `--dry-run`
  * decides the same while changing nothing.
@@ -91,6 +91,18 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
     const { Id: deadHold } = await engine.containers.create({ Image: ids.deadRun, Cmd: ["slipway-hold"], Labels: { ...runLabels(dead, "ephemeral", "test"), [Label.hold]: "true" } });
     cleanups.push(() => engine.containers.remove(deadHold, { force: true }));
 
+    // Volumes: Slipway's anonymous one that no container uses goes; one a container uses, and a
+    // named one of `compose up -d` (persistent), stay; a volume without Slipway's labels is never looked at.
+    const hex = () => randomBytes(32).toString("hex");
+    const volumes = { unused: hex(), used: hex(), persistent: `${pipeline}_data`, theirs: hex() };
+    await engine.volumes.create({ Name: volumes.unused, Labels: ctx.labels("ephemeral") });
+    await engine.volumes.create({ Name: volumes.used, Labels: ctx.labels("ephemeral") });
+    await engine.volumes.create({ Name: volumes.persistent, Labels: ctx.labels("persistent") });
+    await engine.volumes.create({ Name: volumes.theirs });
+    for (const v of Object.values(volumes)) cleanups.push(() => engine.volumes.remove(v, { force: true }));
+    const { Id: mounting } = await engine.containers.create({ Image: "busybox:latest", Cmd: ["true"], HostConfig: { Mounts: [{ Type: "volume", Source: volumes.used, Target: "/data" }] } });
+    cleanups.unshift(() => engine.containers.remove(mounting, { force: true }));
+
     const options = { pipeline, store, commit: HEAD, keep: 1, host: hostFacts(), events: new EventBus() };
     const mine = (report: Awaited<ReturnType<typeof prune>>) => report.images.filter((d) => made.includes(d.image.id));
     const name = (id: string) => Object.entries(ids).find(([, v]) => v === id)?.[0] ?? (id === userChild ? "userChild" : id);
@@ -107,7 +119,13 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
     assert.deepEqual(why.get("usedByContainer"), [`used by container ${(await engine.containers.inspect(user)).Name.replace(/^\//, "")}`]);
     assert.deepEqual(why.get("liveRun"), [`made by run ${ctx.owner.runId}, which is still running`]);
 
+    const volumeNames = (report: Awaited<ReturnType<typeof prune>>) => report.volumes.map((v) => v.name).filter((n) => Object.values(volumes).includes(n));
+    assert.deepEqual(volumeNames(dry), [volumes.unused]);
+    assert.ok(await engine.volumes.find(volumes.unused), "--dry-run removed no volume");
+
     const real = await prune(engine, options);
+    assert.deepEqual(volumeNames(real), [volumes.unused]);
+    assert.deepEqual(await Promise.all(Object.values(volumes).map(async (v) => (await engine.volumes.find(v)) !== undefined)), [false, true, true, true]);
     assert.deepEqual(mine(real).filter((d) => d.remove).map((d) => name(d.image.id)).sort(), expectRemoved, "the same decisions as the dry run");
     assert.deepEqual(mine(real).filter((d) => d.remove && !d.removed).map((d) => [name(d.image.id), d.failure]), []);
     for (const [key, id] of Object.entries(ids)) assert.equal(await exists(engine, id), !expectRemoved.includes(key), key);
