@@ -11,6 +11,6 @@ test("baseChange: said only when the previous app image was built on another bas
   assert.equal(baseChange(on(null)), "on base app:base-2 (was built on no base)");
 });
 
-test("a base's tag is exact: published as a build tag never moves to another image without --force", () => {
+test("a base's planned tag is exact (`moving: false`), so the publisher's rule for exact tags holds for it: never moved to another image without --force (that rule is tested in the publisher's own tests)", () => {
   assert.deepEqual(basePlannedTag("20261207.2"), { tag: "base-20261207.2", rule: "build", why: "base version 20261207.2", moving: false, version: "20261207.2" });
 });
