@@ -160,6 +160,15 @@ test("base build → ci builds the app on it → base status reports the drift �
   assert.equal(await pruned.exit, 0, pruned.stderr());
   const left = async (id: string) => (await engine.images.find(id)) !== undefined;
   assert.deepEqual([await left(base1.Id), await left(app1.Id), await left(base2.Id), await left(app2.Id)], [false, false, true, true]);
+
+  // A current base that cannot be named (its version file gone): prune fails safe, keeping every
+  // base image, and says why.
+  await rm(path.join(copy.dir, "BASE_VERSION"));
+  const blind = slipway(["prune", "--dry-run", "--json"], { cwd: copy.dir });
+  assert.equal(await blind.exit, 0, blind.stderr());
+  assert.match(blind.stderr(), /^warning: The current base cannot be named \(.*\): every base image of the pipeline is kept$/m);
+  const kept = (JSON.parse(blind.stdout()) as { images: { image: { id: string }; remove: boolean; reasons: string[] }[] }).images.find((d) => d.image.id === base2.Id);
+  assert.deepEqual([kept?.remove, kept?.reasons.includes("a base image (the current base could not be named)")], [false, true]);
 });
 
 test("slipway ci before any base was built: one config error (exit 3) naming `slipway base build`; base status says the same", { skip }, async () => {
