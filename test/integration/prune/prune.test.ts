@@ -62,6 +62,12 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
     await sleep(1100); // a later second than its base's: the engines' image lists count creation in seconds
     const userChild = await labelledImage(engine, [`${pipeline}-user:dev`], {}, ids.newestBuild);
     made.push(userChild);
+    // An old image of the pipeline that a user's image (classic builder: a parent) was built on:
+    // to go, but the engine only untags it while the child refers to it.
+    const parent = await labelledImage(engine, [`${pipeline}-app:par1234`], revision(OLD));
+    await sleep(1100);
+    const parentsChild = await labelledImage(engine, [`${pipeline}-user:par`], {}, parent);
+    made.push(parent, parentsChild);
     assert.equal((await engine.images.inspect(userChild)).Config?.Labels?.[Label.pipeline], pipeline, "the child inherited the pipeline's label");
 
     // Records: three publishes (keep 1 keeps only the newest); a deployment of the oldest one.
@@ -105,8 +111,8 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
 
     const options = { pipeline, store, commit: HEAD, keep: 1, host: hostFacts(), events: new EventBus() };
     const mine = (report: Awaited<ReturnType<typeof prune>>) => report.images.filter((d) => made.includes(d.image.id));
-    const name = (id: string) => Object.entries(ids).find(([, v]) => v === id)?.[0] ?? (id === userChild ? "userChild" : id);
-    const expectRemoved = ["oldRelease", "publishedOld", "deadRun", "displaced"].sort();
+    const name = (id: string) => Object.entries(ids).find(([, v]) => v === id)?.[0] ?? ({ [userChild]: "userChild", [parent]: "parent", [parentsChild]: "parentsChild" }[id] ?? id);
+    const expectRemoved = ["oldRelease", "parent", "publishedOld", "deadRun", "displaced"].sort();
 
     const dry = await prune(engine, { ...options, dryRun: true });
     assert.deepEqual(mine(dry).filter((d) => d.remove).map((d) => name(d.image.id)).sort(), expectRemoved);
@@ -127,7 +133,8 @@ test("prune keeps exactly what it should across the matrix and removes the rest;
     assert.deepEqual(volumeNames(real), [volumes.unused]);
     assert.deepEqual(await Promise.all(Object.values(volumes).map(async (v) => (await engine.volumes.find(v)) !== undefined)), [false, true, true, true]);
     assert.deepEqual(mine(real).filter((d) => d.remove).map((d) => name(d.image.id)).sort(), expectRemoved, "the same decisions as the dry run");
-    assert.deepEqual(mine(real).filter((d) => d.remove && !d.removed).map((d) => [name(d.image.id), d.failure]), []);
+    assert.deepEqual(mine(real).filter((d) => d.remove && !d.removed).map((d) => [name(d.image.id), d.failure]), [["parent", "untagged, but the engine keeps it (another image or tag refers to it)"]]);
+    assert.deepEqual([(await engine.images.inspect(parent)).RepoTags ?? [], await exists(engine, parentsChild)], [[], true], "the parent untagged, kept for its child");
     for (const [key, id] of Object.entries(ids)) assert.equal(await exists(engine, id), !expectRemoved.includes(key), key);
     assert.equal(await engine.containers.find(deadHold), undefined, "the dead run's hold was swept with its run");
     assert.ok(!mine(dry).some((d) => d.image.id === userChild) && (await exists(engine, userChild)), "the user's child image is no candidate, and stays");
