@@ -20,8 +20,6 @@ import { holdDisplaced, holdImage } from "../cleanup/holds.ts";
 import { isNotFound } from "../engine/engine-error.ts";
 import type { RunContext } from "../run/context.ts";
 
-export const CONTEXT_HASH_LABEL = Label.contextHash;
-
 export interface BuiltImage {
   service: string;
   imageId: string;
@@ -55,7 +53,7 @@ export class ImageBuildStep implements Step<BuildInput, BuildOutcome> {
   }
 
   async status(ctx: RunContext, input: BuildInput): Promise<StepStatus<BuildOutcome>> {
-    const existing = await ctx.engine.images.list({ filters: { label: [`${CONTEXT_HASH_LABEL}=${input.hash}`] }, signal: ctx.signal });
+    const existing = await ctx.engine.images.list({ filters: { label: [`${Label.contextHash}=${input.hash}`] }, signal: ctx.signal });
     // The first made: images built FROM it (by a user's own `docker build`) carry its hash too.
     for (const image of existing.sort((a, b) => a.Created - b.Created)) {
       // Held at once: a prune (or another job's cleanup) could otherwise take it before it is used.
@@ -190,7 +188,7 @@ export async function buildServiceImages(
         if (!pending) {
           const step = new ImageBuildStep(`build ${name}`, resolver);
           // Services sharing a hash share one build (the first one's request); each gets its own tags after.
-          pending = runStep(ctx, step, { hash, request: { ...request, labels: { ...request.labels, [CONTEXT_HASH_LABEL]: hash } } }).then(({ result, skipped }) => ({
+          pending = runStep(ctx, step, { hash, request: { ...request, labels: { ...request.labels, [Label.contextHash]: hash } } }).then(({ result, skipped }) => ({
             ...result,
             status: skipped ? ("unchanged" as const) : ("built" as const),
           }));

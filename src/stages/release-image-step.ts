@@ -17,7 +17,8 @@ import { commitTag, releaseImageLabels } from "../images/release-labels.ts";
 import { readRevision, type Revision } from "../images/revision.ts";
 import type { LoadedPipelineConfig } from "../config/load-pipeline-config.ts";
 import type { RunContext } from "../run/context.ts";
-import { CONTEXT_HASH_LABEL, ImageBuildStep, outputExclusions, pipelineLabels, type BuildOutcome } from "./build-images-step.ts";
+import { Label } from "../run/labels.ts";
+import { ImageBuildStep, outputExclusions, pipelineLabels, type BuildOutcome } from "./build-images-step.ts";
 import type { RunServices } from "./stage.ts";
 import { runStep } from "./step.ts";
 
@@ -146,5 +147,5 @@ export async function buildHashedImage(
     baseImageIds: baseIds,
     exclude: request.exclude ?? [],
   });
-  return runStep(ctx, new ImageBuildStep(`build ${request.subject}`, resolver), { hash, request: { ...rest, context, dockerfile, args, labels: { ...labels, ...unhashedLabels, [CONTEXT_HASH_LABEL]: hash } } });
+  return runStep(ctx, new ImageBuildStep(`build ${request.subject}`, resolver), { hash, request: { ...rest, context, dockerfile, args, labels: { ...labels, ...unhashedLabels, [Label.contextHash]: hash } } });
 }
